@@ -1,0 +1,203 @@
+#include <algorithm>
+#include <callswap/formatter.hpp>
+
+namespace callswap {
+namespace {
+
+template <class CharT>
+constexpr bool is_digit(CharT c) {
+  return c >= CharT('0') && c <= CharT('9');
+}
+
+template <class CharT>
+std::basic_string<CharT> widen(std::string_view ascii) {
+  return std::basic_string<CharT>(ascii.begin(), ascii.end());
+}
+
+// A separator fit for a number that lost its parentheses: "(030) " → " ", ") " → " ".
+// Slashes and dots only read well after an area code, so later groups fall back to a space.
+template <class CharT>
+std::basic_string<CharT> plain(std::basic_string_view<CharT> separator) {
+  std::basic_string<CharT> out;
+  for (CharT c : separator) {
+    if (c == CharT('(') || c == CharT(')') || is_digit(c)) continue;
+    if (out.empty()) out.push_back(c);
+  }
+  if (separator.empty()) return out;
+  return out.empty() ? widen<CharT>(" ") : out;
+}
+
+// The national number as the page grouped it: group sizes and the separators between them.
+template <class CharT>
+struct Layout {
+  std::vector<std::size_t> sizes;
+  std::vector<std::basic_string_view<CharT>> separators;
+};
+
+template <class CharT>
+Layout<CharT> read_layout(std::basic_string_view<CharT> national) {
+  Layout<CharT> layout;
+  std::size_t separator_start = 0;
+  for (std::size_t i = 0; i < national.size(); ++i) {
+    if (!is_digit(national[i])) continue;
+    if (layout.sizes.empty() || separator_start < i) {
+      if (!layout.sizes.empty()) {
+        layout.separators.push_back(national.substr(separator_start, i - separator_start));
+      }
+      layout.sizes.push_back(0);
+    }
+    ++layout.sizes.back();
+    separator_start = i + 1;
+  }
+  return layout;
+}
+
+// Pours `length` digits into the page's own group sizes; what is left joins the last group.
+std::vector<std::size_t> pour(std::span<const std::size_t> pattern, std::size_t length) {
+  std::vector<std::size_t> sizes;
+  for (std::size_t size : pattern) {
+    if (length == 0) break;
+    sizes.push_back(std::min(size, length));
+    length -= sizes.back();
+  }
+  if (length > 0) {
+    if (sizes.empty()) sizes.push_back(0);
+    sizes.back() += length;
+  }
+  return sizes;
+}
+
+template <class CharT>
+std::basic_string<CharT> format_impl(std::basic_string_view<CharT> matched, const Match& match,
+                                     const PhoneNumber& original, const PhoneNumber& replacement) {
+  using String = std::basic_string<CharT>;
+  using View = std::basic_string_view<CharT>;
+
+  if (match.kind == MatchKind::tel) {
+    // Keep the scheme as written ("tel:", "TEL:", "tel://"); the number becomes E.164,
+    // which every dialler reads the same way wherever the visitor is.
+    std::size_t scheme = matched.find(CharT(':')) + 1;
+    while (scheme < matched.size() && matched[scheme] == CharT('/')) ++scheme;
+    return String(matched.substr(0, scheme)) + widen<CharT>(replacement.e164());
+  }
+
+  const bool same_country = replacement.calling_code == original.calling_code;
+  if (same_country && replacement.national.size() == original.national.size()) {
+    String out(matched);
+    std::size_t next = 0;
+    for (std::size_t i = match.national_start; i < out.size(); ++i) {
+      if (is_digit(out[i])) out[i] = static_cast<CharT>(replacement.national[next++]);
+    }
+    return out;
+  }
+
+  const View national = matched.substr(match.national_start);
+  const Layout<CharT> layout = read_layout(national);
+  const std::string& digits = replacement.national;
+  std::vector<std::size_t> sizes;
+  String prefix;
+  std::vector<String> separators;
+  for (View s : layout.separators) separators.emplace_back(s);
+
+  if (same_country) {
+    prefix = String(matched.substr(0, match.national_start));
+    if (layout.sizes.size() == 1) {
+      sizes = {digits.size()};
+    } else {
+      // Keep the page's area-code group when the replacement shares it; otherwise the
+      // country's usual area code length. The subscriber part follows the page's grouping.
+      const std::string original_area = original.national.substr(0, layout.sizes.front());
+      std::size_t area = digits.starts_with(original_area) ? original_area.size()
+                                                           : usual_grouping(replacement).front();
+      area = std::min(area, digits.size());
+      sizes = {area};
+      const auto subscriber =
+          pour(std::span(layout.sizes).subspan(1), digits.size() - area);
+      sizes.insert(sizes.end(), subscriber.begin(), subscriber.end());
+    }
+  } else {
+    // Another country: a national form cannot be kept, so write it internationally with
+    // the page's separators and the new country's usual grouping.
+    sizes = layout.sizes.size() == 1 ? std::vector<std::size_t>{digits.size()} : usual_grouping(replacement);
+    for (String& s : separators) s = plain<CharT>(s);
+    if (match.form == NumberForm::national) {
+      prefix = widen<CharT>("+" + replacement.calling_code) +
+               (separators.empty() ? String() : separators.front());
+    } else {
+      const std::size_t code_start = match.calling_code_end - original.calling_code.size();
+      prefix = String(matched.substr(0, code_start)) + widen<CharT>(replacement.calling_code) +
+               plain<CharT>(matched.substr(match.calling_code_end,
+                                           match.national_start - match.calling_code_end));
+    }
+  }
+
+  String out = prefix;
+  std::size_t at = 0;
+  for (std::size_t g = 0; g < sizes.size(); ++g) {
+    if (g > 0 && !separators.empty()) out += separators[std::min(g - 1, separators.size() - 1)];
+    out += widen<CharT>(std::string_view(digits).substr(at, sizes[g]));
+    at += sizes[g];
+  }
+  return out;
+}
+
+template <class CharT>
+std::vector<Edit<CharT>> plan_impl(std::basic_string_view<CharT> text,
+                                   std::span<const Match> matches, const Matcher& matcher,
+                                   std::span<const std::optional<PhoneNumber>> replacements) {
+  std::vector<Edit<CharT>> edits;
+  edits.reserve(matches.size());
+  for (const Match& m : matches) {
+    if (m.target >= replacements.size() || !replacements[m.target]) continue;
+    edits.push_back({m.start, m.end,
+                     format_impl<CharT>(text.substr(m.start, m.end - m.start), m,
+                                        matcher.targets()[m.target], *replacements[m.target])});
+  }
+  return edits;
+}
+
+template <class CharT>
+std::basic_string<CharT> apply_impl(std::basic_string_view<CharT> text,
+                                    std::span<const Edit<CharT>> edits) {
+  std::basic_string<CharT> out;
+  out.reserve(text.size());
+  std::size_t at = 0;
+  for (const Edit<CharT>& e : edits) {
+    out.append(text.substr(at, e.start - at));
+    out.append(e.text);
+    at = e.end;
+  }
+  out.append(text.substr(at));
+  return out;
+}
+
+}  // namespace
+
+std::string format_like(std::string_view matched, const Match& match, const PhoneNumber& original,
+                        const PhoneNumber& replacement) {
+  return format_impl<char>(matched, match, original, replacement);
+}
+std::u16string format_like(std::u16string_view matched, const Match& match,
+                           const PhoneNumber& original, const PhoneNumber& replacement) {
+  return format_impl<char16_t>(matched, match, original, replacement);
+}
+
+std::vector<Edit<char>> plan_edits(std::string_view text, std::span<const Match> matches,
+                                   const Matcher& matcher,
+                                   std::span<const std::optional<PhoneNumber>> replacements) {
+  return plan_impl<char>(text, matches, matcher, replacements);
+}
+std::vector<Edit<char16_t>> plan_edits(std::u16string_view text, std::span<const Match> matches,
+                                       const Matcher& matcher,
+                                       std::span<const std::optional<PhoneNumber>> replacements) {
+  return plan_impl<char16_t>(text, matches, matcher, replacements);
+}
+
+std::string apply_edits(std::string_view text, std::span<const Edit<char>> edits) {
+  return apply_impl<char>(text, edits);
+}
+std::u16string apply_edits(std::u16string_view text, std::span<const Edit<char16_t>> edits) {
+  return apply_impl<char16_t>(text, edits);
+}
+
+}  // namespace callswap

@@ -1,0 +1,2 @@
+#include <callswap/formatter.hpp>
+#include <catch2/catch.hpp>
