@@ -82,7 +82,13 @@ std::basic_string<CharT> format_impl(std::basic_string_view<CharT> matched, cons
   }
 
   const bool same_country = replacement.calling_code == original.calling_code;
-  if (same_country && replacement.national.size() == original.national.size()) {
+  const View national = matched.substr(match.national_start);
+  const Layout<CharT> layout = read_layout(national);
+  const std::vector<std::size_t> usual = usual_grouping(replacement);
+  // Same length and an area code of the same length: the page's grouping fits digit for
+  // digit. (A London number in a Birmingham number's place is regrouped: 020 → 0121.)
+  if (same_country && replacement.national.size() == original.national.size() &&
+      (layout.sizes.size() == 1 || usual.front() == usual_grouping(original).front())) {
     String out(matched);
     std::size_t next = 0;
     for (std::size_t i = match.national_start; i < out.size(); ++i) {
@@ -91,8 +97,6 @@ std::basic_string<CharT> format_impl(std::basic_string_view<CharT> matched, cons
     return out;
   }
 
-  const View national = matched.substr(match.national_start);
-  const Layout<CharT> layout = read_layout(national);
   const std::string& digits = replacement.national;
   std::vector<std::size_t> sizes;
   String prefix;
@@ -103,12 +107,13 @@ std::basic_string<CharT> format_impl(std::basic_string_view<CharT> matched, cons
     prefix = String(matched.substr(0, match.national_start));
     if (layout.sizes.size() == 1) {
       sizes = {digits.size()};
+    } else if (digits.size() == original.national.size()) {
+      sizes = usual;
     } else {
       // Keep the page's area-code group when the replacement shares it; otherwise the
       // country's usual area code length. The subscriber part follows the page's grouping.
       const std::string original_area = original.national.substr(0, layout.sizes.front());
-      std::size_t area = digits.starts_with(original_area) ? original_area.size()
-                                                           : usual_grouping(replacement).front();
+      std::size_t area = digits.starts_with(original_area) ? original_area.size() : usual.front();
       area = std::min(area, digits.size());
       sizes = {area};
       const auto subscriber =
@@ -118,7 +123,7 @@ std::basic_string<CharT> format_impl(std::basic_string_view<CharT> matched, cons
   } else {
     // Another country: a national form cannot be kept, so write it internationally with
     // the page's separators and the new country's usual grouping.
-    sizes = layout.sizes.size() == 1 ? std::vector<std::size_t>{digits.size()} : usual_grouping(replacement);
+    sizes = layout.sizes.size() == 1 ? std::vector<std::size_t>{digits.size()} : usual;
     for (String& s : separators) s = plain<CharT>(s);
     if (match.form == NumberForm::national) {
       prefix = widen<CharT>("+" + replacement.calling_code) +
