@@ -14,17 +14,16 @@ std::basic_string<CharT> widen(std::string_view ascii) {
   return std::basic_string<CharT>(ascii.begin(), ascii.end());
 }
 
-// A separator fit for a number that lost its parentheses: "(030) " → " ", ") " → " ".
-// Slashes and dots only read well after an area code, so later groups fall back to a space.
+// A separator fit for a number that lost its parentheses: "(0) " → " ", ")–" → "–".
+// Only ASCII is removed, so a multi-byte separator (NBSP, en dash) stays whole in UTF-8.
 template <class CharT>
 std::basic_string<CharT> plain(std::basic_string_view<CharT> separator) {
   std::basic_string<CharT> out;
   for (CharT c : separator) {
-    if (c == CharT('(') || c == CharT(')') || is_digit(c)) continue;
-    if (out.empty()) out.push_back(c);
+    if (c == CharT(' ')) return widen<CharT>(" ");
+    if (c != CharT('(') && c != CharT(')') && !is_digit(c)) out.push_back(c);
   }
-  if (separator.empty()) return out;
-  return out.empty() ? widen<CharT>(" ") : out;
+  return out.empty() && !separator.empty() ? widen<CharT>(" ") : out;
 }
 
 // The national number as the page grouped it: group sizes and the separators between them.
@@ -129,7 +128,11 @@ std::basic_string<CharT> format_impl(std::basic_string_view<CharT> matched, cons
       prefix = widen<CharT>("+" + replacement.calling_code) +
                (separators.empty() ? String() : separators.front());
     } else {
-      const std::size_t code_start = match.calling_code_end - original.calling_code.size();
+      // Walk back over the calling code's digits: a page may split them ("+4 4 20 ...").
+      std::size_t code_start = match.calling_code_end;
+      for (std::size_t seen = 0; seen < original.calling_code.size();) {
+        if (is_digit(matched[--code_start])) ++seen;
+      }
       prefix = String(matched.substr(0, code_start)) + widen<CharT>(replacement.calling_code) +
                plain<CharT>(matched.substr(match.calling_code_end,
                                            match.national_start - match.calling_code_end));

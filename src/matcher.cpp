@@ -266,7 +266,9 @@ class RunScanner {
   std::size_t date_groups() const {
     if (groups_.size() < 3) return 0;
     const auto value = [&](std::size_t g) {
-      return std::stoi(digits_.substr(groups_[g].first_digit, groups_[g].digit_count));
+      int v = 0;
+      for (std::size_t k = 0; k < groups_[g].digit_count; ++k) v = v * 10 + (digits_[groups_[g].first_digit + k] - '0');
+      return v;
     };
     for (std::size_t g = 0; g < 2; ++g) {
       if (groups_[g].digit_count > 2 || groups_[g + 1].begin - groups_[g].end != 1) return 0;

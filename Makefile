@@ -1,0 +1,54 @@
+# callswap: the commands a newcomer and CI use. `make demo` and `make test` are the two that
+# the README promises work on a fresh Debian machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+JOBS ?= $(shell nproc)
+BUILD_TYPE ?= RelWithDebInfo
+FUZZ_SECONDS ?= 60
+# Debian's Emscripten 3.1.6 needs Debian's acorn for its optimizer.
+export NODE_PATH := /usr/share/nodejs
+
+.PHONY: deps build dist test demo bench fuzz format clean
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake --build build -j $(JOBS)
+
+# The browser files: dist/callswap.js and dist/callswap.wasm (sizes printed by the build).
+dist: deps
+	emcmake cmake -S . -B build-wasm -DCMAKE_BUILD_TYPE=MinSizeRel
+	cmake --build build-wasm -j $(JOBS)
+
+# Everything: native and wasm builds, a bounded fuzz run, then all tests in one ctest run
+# (Catch2 suites, the libphonenumber cross-check, the CLI, and the wasm build under Node).
+test: build dist
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(TEST_FUZZ_SECONDS),20)
+	ctest --test-dir build --output-on-failure -j $(JOBS)
+
+demo: build
+	@scripts/demo
+
+bench: build
+	cmake --build build -j $(JOBS) --target matcher_bench
+	build/bin/matcher_bench
+
+# libFuzzer with AddressSanitizer and UBSan, in its own clang build tree.
+fuzz: deps
+	CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCALLSWAP_BUILD_FUZZ=ON -DCALLSWAP_BUILD_TESTS=OFF -DCALLSWAP_BUILD_CLI=OFF \
+	  -DCALLSWAP_BUILD_BENCH=OFF \
+	  "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all"
+	cmake --build build-fuzz -j $(JOBS) --target matcher_fuzz
+	mkdir -p build-fuzz/corpus
+	build-fuzz/bin/matcher_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  -dict=tests/fuzz/matcher.dict build-fuzz/corpus tests/fuzz/corpus tests/fuzz/regressions
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+clean:
+	rm -rf build build-wasm build-fuzz dist

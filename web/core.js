@@ -1,0 +1,98 @@
+// The core's matcher seen from JavaScript: one call into wasm per job, results read
+// straight from wasm memory. Used by the SDK and by the Node tests of the wasm build.
+// `module` is what createCallswapModule() (dist/callswap.js) resolves to.
+'use strict';
+
+const MATCH_FIELDS = 7; // start, end, target, kind, form, extension_end, national_start
+const EDIT_FIELDS = 4; // start, end, text offset, text length
+const KINDS = ['text', 'tel'];
+const FORMS = ['international', 'international_idd', 'national'];
+
+function readCString(module, pointer) {
+  const bytes = module.HEAPU8;
+  let end = pointer;
+  while (bytes[end] !== 0) end++;
+  return new TextDecoder().decode(bytes.subarray(pointer, end));
+}
+
+// Copies a JS string into wasm memory as a NUL-terminated UTF-8 string; the caller frees it.
+function allocCString(module, text) {
+  const encoded = new TextEncoder().encode(text);
+  const pointer = module._malloc(encoded.length + 1);
+  module.HEAPU8.set(encoded, pointer);
+  module.HEAPU8[pointer + encoded.length] = 0;
+  return pointer;
+}
+
+// Copies a JS string's UTF-16 code units into wasm memory, so offsets stay JS indices.
+function withUtf16(module, text, use) {
+  const pointer = module._malloc(Math.max(1, text.length) * 2);
+  try {
+    const units = module.HEAPU16; // read after malloc: memory may have grown
+    const base = pointer >> 1;
+    for (let i = 0; i < text.length; i++) units[base + i] = text.charCodeAt(i);
+    return use(pointer, text.length);
+  } finally {
+    module._free(pointer);
+  }
+}
+
+/**
+ * Creates a matcher for the site's numbers.
+ * @param {object} module the resolved wasm module
+ * @param {{country: string, targets: string[]}} options default country (ISO) and E.164 targets
+ * @returns {{find(text: string): object[], setReplacement(index: number, e164: string|null): void,
+ *            planEdits(text: string): {start: number, end: number, text: string}[], destroy(): void}}
+ * @throws {Error} with the core's reason when the country or a target is invalid
+ */
+function createMatcher(module, { country, targets }) {
+  const region = allocCString(module, country);
+  const list = allocCString(module, targets.join(','));
+  const handle = module._cs_matcher_create(region, list);
+  module._free(region);
+  module._free(list);
+  if (handle === 0) throw new Error(readCString(module, module._cs_last_error()));
+
+  return {
+    find(text) {
+      const count = withUtf16(module, text, (p, n) => module._cs_find_utf16(handle, p, n));
+      const table = module._cs_match_table(handle) >> 2;
+      const matches = [];
+      for (let i = 0; i < count; i++) {
+        const f = module.HEAP32.subarray(table + i * MATCH_FIELDS, table + (i + 1) * MATCH_FIELDS);
+        matches.push({
+          start: f[0],
+          end: f[1],
+          target: targets[f[2]],
+          kind: KINDS[f[3]],
+          form: FORMS[f[4]],
+          extensionEnd: f[5],
+        });
+      }
+      return matches;
+    },
+    setReplacement(index, e164) {
+      const number = allocCString(module, e164 || '');
+      const ok = module._cs_set_replacement(handle, index, number);
+      module._free(number);
+      if (!ok) throw new Error(readCString(module, module._cs_last_error()));
+    },
+    planEdits(text) {
+      const count = withUtf16(module, text, (p, n) => module._cs_plan_edits_utf16(handle, p, n));
+      const table = module._cs_edit_table(handle) >> 2;
+      const chars = module._cs_edit_text(handle) >> 1;
+      const edits = [];
+      for (let i = 0; i < count; i++) {
+        const f = module.HEAP32.subarray(table + i * EDIT_FIELDS, table + (i + 1) * EDIT_FIELDS);
+        const units = module.HEAPU16.subarray(chars + f[2], chars + f[2] + f[3]);
+        edits.push({ start: f[0], end: f[1], text: String.fromCharCode.apply(null, units) });
+      }
+      return edits;
+    },
+    destroy() {
+      module._cs_matcher_destroy(handle);
+    },
+  };
+}
+
+if (typeof module !== 'undefined' && module.exports) module.exports = { createMatcher };
