@@ -48,6 +48,8 @@ constexpr int kMaxSeparatorLength = 3;
 constexpr std::size_t kMinDigitsOfNeighbour = 6;
 // Longest direct-dial suffix read as an extension: "030 1234567-0", "555-123-4567-1234".
 constexpr std::size_t kMaxExtensionDigits = 5;
+// "(0049 (0)30 1234567)": a number in parentheses may hold parentheses of its own.
+constexpr int kMaxOpenParens = 2;
 
 }  // namespace
 
@@ -83,6 +85,7 @@ class RunScanner {
     std::size_t begin;  // code unit of the first digit
     std::size_t end;    // one past the last digit
     bool parenthesized;  // "(0)" or "(030)"
+    std::size_t open_paren;  // where the '(' before it stands, or npos
   };
 
   // Reads digits from the run, across group boundaries, as a target's form is compared.
@@ -143,12 +146,13 @@ class RunScanner {
     plus_ = unit(i) == U'+';
     if (plus_) ++i;
     opens_with_paren_ = unit(i) == U'(';
+    std::size_t open_paren = opens_with_paren_ ? i : View::npos;
     if (opens_with_paren_) ++i;
     read_context_before(begin);
 
-    bool paren_before = opens_with_paren_;
+    int open_parens = opens_with_paren_ ? 1 : 0;
     while (true) {
-      Group group{digits_.size(), 0, i, 0, false};
+      Group group{digits_.size(), 0, i, 0, false, open_paren};
       while (i < n && is_digit(unit(i))) {
         digits_.push_back(static_cast<char>(unit(i)));
         digit_pos_.push_back(i);
@@ -156,25 +160,65 @@ class RunScanner {
       }
       group.digit_count = digits_.size() - group.first_digit;
       group.end = i;
-      std::size_t j = i;
-      int length = 0;
-      bool closes = false;
-      bool opens = false;
-      while (j < n && length < kMaxSeparatorLength) {
-        const auto cp = decode_at(text_, j);
-        const Separator kind = classify(cp.value);
-        if (kind == Separator::none) break;
-        if (length == 0) closes = kind == Separator::close;
-        opens = kind == Separator::open;
-        j += cp.length;
-        ++length;
+      const std::size_t j = read_separator(i, open_parens);
+      open_paren = View::npos;
+      for (std::size_t k = i; k < j; ++k) {
+        if (unit(k) == U')') group.parenthesized = group.open_paren != View::npos;
+        if (unit(k) == U'(') open_paren = k;
       }
-      group.parenthesized = paren_before && closes;
       groups_.push_back(group);
-      if (length == 0 || j >= n || !is_digit(unit(j))) return i;
-      paren_before = opens;
+      if (j == i || j >= n || !is_digit(unit(j))) return i;
       i = j;
     }
+  }
+
+  // Reads the separator at `at` and returns where it ends (`at` itself if there is none).
+  // One separator character joins groups; longer ones must read like a number's:
+  // " / ", " - ", ") ", " (", ")-", ").". Not ". " (a sentence ends), not two spaces, not a
+  // ')' that closes nothing.
+  std::size_t read_separator(std::size_t at, int& open_parens) const {
+    Separator kinds[kMaxSeparatorLength];
+    std::size_t ends[kMaxSeparatorLength];
+    int length = 0;
+    for (std::size_t j = at; j < text_.size() && length < kMaxSeparatorLength;) {
+      const auto cp = decode_at(text_, j);
+      const Separator kind = classify(cp.value);
+      if (kind == Separator::none) break;
+      j += cp.length;
+      kinds[length] = kind;
+      ends[length++] = j;
+    }
+    bool space = false;
+    bool dot = false;
+    for (int k = 0; k < length; ++k) {
+      space = space || kinds[k] == Separator::space;
+      dot = dot || (kinds[k] == Separator::other && unit(ends[k] - 1) == U'.');
+    }
+    // A tel: URI has no spaces; a dot beside a space ends a sentence.
+    if (space && (tel_ || dot)) return at;
+    int parens = open_parens;
+    int marks = 0;  // dashes, dots and slashes
+    for (int k = 0; k < length; ++k) {
+      switch (kinds[k]) {
+        case Separator::space:
+          if (k > 0 && kinds[k - 1] == Separator::space) return at;
+          break;
+        case Separator::dash:
+        case Separator::other:
+          if (++marks > 1) return at;
+          break;
+        case Separator::open:
+          if (++parens > kMaxOpenParens) return at;
+          break;
+        case Separator::close:
+          if (--parens < 0) return at;
+          break;
+        case Separator::none:
+          break;
+      }
+    }
+    open_parens = parens;
+    return length == 0 ? at : ends[length - 1];
   }
 
   // A run glued to a word, a URL or another figure is not a phone number: "DE89 3704 ...",
@@ -236,14 +280,26 @@ class RunScanner {
     each_separator_code_point(k, [&](Separator s) { ++count, dash = s == Separator::dash; });
     return count == 1 && dash;
   }
-  bool separator_opens(std::size_t k) const { return unit(groups_[k + 1].begin - 1) == U'('; }
 
   // Could the digits from group k on begin a phone number by themselves?
   bool starts_like_number(std::size_t k) const {
-    if (k == 0 ? (plus_ || opens_with_paren_) : separator_opens(k - 1)) return true;
+    if ((k == 0 && plus_) || groups_[k].open_paren != View::npos) return true;
     const Region& home = matcher_.default_region();
     if (home.trunk_prefix.empty() || home.trunk_optional) return true;
     return std::string_view(digits_).substr(groups_[k].first_digit).starts_with(home.trunk_prefix);
+  }
+
+  // Every ')' inside the number closes a '(' inside it, so the number reads the same when
+  // it stands alone (a swapped number must be found again).
+  bool balanced(std::size_t start, std::size_t first, std::size_t last) const {
+    int depth = unit(start) == U'(' ? 1 : 0;
+    for (std::size_t k = first; k < last; ++k) {
+      for (std::size_t i = groups_[k].end; i < groups_[k + 1].begin; ++i) {
+        if (unit(i) == U'(') ++depth;
+        if (unit(i) == U')' && --depth < 0) return false;
+      }
+    }
+    return true;
   }
 
   // North American numbers are grouped 3-3-4 everywhere; digits grouped otherwise
@@ -289,9 +345,52 @@ class RunScanner {
   // A later group may begin a second number after a space: "030 1234567 030 7654321".
   bool may_start_at(std::size_t g) const {
     if (g < skip_groups_) return false;
+    if (g == 0) return !left_tainted_;
+    return !tel_ && separator_has_space(g - 1);
+  }
+
+  bool same_separator(std::size_t a, std::size_t b) const {
+    return text_.substr(groups_[a].end, groups_[a + 1].begin - groups_[a].end) ==
+           text_.substr(groups_[b].end, groups_[b + 1].begin - groups_[b].end);
+  }
+
+  // The separator after group k sets apart the number spanning groups [first, last] when it
+  // is unlike every separator inside that number: "512.345.678 19,99", "A-1234 0470-12-34-56".
+  // A space like the number's own ("030 123 45 67 89") more likely continues it.
+  bool sets_apart(std::size_t k, std::size_t first, std::size_t last) const {
+    for (std::size_t inner = first; inner < last; ++inner) {
+      if (same_separator(inner, k)) return false;
+    }
+    return true;
+  }
+
+  // May a number spanning groups [g, j] stand apart from the groups before it?
+  bool apart_from_left(std::size_t g, std::size_t j) const {
     if (g == 0) return true;
-    return !tel_ && separator_has_space(g - 1) && groups_[g].first_digit >= kMinDigitsOfNeighbour &&
-           starts_like_number(0);
+    const bool left_is_a_number = !left_tainted_ && groups_[g].first_digit >= kMinDigitsOfNeighbour &&
+                                  starts_like_number(0);
+    return left_is_a_number || sets_apart(g - 1, g, j);
+  }
+
+  // May it stand apart from the groups after it? Then also returns where the next number may
+  // start and where a direct-dial extension ends.
+  bool apart_from_right(std::size_t g, std::size_t j, std::size_t& next, std::size_t& extension_end) const {
+    const std::size_t last = groups_.size() - 1;
+    extension_end = groups_[j].end;
+    next = j + 1;
+    if (j == last) return !tainted_after(groups_[j].end);
+    if (tel_) return false;
+    if (j + 1 == last && separator_is_one_dash(j) && groups_[last].digit_count <= kMaxExtensionDigits &&
+        !tainted_after(groups_[last].end)) {
+      extension_end = groups_[last].end;  // DIN 5008 direct dial: "030 1234567-0"
+      next = last + 1;
+      return true;
+    }
+    if (!separator_has_space(j)) return false;
+    const bool right_is_a_number = digits_.size() - groups_[j + 1].first_digit >= kMinDigitsOfNeighbour &&
+                                   starts_like_number(j + 1);
+    // "+32 470 12 34 56 19,99": what follows is a figure of its own (a price, a word).
+    return right_is_a_number || sets_apart(j, g, j) || tainted_after(groups_[last].end);
   }
 
   struct Candidate {
@@ -304,25 +403,12 @@ class RunScanner {
                 std::size_t calling_code_end, std::uint32_t target, NumberForm form,
                 std::optional<Candidate>& best) const {
     if (!end.at_group_end()) return;
-    const std::size_t last = groups_.size() - 1;
     const std::size_t j = end.group - 1;
-    std::size_t number_end = groups_[j].end;
-    std::size_t extension_end = number_end;
-    std::size_t next = j + 1;
-    if (j == last) {
-      if (tainted_after(number_end)) return;
-    } else if (tel_) {
-      return;
-    } else if (j + 1 == last && separator_is_one_dash(j) &&
-               groups_[last].digit_count <= kMaxExtensionDigits && !tainted_after(groups_[last].end)) {
-      extension_end = groups_[last].end;  // DIN 5008 direct dial: "030 1234567-0"
-      next = last + 1;
-    } else if (!(separator_has_space(j) && digits_.size() - groups_[j + 1].first_digit >= kMinDigitsOfNeighbour &&
-                 starts_like_number(j + 1))) {
-      return;
-    }
+    const std::size_t number_end = groups_[j].end;
+    std::size_t next = 0;
+    std::size_t extension_end = 0;
+    if (!apart_from_left(start_group, j) || !apart_from_right(start_group, j, next, extension_end)) return;
     if (best && best->match.end >= number_end) return;  // the longest target wins
-
     if (!plausible_grouping(national_digit, j, target)) return;
 
     // A '(' belongs to the number only when it closes after a group inside it: "(030) 123",
@@ -333,8 +419,9 @@ class RunScanner {
     } else if (start_group == 0 && plus_) {
       start = run_begin_;
     } else if (groups_[start_group].parenthesized && start_group < j) {
-      start -= 1;
+      start = groups_[start_group].open_paren;
     }
+    if (!balanced(start, start_group, j)) return;
     Match m;
     m.start = start;
     m.end = number_end;
@@ -383,7 +470,6 @@ class RunScanner {
   std::size_t scanner_position_after(const Cursor& c) const { return digit_pos_[c.digit - 1] + 1; }
 
   void match_run() {
-    if (left_tainted_) return;
     skip_groups_ = tel_ ? 0 : date_groups();
     const auto target_count = static_cast<std::uint32_t>(matcher_.targets().size());
     for (std::size_t g = 0; g < groups_.size();) {

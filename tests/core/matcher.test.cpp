@@ -119,7 +119,7 @@ TEST_CASE("Near misses are not matched", "[matcher][negative]") {
       {"US", "4111 1111 5551 2345 67", "a card number"},
       {"US", "(555) 123-4567-123456", "an over-long extension"},
       {"DE", "tel:+4930123456789", "a longer number in a tel: URI"},
-      {"DE", "tel:+49301234567 89", "a tel: URI that runs on"},
+      {"DE", "tel:+49301234567-89", "a tel: URI that runs on"},
       {"DE", "+49\n30 1234567", "a newline ends a number"},
       {"DE", "030\t1234567", "a tab ends a number"},
       {"DE", "030    1234567", "four spaces end a number"},
@@ -149,6 +149,19 @@ TEST_CASE("Several numbers in one stretch of text are each found", "[matcher]") 
   const auto us = test::matcher("US", {"+15551234567"});
   CHECK(test::found(us, "555-123-4567 555-765-4321") == V{"555-123-4567"});
   CHECK(test::found(us, "Updated 3/12/2024 555-123-4567") == V{"555-123-4567"});
+  // Found by the libphonenumber cross-check: numbers beside prices, identifiers, sentence ends.
+  CHECK(test::found(us, "(555) 123-4567 19,99") == V{"(555) 123-4567"});
+  CHECK(test::found(us, "555.123.4567 19 units") == V{"555.123.4567"});
+  CHECK(test::found(us, "tel:+1-555-123-4567 19") == V{"tel:+1-555-123-4567"});
+  CHECK(test::found(us, "(555).123-4567") == V{"(555).123-4567"});
+  CHECK(test::found(m, "A-1234 030-1234567") == V{"030-1234567"});
+  CHECK(test::found(m, "A-1234  030 123 45 67") == V{"030 123 45 67"});
+  CHECK(test::found(m, "Ruf 030 1234567. 9 Uhr") == V{"030 1234567"});
+  CHECK(test::found(m, "(0049 (0)30 1234567)") == V{"0049 (0)30 1234567"});
+  CHECK(test::found(m, "030 1234567) 12") == V{"030 1234567"});
+  // Found by the fuzzer: parentheses inside a match must balance, so it reads alone too.
+  CHECK(test::found(us, "(555 ) 123-4567") == V{"(555 ) 123-4567"});
+  CHECK(test::found(m, "(030 123) 4567").empty());
   CHECK(test::found(m, "Stand 03.01.2024 030 1234567") == V{"030 1234567"});
 }
 
