@@ -15,7 +15,7 @@ deps:
 	@scripts/install-deps
 
 build: deps
-	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCALLSWAP_BUILD_TESTS=ON -DCALLSWAP_BUILD_BENCH=ON
 	cmake --build build -j $(JOBS)
 
 # The browser files: dist/callswap.js and dist/callswap.wasm (sizes printed by the build).
