@@ -1,8 +1,12 @@
 // callswap: the command-line face of the core, for debugging a site's pages and for tests.
 //   callswap scan --country DE --target +49301234567 [--target ...] [FILE|-]
 //   callswap swap --country DE --target +49301234567 --to +49309876543 [FILE|-]
+//   callswap check-config FILE
+//   callswap source --config FILE --url URL [--referrer URL]
 // Exit codes: 0 done, 1 the input could not be read or is not UTF-8, 2 bad arguments.
 
+#include <callswap/attribution.hpp>
+#include <callswap/config.hpp>
 #include <callswap/formatter.hpp>
 #include <callswap/matcher.hpp>
 #include <callswap/utf8.hpp>
@@ -27,6 +31,10 @@ constexpr const char* kUsage = R"(usage:
       (byte offsets into the UTF-8 input)
   callswap swap --country CC --target E164 --to E164 [--target E164 --to E164 ...] [FILE|-]
       print the input with each target replaced by the --to that follows it, in the page's style
+  callswap check-config FILE
+      validate a site config: every error with its field and reason, or a one-line summary
+  callswap source --config FILE --url URL [--referrer URL]
+      print the source a visit is attributed to, and why
   callswap help
 CC is the site's default country (ISO 3166 code, e.g. DE, US, GB). Numbers are E.164: +49301234567.
 )";
@@ -45,7 +53,7 @@ struct Arguments {
 };
 
 std::optional<Failure> parse_arguments(int argc, char** argv, Arguments& args) {
-  if (argc < 2) return Failure{kUsageError, "missing command (scan or swap); try 'callswap help'"};
+  if (argc < 2) return Failure{kUsageError, "missing command (scan, swap, check-config, source); try 'callswap help'"};
   args.command = argv[1];
   if (args.command != "scan" && args.command != "swap") {
     return Failure{kUsageError, "unknown command '" + args.command + "'; try 'callswap help'"};
@@ -120,11 +128,75 @@ const char* form_name(callswap::NumberForm form) {
   return "national";
 }
 
+std::optional<callswap::SiteConfig> load_config(const std::string& path, int& exit_code) {
+  std::string text;
+  if (auto failure = read_input(path, text)) {
+    std::cerr << "callswap: " << failure->message << "\n";
+    exit_code = failure->exit_code;
+    return std::nullopt;
+  }
+  auto result = callswap::parse_site_config(text);
+  if (!result.ok()) {
+    for (const auto& error : result.errors) std::cerr << path << ": " << error.to_string() << "\n";
+    exit_code = kInputError;
+    return std::nullopt;
+  }
+  return std::move(result.config);
+}
+
+int check_config(int argc, char** argv) {
+  if (argc != 3) {
+    std::cerr << "callswap: usage: callswap check-config FILE\n";
+    return kUsageError;
+  }
+  int exit_code = 0;
+  auto config = load_config(argv[2], exit_code);
+  if (!config) return exit_code;
+  std::cout << argv[2] << ": ok: " << callswap::summarize(*config) << "\n";
+  return 0;
+}
+
+int source(int argc, char** argv) {
+  std::string config_path, url, referrer;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    std::string* target = arg == "--config" ? &config_path : arg == "--url" ? &url : arg == "--referrer" ? &referrer : nullptr;
+    if (!target) {
+      std::cerr << "callswap: unknown option '" << arg << "'\n";
+      return kUsageError;
+    }
+    if (i + 1 >= argc) {
+      std::cerr << "callswap: " << arg << " needs a value\n";
+      return kUsageError;
+    }
+    *target = argv[++i];
+  }
+  if (config_path.empty() || url.empty()) {
+    std::cerr << "callswap: usage: callswap source --config FILE --url URL [--referrer URL]\n";
+    return kUsageError;
+  }
+  int exit_code = 0;
+  auto config = load_config(config_path, exit_code);
+  if (!config) return exit_code;
+  const auto attribution = callswap::attribute(*config, url, referrer);
+  if (!attribution.source) {
+    std::cout << "no source (" << attribution.reason << "): the page keeps its own numbers\n";
+    return 0;
+  }
+  std::cout << "source " << attribution.source->id << " (" << attribution.reason << "), static number "
+            << attribution.source->static_number.e164();
+  if (!attribution.source->pool.empty()) std::cout << ", dynamic numbers from pool " << attribution.source->pool;
+  std::cout << "\n" << "campaign " << attribution.campaign.to_json().dump() << "\n";
+  return 0;
+}
+
 int run(int argc, char** argv) {
   if (argc >= 2 && (std::string(argv[1]) == "help" || std::string(argv[1]) == "--help")) {
     std::cout << kUsage;
     return 0;
   }
+  if (argc >= 2 && std::string(argv[1]) == "check-config") return check_config(argc, argv);
+  if (argc >= 2 && std::string(argv[1]) == "source") return source(argc, argv);
   Arguments args;
   std::optional<Failure> failure = parse_arguments(argc, argv, args);
   std::optional<callswap::Matcher> matcher;

@@ -1,7 +1,6 @@
 #include <callswap/json.hpp>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
+#include <algorithm>
 
 #include "text.hpp"
 
@@ -79,6 +78,40 @@ void write_string(std::string& out, std::string_view text) {
 
 namespace {
 
+// Whole numbers exactly; others with up to 9 decimals. The core only writes counts,
+// milliseconds and ids, and printf's float formatting would double the size of the wasm.
+void write_number(std::string& out, double n) {
+  if (!std::isfinite(n)) {
+    out += "null";
+    return;
+  }
+  if (n < 0) {
+    out.push_back('-');
+    n = -n;
+  }
+  double whole = std::floor(n);
+  if (whole >= 1e18) {
+    // Beyond integer precision: mantissa and exponent.
+    int exponent = 0;
+    while (n >= 10) n /= 10, ++exponent;
+    write_number(out, n);
+    out += "e" + std::to_string(exponent);
+    return;
+  }
+  out += std::to_string(static_cast<unsigned long long>(whole));
+  double fraction = n - whole;
+  if (fraction <= 0) return;
+  std::string digits;
+  for (int i = 0; i < 9 && fraction > 0; ++i) {
+    fraction *= 10;
+    const int d = static_cast<int>(fraction);
+    digits.push_back(static_cast<char>('0' + d));
+    fraction -= d;
+  }
+  while (!digits.empty() && digits.back() == '0') digits.pop_back();
+  if (!digits.empty()) out += "." + digits;
+}
+
 void dump_to(const Value& v, std::string& out) {
   switch (v.type()) {
     case Value::Type::null:
@@ -87,19 +120,9 @@ void dump_to(const Value& v, std::string& out) {
     case Value::Type::boolean:
       out += v.as_bool() ? "true" : "false";
       break;
-    case Value::Type::number: {
-      const double n = v.as_number();
-      char buffer[32];
-      if (std::isfinite(n) && n == std::floor(n) && std::fabs(n) < 1e15) {
-        std::snprintf(buffer, sizeof buffer, "%.0f", n);
-      } else if (std::isfinite(n)) {
-        std::snprintf(buffer, sizeof buffer, "%.17g", n);
-      } else {
-        std::snprintf(buffer, sizeof buffer, "null");
-      }
-      out += buffer;
+    case Value::Type::number:
+      write_number(out, v.as_number());
       break;
-    }
     case Value::Type::string:
       write_string(out, v.as_string());
       break;
@@ -372,10 +395,32 @@ class Parser {
       if (at_ < text_.size() && (text_[at_] == '+' || text_[at_] == '-')) ++at_;
       if (digits() == 0) return failed("a number needs digits in its exponent");
     }
-    const std::string literal(text_.substr(start, at_ - start));
-    const double n = std::strtod(literal.c_str(), nullptr);
+    // The grammar was checked above; read the value without strtod, whose locale and
+    // float machinery would cost more wasm than this whole parser.
+    const std::string_view literal = text_.substr(start, at_ - start);
+    std::size_t i = 0;
+    const bool negative = literal[i] == '-';
+    if (negative) ++i;
+    double n = 0;
+    for (; i < literal.size() && literal[i] >= '0' && literal[i] <= '9'; ++i) n = n * 10 + (literal[i] - '0');
+    int exponent = 0;
+    if (i < literal.size() && literal[i] == '.') {
+      for (++i; i < literal.size() && literal[i] >= '0' && literal[i] <= '9'; ++i) {
+        n = n * 10 + (literal[i] - '0');
+        --exponent;
+      }
+    }
+    if (i < literal.size() && (literal[i] == 'e' || literal[i] == 'E')) {
+      ++i;
+      const bool negative_exponent = literal[i] == '-';
+      if (literal[i] == '+' || literal[i] == '-') ++i;
+      int e = 0;
+      for (; i < literal.size(); ++i) e = std::min(e * 10 + (literal[i] - '0'), 100000);
+      exponent += negative_exponent ? -e : e;
+    }
+    n *= std::pow(10.0, exponent);
     if (!std::isfinite(n)) return failed("number out of range");
-    out = Value(n);
+    out = Value(negative ? -n : n);
     return true;
   }
 

@@ -2,8 +2,12 @@
 // tables the JS shim reads straight from wasm memory. The export list is exports.json.
 // Text crosses as UTF-16 code units, so every offset is a JS string index.
 
+#include <callswap/attribution.hpp>
+#include <callswap/config.hpp>
+#include <callswap/consent.hpp>
 #include <callswap/formatter.hpp>
 #include <callswap/matcher.hpp>
+#include <callswap/session.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -27,12 +31,49 @@ struct MatcherHandle {
 constexpr int kMatchFields = 7;  // start, end, target, kind, form, extension_end, national_start
 constexpr int kEditFields = 4;   // start, end, text offset, text length
 
-std::vector<std::unique_ptr<MatcherHandle>> g_handles;  // handle h is g_handles[h - 1]
-std::string g_last_error;
+// Objects handed to JS as small integers: handle h is slots[h - 1].
+template <class T>
+class Registry {
+ public:
+  int add(std::unique_ptr<T> item) {
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      if (!slots_[i]) {
+        slots_[i] = std::move(item);
+        return static_cast<int>(i + 1);
+      }
+    }
+    slots_.push_back(std::move(item));
+    return static_cast<int>(slots_.size());
+  }
+  T* get(int handle) {
+    if (handle <= 0 || static_cast<std::size_t>(handle) > slots_.size()) return nullptr;
+    return slots_[static_cast<std::size_t>(handle) - 1].get();
+  }
+  void remove(int handle) {
+    if (get(handle)) slots_[static_cast<std::size_t>(handle) - 1].reset();
+  }
 
-MatcherHandle* lookup(int handle) {
-  if (handle <= 0 || static_cast<std::size_t>(handle) > g_handles.size()) return nullptr;
-  return g_handles[static_cast<std::size_t>(handle) - 1].get();
+ private:
+  std::vector<std::unique_ptr<T>> slots_;
+};
+
+Registry<MatcherHandle> g_matchers;
+Registry<callswap::SiteConfig> g_sites;
+Registry<callswap::SessionMachine> g_sessions;
+std::string g_last_error;
+std::string g_result;  // the JSON answer of the last call that returns one
+
+MatcherHandle* lookup(int handle) { return g_matchers.get(handle); }
+
+const char* answer(const callswap::json::Value& value) {
+  g_result = value.dump();
+  return g_result.c_str();
+}
+
+const char* answer_error(const std::string& message) {
+  callswap::json::Object o;
+  o.set("error", message);
+  return answer(o);
 }
 
 std::u16string_view view(const char16_t* text, int length) {
@@ -58,19 +99,10 @@ int cs_matcher_create(const char* region, const char* targets) {
     g_last_error = matcher.error().message;
     return 0;
   }
-  for (std::size_t i = 0; i < g_handles.size(); ++i) {
-    if (!g_handles[i]) {
-      g_handles[i] = std::make_unique<MatcherHandle>(std::move(matcher).value());
-      return static_cast<int>(i + 1);
-    }
-  }
-  g_handles.push_back(std::make_unique<MatcherHandle>(std::move(matcher).value()));
-  return static_cast<int>(g_handles.size());
+  return g_matchers.add(std::make_unique<MatcherHandle>(std::move(matcher).value()));
 }
 
-void cs_matcher_destroy(int handle) {
-  if (lookup(handle)) g_handles[static_cast<std::size_t>(handle) - 1].reset();
-}
+void cs_matcher_destroy(int handle) { g_matchers.remove(handle); }
 
 /// The reason the last call failed, as a NUL-terminated UTF-8 string.
 const char* cs_last_error() { return g_last_error.c_str(); }
@@ -148,6 +180,98 @@ const std::int32_t* cs_edit_table(int handle) {
 const char16_t* cs_edit_text(int handle) {
   MatcherHandle* h = lookup(handle);
   return h ? h->edit_text.data() : nullptr;
+}
+
+/// Loads a site config (JSON text). Returns a handle > 0, or 0 with cs_last_error() holding
+/// a JSON array of every error ("path: reason").
+int cs_site_load(const char* json_text) {
+  auto result = callswap::parse_site_config(json_text);
+  if (!result.ok()) {
+    callswap::json::Array errors;
+    for (const auto& e : result.errors) errors.emplace_back(e.to_string());
+    g_last_error = callswap::json::Value(std::move(errors)).dump();
+    return 0;
+  }
+  return g_sites.add(std::make_unique<callswap::SiteConfig>(std::move(*result.config)));
+}
+
+void cs_site_destroy(int site) { g_sites.remove(site); }
+
+/// A matcher for the site's own numbers in its default country.
+int cs_site_matcher(int site) {
+  const callswap::SiteConfig* config = g_sites.get(site);
+  if (!config) {
+    g_last_error = "no such site";
+    return 0;
+  }
+  return g_matchers.add(std::make_unique<MatcherHandle>(callswap::Matcher(*config->country, config->targets)));
+}
+
+/// The source of a visit, as JSON {source, reason, campaign, kept_earlier_touch, static, pool}.
+/// `earlier` is the stored touch as JSON ({source, campaign}) or "".
+const char* cs_site_attribute(int site, const char* landing_url, const char* referrer, const char* earlier) {
+  const callswap::SiteConfig* config = g_sites.get(site);
+  if (!config) return answer_error("no such site");
+  std::optional<callswap::Touch> touch;
+  if (*earlier) {
+    if (auto v = callswap::json::parse(earlier); v && v->find("source") && v->find("source")->is_string()) {
+      touch = callswap::Touch{v->find("source")->as_string(), {}};
+      if (const auto* c = v->find("campaign")) {
+        auto field = [&](const char* key) {
+          const auto* f = c->find(key);
+          return f && f->is_string() ? f->as_string() : std::string();
+        };
+        touch->campaign = {field("utm_source"), field("utm_medium"), field("utm_campaign"), field("utm_term"),
+                           field("utm_content"), field("click_id"), field("click_id_value")};
+      }
+    }
+  }
+  const auto attribution = callswap::attribute(*config, landing_url, referrer, touch);
+  callswap::json::Value out = attribution.to_json();
+  if (attribution.source) {
+    out.as_object().set("static", attribution.source->static_number.e164());
+    out.as_object().set("pool", attribution.source->pool);
+  }
+  return answer(out);
+}
+
+/// The consent decision for normalised signals (JSON), as JSON {mode, may_store, reason, signals}.
+const char* cs_site_consent(int site, const char* signals_json) {
+  const callswap::SiteConfig* config = g_sites.get(site);
+  if (!config) return answer_error("no such site");
+  auto signals = callswap::json::parse(signals_json);
+  if (!signals) return answer_error(signals.error().message);
+  return answer(callswap::decide_consent(config->consent, *signals).to_json());
+}
+
+/// A session state machine for the visit's source.
+int cs_session_create(int site, const char* source) {
+  const callswap::SiteConfig* config = g_sites.get(site);
+  if (!config) {
+    g_last_error = "no such site";
+    return 0;
+  }
+  return g_sessions.add(std::make_unique<callswap::SessionMachine>(config->session, source));
+}
+
+void cs_session_destroy(int session) { g_sessions.remove(session); }
+
+/// Feeds one event (JSON) to a session; answers {mode, actions: [...], wakeup: ms|null}.
+const char* cs_session_handle(int session, const char* event_json) {
+  callswap::SessionMachine* machine = g_sessions.get(session);
+  if (!machine) return answer_error("no such session");
+  auto parsed = callswap::json::parse(event_json);
+  if (!parsed) return answer_error(parsed.error().message);
+  auto event = callswap::session_event_from_json(*parsed);
+  if (!event) return answer_error(event.error().message);
+  callswap::json::Array actions;
+  for (const auto& action : machine->handle(*event)) actions.push_back(callswap::to_json(action));
+  callswap::json::Object out;
+  out.set("mode", callswap::to_string(machine->mode()));
+  out.set("actions", std::move(actions));
+  const auto wakeup = machine->next_wakeup();
+  out.set("wakeup", wakeup ? callswap::json::Value(static_cast<double>(*wakeup)) : callswap::json::Value(nullptr));
+  return answer(out);
 }
 
 }  // extern "C"

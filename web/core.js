@@ -52,7 +52,10 @@ function createMatcher(module, { country, targets }) {
   module._free(region);
   module._free(list);
   if (handle === 0) throw new Error(readCString(module, module._cs_last_error()));
+  return wrapMatcher(module, handle, targets);
+}
 
+function wrapMatcher(module, handle, targets) {
   return {
     find(text) {
       const count = withUtf16(module, text, (p, n) => module._cs_find_utf16(handle, p, n));
@@ -95,4 +98,65 @@ function createMatcher(module, { country, targets }) {
   };
 }
 
-if (typeof module !== 'undefined' && module.exports) module.exports = { createMatcher };
+// Calls an export that takes C strings and answers a JSON C string.
+function callJson(module, fn, ...args) {
+  const pointers = args.map((a) => (typeof a === 'string' ? allocCString(module, a) : a));
+  try {
+    return JSON.parse(readCString(module, fn(...pointers)));
+  } finally {
+    args.forEach((a, i) => typeof a === 'string' && module._free(pointers[i]));
+  }
+}
+
+/**
+ * Loads a site config. The core validates it; every error comes back at once.
+ * @param {object} module the resolved wasm module
+ * @param {object|string} config the site config (object or JSON text)
+ * @returns {{matcher(): object, attribute(url: string, referrer: string, earlier?: object): object,
+ *            consent(signals: object): object, session(source: string): object, destroy(): void}}
+ * @throws {Error} whose `errors` lists "path: reason" for every problem
+ */
+function loadSite(module, config) {
+  const text = allocCString(module, typeof config === 'string' ? config : JSON.stringify(config));
+  const site = module._cs_site_load(text);
+  module._free(text);
+  if (site === 0) {
+    const errors = JSON.parse(readCString(module, module._cs_last_error()));
+    const error = new Error(`invalid site config: ${errors.join('; ')}`);
+    error.errors = errors;
+    throw error;
+  }
+  const targets = (typeof config === 'string' ? JSON.parse(config) : config).targets;
+  return {
+    matcher() {
+      const handle = module._cs_site_matcher(site);
+      return wrapMatcher(module, handle, targets);
+    },
+    attribute(url, referrer, earlier) {
+      return callJson(module, module._cs_site_attribute, site, url, referrer || '', earlier ? JSON.stringify(earlier) : '');
+    },
+    consent(signals) {
+      return callJson(module, module._cs_site_consent, site, JSON.stringify(signals));
+    },
+    session(source) {
+      const name = allocCString(module, source);
+      const handle = module._cs_session_create(site, name);
+      module._free(name);
+      return {
+        handle(event) {
+          const answer = callJson(module, module._cs_session_handle, handle, JSON.stringify(event));
+          if (answer.error) throw new Error(answer.error);
+          return answer;
+        },
+        destroy() {
+          module._cs_session_destroy(handle);
+        },
+      };
+    },
+    destroy() {
+      module._cs_site_destroy(site);
+    },
+  };
+}
+
+if (typeof module !== 'undefined' && module.exports) module.exports = { createMatcher, loadSite };

@@ -91,5 +91,35 @@ printf 'Tel 030 1234567 \xff\xfe and more' > "$work/bad.txt"
 expect "invalid UTF-8 is an input error naming the byte" 1 "" "not valid UTF-8 (first bad byte at offset 16)" -- \
   "$cli" scan --country DE --target +49301234567 "$work/bad.txt"
 
+# Site configs (issue #3).
+configs=$(cd "$(dirname "$0")/../../examples/configs" && pwd)
+expect "check-config prints a one-line summary for a good config" 0 \
+  "$configs/minimal.json: ok: site plumber-berlin (DE): 1 target number(s), 2 source(s) (0 with a dynamic pool, default direct), consent any of tcf,consent_mode,manual" "" -- \
+  "$cli" check-config "$configs/minimal.json"
+printf '{"site": "x", "country": "DE", "targets": ["+49 30"], "sources": [{"id": "a", "static": "+49301234567", "match": {}}], "extra": 1}' > "$work/bad.json"
+out=$("$cli" check-config "$work/bad.json" 2>&1); code=$?
+if [ "$code" = 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 3 ] \
+   && [[ "$out" == *"bad.json: extra: unknown field"* ]] \
+   && [[ "$out" == *'bad.json: targets[0]: "+49 30" is not a valid E.164 number'* ]] \
+   && [[ "$out" == *"bad.json: sources[0].match: the source can never match"* ]]; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1)); echo "FAIL: check-config lists every error (exit $code): $out"
+fi
+printf '{"site": ' > "$work/truncated.json"
+expect "check-config names where the JSON breaks" 1 "" "invalid JSON at line 1, column 10: unexpected end of input" -- \
+  "$cli" check-config "$work/truncated.json"
+expect "check-config without a file" 2 "" "usage: callswap check-config FILE" -- "$cli" check-config
+expect "source names the source and why" 0 \
+'source google-ads (click id gclid), static number +49301111111, dynamic numbers from pool google-ads
+campaign {"utm_source":"google","utm_medium":"cpc","click_id":"gclid"}' "" -- \
+  "$cli" source --config "$configs/acme.json" --url "https://acme.example/?utm_source=google&utm_medium=cpc&gclid=SECRET" --referrer "https://www.google.de/"
+expect "source by referrer group" 0 \
+'source organic (referrer duckduckgo.com in group search), static number +49301111115
+campaign {}' "" -- \
+  "$cli" source --config "$configs/acme.json" --url "https://acme.example/" --referrer "https://duckduckgo.com/"
+expect "source needs --url" 2 "" "usage: callswap source" -- "$cli" source --config "$configs/acme.json"
+expect "source refuses an unknown option" 2 "" "unknown option '--ref'" -- "$cli" source --ref x
+
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
