@@ -23,10 +23,10 @@ dist: deps
 	emcmake cmake -S . -B build-wasm -DCMAKE_BUILD_TYPE=MinSizeRel
 	cmake --build build-wasm -j $(JOBS)
 
-# Everything: native and wasm builds, a bounded fuzz run, then all tests in one ctest run
+# Everything: native and wasm builds, bounded fuzz runs, then all tests in one ctest run
 # (Catch2 suites, the libphonenumber cross-check, the CLI, and the wasm build under Node).
 test: build dist
-	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(TEST_FUZZ_SECONDS),20)
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(TEST_FUZZ_SECONDS),15)
 	ctest --test-dir build --output-on-failure -j $(JOBS)
 
 demo: build
@@ -42,10 +42,12 @@ fuzz: deps
 	  -DCALLSWAP_BUILD_FUZZ=ON -DCALLSWAP_BUILD_TESTS=OFF -DCALLSWAP_BUILD_CLI=OFF \
 	  -DCALLSWAP_BUILD_BENCH=OFF \
 	  "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all"
-	cmake --build build-fuzz -j $(JOBS) --target matcher_fuzz
-	mkdir -p build-fuzz/corpus
+	cmake --build build-fuzz -j $(JOBS) --target matcher_fuzz config_fuzz
+	mkdir -p build-fuzz/corpus build-fuzz/config-corpus
 	build-fuzz/bin/matcher_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	  -dict=tests/fuzz/matcher.dict build-fuzz/corpus tests/fuzz/corpus tests/fuzz/regressions
+	build-fuzz/bin/config_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  -dict=tests/fuzz/json.dict build-fuzz/config-corpus tests/fuzz/config-corpus tests/fuzz/config-regressions
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -78,38 +78,43 @@ void write_string(std::string& out, std::string_view text) {
 
 namespace {
 
-// Whole numbers exactly; others with up to 9 decimals. The core only writes counts,
+// Whole numbers exactly; others with at most 15 significant digits (so writing what was
+// read gives the same text again) and at most 9 decimals below 1e15. The core only writes counts,
 // milliseconds and ids, and printf's float formatting would double the size of the wasm.
-void write_number(std::string& out, double n) {
+void write_number(std::string& out, double n, int max_decimals = 9) {
   if (!std::isfinite(n)) {
     out += "null";
+    return;
+  }
+  if (std::fabs(n) < 5e-10) {  // rounds to zero: no "-0"
+    out += "0";
     return;
   }
   if (n < 0) {
     out.push_back('-');
     n = -n;
   }
-  double whole = std::floor(n);
-  if (whole >= 1e18) {
-    // Beyond integer precision: mantissa and exponent.
-    int exponent = 0;
-    while (n >= 10) n /= 10, ++exponent;
-    write_number(out, n);
+  if (n >= 1e15) {
+    // Beyond what a double holds digit for digit: mantissa and exponent.
+    int exponent = static_cast<int>(std::floor(std::log10(n)));
+    double mantissa = n / std::pow(10.0, exponent);
+    if (mantissa >= 10) mantissa /= 10, ++exponent;
+    write_number(out, mantissa, 14);
     out += "e" + std::to_string(exponent);
     return;
   }
-  out += std::to_string(static_cast<unsigned long long>(whole));
-  double fraction = n - whole;
-  if (fraction <= 0) return;
-  std::string digits;
-  for (int i = 0; i < 9 && fraction > 0; ++i) {
-    fraction *= 10;
-    const int d = static_cast<int>(fraction);
-    digits.push_back(static_cast<char>('0' + d));
-    fraction -= d;
-  }
-  while (!digits.empty() && digits.back() == '0') digits.pop_back();
-  if (!digits.empty()) out += "." + digits;
+  int whole_digits = 1;
+  for (double w = std::floor(n); w >= 10; w /= 10) ++whole_digits;
+  const int decimals = std::min(max_decimals, 15 - whole_digits);
+  const double scale = std::pow(10.0, decimals);
+  const auto scaled = static_cast<unsigned long long>(std::llround(n * scale));
+  const auto unit = static_cast<unsigned long long>(scale);
+  out += std::to_string(scaled / unit);
+  if (scaled % unit == 0) return;
+  std::string digits = std::to_string(scaled % unit);
+  digits.insert(0, static_cast<std::size_t>(decimals) - digits.size(), '0');
+  while (digits.back() == '0') digits.pop_back();
+  out += "." + digits;
 }
 
 void dump_to(const Value& v, std::string& out) {

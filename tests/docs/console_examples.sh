@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every ```console block of the given Markdown files and compares the output, so the
 # docs cannot rot. "$ " starts a command; the lines after it, up to the next command or the
-# end of the block, are its expected output. Commands run in a scratch folder where `build`
-# points at the real build tree.
+# end of the block, are its expected output. Commands run in a scratch folder, as if at the
+# repository's root: `build` points at the real build tree and `examples` at the examples.
 # Usage: console_examples.sh BUILD_DIR FILE.md...
 set -u
 build=$(cd "${1:?usage: console_examples.sh BUILD_DIR FILE.md...}" && pwd)
@@ -12,6 +12,7 @@ failed=0
 for doc in "$@"; do
   scratch=$(mktemp -d)
   ln -s "$build" "$scratch/build"
+  ln -s "$(cd "$(dirname "$0")/../.." && pwd)/examples" "$scratch/examples"
   mapfile -t lines < <(awk '/^```console$/{inside=1; next} /^```$/{if (inside) print "\x1e"; inside=0} inside' "$doc")
   command=""
   expected=""
