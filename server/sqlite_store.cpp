@@ -1,0 +1,300 @@
+// The SQLite store: one file, WAL, versioned migrations applied at start, prepared
+// statements only, one connection guarded by a mutex (SQLite serialises writers anyway).
+
+#include <sqlite3.h>
+
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "store.hpp"
+
+namespace callswap::server {
+namespace {
+
+// Each entry moves the schema one version up; never edit one that has shipped.
+constexpr const char* kMigrations[] = {
+    R"sql(
+    CREATE TABLE sessions (
+      id TEXT PRIMARY KEY,
+      site TEXT NOT NULL,
+      pool TEXT NOT NULL,
+      number TEXT NOT NULL,
+      source TEXT NOT NULL,
+      campaign_json TEXT NOT NULL DEFAULT '{}',
+      landing_path TEXT NOT NULL DEFAULT '',
+      created_at INTEGER NOT NULL,
+      last_activity INTEGER NOT NULL,
+      released_at INTEGER
+    );
+    CREATE INDEX sessions_by_number ON sessions (site, number, created_at);
+    CREATE INDEX sessions_active ON sessions (released_at) WHERE released_at IS NULL;
+    CREATE TABLE calls (
+      provider_call_id TEXT PRIMARY KEY,
+      site TEXT NOT NULL,
+      called_number TEXT NOT NULL,
+      status TEXT NOT NULL,
+      duration_seconds INTEGER NOT NULL DEFAULT 0,
+      started_at INTEGER NOT NULL,
+      session_id TEXT,
+      source TEXT,
+      attribution TEXT NOT NULL
+    );
+    CREATE INDEX calls_by_site_time ON calls (site, started_at);
+    )sql",
+};
+
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) {
+    if (sqlite3_prepare_v2(db, sql, -1, &statement_, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(std::string("sqlite: cannot prepare statement: ") + sqlite3_errmsg(db));
+    }
+  }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement() { sqlite3_finalize(statement_); }
+
+  Statement& bind(int index, const std::string& value) {
+    sqlite3_bind_text(statement_, index, value.c_str(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind(int index, std::int64_t value) {
+    sqlite3_bind_int64(statement_, index, value);
+    return *this;
+  }
+  Statement& bind(int index, const std::optional<Millis>& value) {
+    if (value) return bind(index, *value);
+    sqlite3_bind_null(statement_, index);
+    return *this;
+  }
+  /// Steps once: true while there is a row.
+  bool step() {
+    const int rc = sqlite3_step(statement_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw std::runtime_error(std::string("sqlite: ") + sqlite3_errmsg(sqlite3_db_handle(statement_)));
+  }
+  void reset() {
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+  }
+  std::string text(int column) const {
+    const auto* p = sqlite3_column_text(statement_, column);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(statement_, column))) : std::string();
+  }
+  std::int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
+  bool is_null(int column) const { return sqlite3_column_type(statement_, column) == SQLITE_NULL; }
+
+ private:
+  sqlite3_stmt* statement_ = nullptr;
+};
+
+// Resets a statement when a use of it ends, however it ends.
+class Use {
+ public:
+  explicit Use(Statement& s) : s_(s) {}
+  Use(const Use&) = delete;
+  Use& operator=(const Use&) = delete;
+  ~Use() { s_.reset(); }
+  Statement* operator->() { return &s_; }
+
+ private:
+  Statement& s_;
+};
+
+constexpr const char* kSessionColumns =
+    "id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, released_at";
+
+SessionRow read_session(const Statement& s) {
+  SessionRow r{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.integer(7), s.integer(8), std::nullopt};
+  if (!s.is_null(9)) r.released_at = s.integer(9);
+  return r;
+}
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const std::string& path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+      std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      throw std::runtime_error("cannot open database '" + path + "': " + why);
+    }
+    sqlite3_busy_timeout(db_, 5000);
+    exec("PRAGMA journal_mode = WAL");
+    exec("PRAGMA synchronous = NORMAL");
+    exec("PRAGMA foreign_keys = ON");
+    migrate();
+    insert_session_ = std::make_unique<Statement>(db_,
+        "INSERT INTO sessions (id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, released_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    touch_session_ = std::make_unique<Statement>(db_,
+        "UPDATE sessions SET last_activity = max(last_activity, ?2) WHERE id = ?1 AND released_at IS NULL");
+    release_session_ = std::make_unique<Statement>(db_,
+        "UPDATE sessions SET released_at = ?2 WHERE id = ?1 AND released_at IS NULL");
+    erase_session_ = std::make_unique<Statement>(db_, "DELETE FROM sessions WHERE id = ?1");
+    find_session_ = std::make_unique<Statement>(db_, (std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id = ?1").c_str());
+    active_sessions_ = std::make_unique<Statement>(db_,
+        (std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE released_at IS NULL ORDER BY last_activity").c_str());
+    last_releases_ = std::make_unique<Statement>(db_,
+        "SELECT number, max(released_at) FROM sessions WHERE site = ?1 AND released_at IS NOT NULL GROUP BY number");
+    holding_ = std::make_unique<Statement>(db_,
+        (std::string("SELECT ") + kSessionColumns +
+         " FROM sessions WHERE site = ?1 AND number = ?2 AND created_at <= ?3 "
+         "AND (released_at IS NULL OR released_at + ?4 >= ?3) ORDER BY created_at DESC LIMIT 1").c_str());
+    insert_call_ = std::make_unique<Statement>(db_,
+        "INSERT OR IGNORE INTO calls (provider_call_id, site, called_number, status, duration_seconds, started_at, session_id, source, attribution) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''), nullif(?8, ''), ?9)");
+    find_call_ = std::make_unique<Statement>(db_,
+        "SELECT provider_call_id, site, called_number, status, duration_seconds, started_at, coalesce(session_id, ''), "
+        "coalesce(source, ''), attribution FROM calls WHERE provider_call_id = ?1");
+    count_calls_ = std::make_unique<Statement>(db_, "SELECT count(*) FROM calls WHERE site = ?1");
+  }
+
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  ~SqliteStore() override {
+    // Statements first, then a clean close (checkpoints the WAL).
+    insert_session_.reset(), touch_session_.reset(), release_session_.reset(), erase_session_.reset();
+    find_session_.reset(), active_sessions_.reset(), last_releases_.reset(), holding_.reset();
+    insert_call_.reset(), find_call_.reset(), count_calls_.reset();
+    sqlite3_close(db_);
+  }
+
+  void insert_session(const SessionRow& r) override {
+    std::lock_guard lock(mutex_);
+    Use s(*insert_session_);
+    s->bind(1, r.id).bind(2, r.site).bind(3, r.pool).bind(4, r.number).bind(5, r.source).bind(6, r.campaign_json)
+        .bind(7, r.landing_path).bind(8, r.created_at).bind(9, r.last_activity).bind(10, r.released_at);
+    s->step();
+  }
+  void touch_session(const std::string& id, Millis now) override { run(*touch_session_, id, now); }
+  void release_session(const std::string& id, Millis now) override { run(*release_session_, id, now); }
+  void erase_session(const std::string& id) override {
+    std::lock_guard lock(mutex_);
+    Use s(*erase_session_);
+    s->bind(1, id);
+    s->step();
+  }
+
+  std::optional<SessionRow> find_session(const std::string& id) override {
+    std::lock_guard lock(mutex_);
+    Use s(*find_session_);
+    s->bind(1, id);
+    if (!s->step()) return std::nullopt;
+    return read_session(*find_session_);
+  }
+
+  std::vector<SessionRow> active_sessions() override {
+    std::lock_guard lock(mutex_);
+    Use s(*active_sessions_);
+    std::vector<SessionRow> out;
+    while (s->step()) out.push_back(read_session(*active_sessions_));
+    return out;
+  }
+
+  std::vector<std::pair<std::string, Millis>> last_releases(const std::string& site) override {
+    std::lock_guard lock(mutex_);
+    Use s(*last_releases_);
+    s->bind(1, site);
+    std::vector<std::pair<std::string, Millis>> out;
+    while (s->step()) out.emplace_back(last_releases_->text(0), last_releases_->integer(1));
+    return out;
+  }
+
+  std::optional<SessionRow> session_holding(const std::string& site, const std::string& number, Millis at,
+                                            Millis grace) override {
+    std::lock_guard lock(mutex_);
+    Use s(*holding_);
+    s->bind(1, site).bind(2, number).bind(3, at).bind(4, grace);
+    if (!s->step()) return std::nullopt;
+    return read_session(*holding_);
+  }
+
+  bool insert_call(const CallRow& c) override {
+    std::lock_guard lock(mutex_);
+    Use s(*insert_call_);
+    s->bind(1, c.provider_call_id).bind(2, c.site).bind(3, c.called_number).bind(4, c.status)
+        .bind(5, static_cast<std::int64_t>(c.duration_seconds)).bind(6, c.started_at).bind(7, c.session_id)
+        .bind(8, c.source).bind(9, c.attribution);
+    s->step();
+    return sqlite3_changes(db_) == 1;
+  }
+
+  std::optional<CallRow> find_call(const std::string& id) override {
+    std::lock_guard lock(mutex_);
+    Use s(*find_call_);
+    s->bind(1, id);
+    if (!s->step()) return std::nullopt;
+    const Statement& r = *find_call_;
+    return CallRow{r.text(0), r.text(1), r.text(2), r.text(3), static_cast<int>(r.integer(4)), r.integer(5),
+                   r.text(6), r.text(7), r.text(8)};
+  }
+
+  std::int64_t count_calls(const std::string& site) override {
+    std::lock_guard lock(mutex_);
+    Use s(*count_calls_);
+    s->bind(1, site);
+    s->step();
+    return count_calls_->integer(0);
+  }
+
+ private:
+  void exec(const std::string& sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+      std::string why = error ? error : "unknown error";
+      sqlite3_free(error);
+      throw std::runtime_error("sqlite: " + why);
+    }
+  }
+
+  void migrate() {
+    exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+    int version = 0;
+    {
+      Statement s(db_, "SELECT coalesce(max(version), 0) FROM schema_version");
+      if (s.step()) version = static_cast<int>(s.integer(0));
+    }
+    const int latest = static_cast<int>(std::size(kMigrations));
+    if (version > latest) {
+      throw std::runtime_error("the database has schema version " + std::to_string(version) +
+                               ", newer than this server's " + std::to_string(latest) + ": upgrade the server");
+    }
+    for (int v = version; v < latest; ++v) {
+      exec("BEGIN IMMEDIATE");
+      try {
+        exec(kMigrations[v]);
+        exec("INSERT INTO schema_version (version) VALUES (" + std::to_string(v + 1) + ")");
+        exec("COMMIT");
+      } catch (...) {
+        exec("ROLLBACK");
+        throw;
+      }
+    }
+  }
+
+  template <class... Args>
+  void run(Statement& statement, const Args&... args) {
+    std::lock_guard lock(mutex_);
+    Use s(statement);
+    int index = 0;
+    (s->bind(++index, args), ...);
+    s->step();
+  }
+
+  sqlite3* db_ = nullptr;
+  std::mutex mutex_;
+  std::unique_ptr<Statement> insert_session_, touch_session_, release_session_, erase_session_, find_session_,
+      active_sessions_, last_releases_, holding_, insert_call_, find_call_, count_calls_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const std::string& path) { return std::make_unique<SqliteStore>(path); }
+
+int sqlite_schema_version() { return static_cast<int>(std::size(kMigrations)); }
+
+}  // namespace callswap::server

@@ -1,0 +1,71 @@
+#pragma once
+// What the server keeps (issue #5): visitor sessions and the calls attributed to them.
+// An interface, so the pool and attribution logic never see SQL; SqliteStore is the
+// default implementation. No IP address, no user agent, no full URL is ever stored.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace callswap::server {
+
+using Millis = std::int64_t;
+
+struct SessionRow {
+  std::string id;             ///< random, 128 bits, hex
+  std::string site;
+  std::string pool;
+  std::string number;         ///< E.164 of the tracking number held
+  std::string source;
+  std::string campaign_json;  ///< the campaign details the site config allows, as JSON
+  std::string landing_path;   ///< path with only the configured parameters
+  Millis created_at = 0;
+  Millis last_activity = 0;
+  std::optional<Millis> released_at;  ///< empty while the session holds its number
+};
+
+struct CallRow {
+  std::string provider_call_id;  ///< the telephony provider's id: calls are stored once
+  std::string site;
+  std::string called_number;     ///< E.164 of the tracking number dialled
+  std::string status;            ///< "ringing", "completed", ...
+  int duration_seconds = 0;
+  Millis started_at = 0;
+  std::string session_id;        ///< empty if not attributed to a session
+  std::string source;            ///< the session's or the static number's source; empty if unattributed
+  std::string attribution;       ///< "session", "static" or "unattributed"
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual void insert_session(const SessionRow& session) = 0;
+  virtual void touch_session(const std::string& id, Millis now) = 0;
+  virtual void release_session(const std::string& id, Millis now) = 0;
+  virtual void erase_session(const std::string& id) = 0;
+  [[nodiscard]] virtual std::optional<SessionRow> find_session(const std::string& id) = 0;
+  /// Sessions still holding a number, for rebuilding the pools at start.
+  [[nodiscard]] virtual std::vector<SessionRow> active_sessions() = 0;
+  /// The last release of each number, for rebuilding the cool-downs at start.
+  [[nodiscard]] virtual std::vector<std::pair<std::string, Millis>> last_releases(const std::string& site) = 0;
+  /// The session that held `number` at `at`, or released it no longer than `grace` before.
+  [[nodiscard]] virtual std::optional<SessionRow> session_holding(const std::string& site, const std::string& number,
+                                                                  Millis at, Millis grace) = 0;
+
+  /// Stores a call once: false if a call with this provider id is already stored.
+  virtual bool insert_call(const CallRow& call) = 0;
+  [[nodiscard]] virtual std::optional<CallRow> find_call(const std::string& provider_call_id) = 0;
+  [[nodiscard]] virtual std::int64_t count_calls(const std::string& site) = 0;
+};
+
+/// Opens (and creates or migrates) the SQLite file at `path`; throws std::runtime_error
+/// with the reason when it cannot.
+std::unique_ptr<Store> open_sqlite_store(const std::string& path);
+
+/// The schema version this build migrates to.
+int sqlite_schema_version();
+
+}  // namespace callswap::server

@@ -1,0 +1,109 @@
+#include <sqlite3.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "store.hpp"
+
+using callswap::server::CallRow;
+using callswap::server::SessionRow;
+
+namespace {
+
+// A fresh SQLite file in its own folder for each test, removed afterwards.
+class TempDatabase {
+ public:
+  TempDatabase() {
+    std::random_device random;
+    dir_ = std::filesystem::temp_directory_path() / ("callswap-store-" + std::to_string(random()) + std::to_string(random()));
+    std::filesystem::create_directories(dir_);
+  }
+  TempDatabase(const TempDatabase&) = delete;
+  TempDatabase& operator=(const TempDatabase&) = delete;
+  ~TempDatabase() { std::filesystem::remove_all(dir_); }
+  [[nodiscard]] std::string path() const { return (dir_ / "callswap.db").string(); }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+SessionRow session(const char* id, const char* number, callswap::server::Millis at) {
+  return SessionRow{id, "acme", "google-ads", number, "google-ads", R"({"utm_source":"google"})", "/landing?utm_source=google", at, at, std::nullopt};
+}
+
+}  // namespace
+
+TEST_CASE("The store creates its schema in a new file and keeps everything across a restart", "[store]") {
+  TempDatabase db;
+  {
+    auto store = callswap::server::open_sqlite_store(db.path());
+    store->insert_session(session("s1", "+493055510000", 1000));
+    store->insert_session(session("s2", "+493055510001", 2000));
+    store->touch_session("s1", 5000);
+    store->release_session("s2", 6000);
+    CHECK(store->insert_call(CallRow{"CA1", "acme", "+493055510000", "completed", 42, 7000, "s1", "google-ads", "session"}));
+  }
+  auto store = callswap::server::open_sqlite_store(db.path());
+  const auto s1 = store->find_session("s1");
+  REQUIRE(s1);
+  CHECK(s1->last_activity == 5000);
+  CHECK_FALSE(s1->released_at);
+  CHECK(s1->campaign_json == R"({"utm_source":"google"})");
+  CHECK(store->find_session("s2")->released_at == 6000);
+  const auto active = store->active_sessions();
+  REQUIRE(active.size() == 1);
+  CHECK(active[0].id == "s1");
+  CHECK(store->last_releases("acme") == std::vector<std::pair<std::string, callswap::server::Millis>>{{"+493055510001", 6000}});
+  const auto call = store->find_call("CA1");
+  REQUIRE(call);
+  CHECK(call->duration_seconds == 42);
+  CHECK(call->session_id == "s1");
+  CHECK(store->count_calls("acme") == 1);
+}
+
+TEST_CASE("A call is stored once per provider id", "[store]") {
+  TempDatabase db;
+  auto store = callswap::server::open_sqlite_store(db.path());
+  const CallRow call{"CA1", "acme", "+493055510000", "ringing", 0, 7000, "", "", "unattributed"};
+  CHECK(store->insert_call(call));
+  CHECK_FALSE(store->insert_call(call));
+  CHECK(store->count_calls("acme") == 1);
+  CHECK(store->find_call("CA1")->session_id.empty());
+}
+
+TEST_CASE("The session that held a number at a call's time is found, also within the grace period", "[store]") {
+  TempDatabase db;
+  auto store = callswap::server::open_sqlite_store(db.path());
+  store->insert_session(session("early", "+493055510000", 1000));
+  store->release_session("early", 2000);
+  store->insert_session(session("late", "+493055510000", 50'000));
+  const callswap::server::Millis grace = 10'000;
+  CHECK(store->session_holding("acme", "+493055510000", 1500, grace)->id == "early");   // while held
+  CHECK(store->session_holding("acme", "+493055510000", 11'999, grace)->id == "early");  // in the grace period
+  CHECK_FALSE(store->session_holding("acme", "+493055510000", 12'001, grace));          // after it
+  CHECK(store->session_holding("acme", "+493055510000", 60'000, grace)->id == "late");
+  CHECK_FALSE(store->session_holding("acme", "+493055510001", 60'000, grace));
+  CHECK_FALSE(store->session_holding("other", "+493055510000", 60'000, grace));
+  store->erase_session("late");
+  CHECK_FALSE(store->find_session("late"));
+}
+
+TEST_CASE("A database from a newer server, or not a database at all, is refused with the reason", "[store]") {
+  TempDatabase db;
+  { callswap::server::open_sqlite_store(db.path()); }
+  {
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(db.path().c_str(), &raw) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw, "INSERT INTO schema_version VALUES (99)", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  CHECK_THROWS_WITH(callswap::server::open_sqlite_store(db.path()), Catch::Contains("schema version 99, newer than this server's"));
+
+  TempDatabase other;
+  std::ofstream(other.path()) << "this is not a database, just text that is long enough to have a header";
+  CHECK_THROWS_WITH(callswap::server::open_sqlite_store(other.path()), Catch::Contains("sqlite"));
+  CHECK_THROWS_WITH(callswap::server::open_sqlite_store("/nonexistent-dir/x/callswap.db"), Catch::Contains("cannot open database"));
+}
