@@ -224,9 +224,16 @@ std::vector<std::size_t> usual_grouping(const PhoneNumber& number) {
                                           "70", "71", "72", "73", "74", "75", "76", "77", "78", "79"}))
         return {2, 3, 4};
       return with_area(3, len);
-    case Grouping::it:
-      if (n.starts_with("0")) return with_area(n.starts_with("02") || n.starts_with("06") ? 2 : 3, len);
-      return with_area(3, len);
+    case Grouping::it: {
+      // "06 1234 5678", "02 1234 5678", "0471 123456", "347 123 4567".
+      const std::size_t area = n.starts_with("02") || n.starts_with("06") ? 2 : n.starts_with("0") ? 4 : 3;
+      if (area >= len) return {len};
+      groups.push_back(area);
+      if (len - area == 8) return {area, 4, 4};
+      if (n.starts_with("0")) return with_area(area, len);
+      append_subscriber_groups(groups, len - area);
+      return groups;
+    }
     case Grouping::es:
       if (len == 9) return {3, 3, 3};
       break;
@@ -241,6 +248,25 @@ std::vector<std::size_t> usual_grouping(const PhoneNumber& number) {
   groups.push_back(len >= 9 ? 3 : 2);
   append_subscriber_groups(groups, len - groups.front());
   return groups;
+}
+
+std::string format_for_display(const PhoneNumber& number, const Region& home) {
+  const std::vector<std::size_t> groups = usual_grouping(number);
+  std::vector<std::string> parts;
+  std::size_t at = 0;
+  for (std::size_t size : groups) {
+    parts.push_back(number.national.substr(at, size));
+    at += size;
+  }
+  std::string out;
+  if (number.calling_code == home.calling_code) {
+    if (home.grouping == Grouping::nanp && parts.size() == 3) return "(" + parts[0] + ") " + parts[1] + "-" + parts[2];
+    out = std::string(home.trunk_optional ? "" : home.trunk_prefix);
+  } else {
+    out = "+" + number.calling_code + " ";
+  }
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i == 0 ? "" : " ") + parts[i];
+  return out;
 }
 
 }  // namespace callswap

@@ -60,4 +60,9 @@ std::size_t calling_code_length(std::string_view digits);
 /// Without area-code data this is a heuristic; the formatter prefers the page's own grouping.
 std::vector<std::size_t> usual_grouping(const PhoneNumber& number);
 
+/// How a site in `home` shows the number when no page style is at hand (AMP, API replies):
+/// nationally with the usual grouping for a number of the home country ("030 9876543",
+/// "(555) 123-4567"), internationally otherwise ("+49 30 9876543").
+std::string format_for_display(const PhoneNumber& number, const Region& home);
+
 }  // namespace callswap

@@ -85,3 +85,18 @@ TEST_CASE("Usual grouping follows each country's habit", "[phone_number]") {
   CHECK(grouping("+4315123456") == G{1, 7});
   CHECK(grouping("+2348012345678") == G{3, 3, 4});
 }
+
+TEST_CASE("Numbers are displayed as the site's country writes them", "[phone_number]") {
+  auto display = [](const char* e164, const char* home) {
+    return callswap::format_for_display(*parse_e164(e164), *callswap::find_region(home));
+  };
+  CHECK(display("+49301234567", "DE") == "030 1234567");
+  CHECK(display("+4922112345678", "DE") == "0221 12345678");
+  CHECK(display("+15551234567", "US") == "(555) 123-4567");
+  CHECK(display("+33123456789", "FR") == "01 23 45 67 89");
+  CHECK(display("+442079460958", "GB") == "020 7946 0958");
+  CHECK(display("+390612345678", "IT") == "06 1234 5678");
+  CHECK(display("+393471234567", "IT") == "347 123 4567");
+  CHECK(display("+49301234567", "AT") == "+49 30 1234567");
+  CHECK(display("+15551234567", "DE") == "+1 555 123 4567");
+}
