@@ -42,6 +42,12 @@ constexpr const char* kMigrations[] = {
       attribution TEXT NOT NULL
     );
     CREATE INDEX calls_by_site_time ON calls (site, started_at);
+    CREATE TABLE number_releases (
+      site TEXT NOT NULL,
+      number TEXT NOT NULL,
+      released_at INTEGER NOT NULL,
+      PRIMARY KEY (site, number)
+    );
     )sql",
 };
 
@@ -133,19 +139,27 @@ class SqliteStore final : public Store {
         "UPDATE sessions SET last_activity = max(last_activity, ?2) WHERE id = ?1 AND released_at IS NULL");
     release_session_ = std::make_unique<Statement>(db_,
         "UPDATE sessions SET released_at = ?2 WHERE id = ?1 AND released_at IS NULL");
+    // The pool's cool-downs survive a restart even when the session itself is erased.
+    record_release_ = std::make_unique<Statement>(db_,
+        "INSERT INTO number_releases (site, number, released_at) SELECT site, number, ?2 FROM sessions WHERE id = ?1 "
+        "ON CONFLICT (site, number) DO UPDATE SET released_at = max(released_at, excluded.released_at)");
     erase_session_ = std::make_unique<Statement>(db_, "DELETE FROM sessions WHERE id = ?1");
     find_session_ = std::make_unique<Statement>(db_, (std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id = ?1").c_str());
     active_sessions_ = std::make_unique<Statement>(db_,
         (std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE released_at IS NULL ORDER BY last_activity").c_str());
-    last_releases_ = std::make_unique<Statement>(db_,
-        "SELECT number, max(released_at) FROM sessions WHERE site = ?1 AND released_at IS NOT NULL GROUP BY number");
+    last_releases_ = std::make_unique<Statement>(db_, "SELECT number, released_at FROM number_releases WHERE site = ?1");
     holding_ = std::make_unique<Statement>(db_,
         (std::string("SELECT ") + kSessionColumns +
          " FROM sessions WHERE site = ?1 AND number = ?2 AND created_at <= ?3 "
          "AND (released_at IS NULL OR released_at + ?4 >= ?3) ORDER BY created_at DESC LIMIT 1").c_str());
+    // A repeated delivery (or the next status of the same call) updates status and duration;
+    // the attribution made at the first delivery stays.
+    call_exists_ = std::make_unique<Statement>(db_, "SELECT 1 FROM calls WHERE provider_call_id = ?1");
     insert_call_ = std::make_unique<Statement>(db_,
-        "INSERT OR IGNORE INTO calls (provider_call_id, site, called_number, status, duration_seconds, started_at, session_id, source, attribution) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''), nullif(?8, ''), ?9)");
+        "INSERT INTO calls (provider_call_id, site, called_number, status, duration_seconds, started_at, session_id, source, attribution) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''), nullif(?8, ''), ?9) "
+        "ON CONFLICT (provider_call_id) DO UPDATE SET status = excluded.status, "
+        "duration_seconds = max(duration_seconds, excluded.duration_seconds)");
     find_call_ = std::make_unique<Statement>(db_,
         "SELECT provider_call_id, site, called_number, status, duration_seconds, started_at, coalesce(session_id, ''), "
         "coalesce(source, ''), attribution FROM calls WHERE provider_call_id = ?1");
@@ -157,7 +171,8 @@ class SqliteStore final : public Store {
 
   ~SqliteStore() override {
     // Statements first, then a clean close (checkpoints the WAL).
-    insert_session_.reset(), touch_session_.reset(), release_session_.reset(), erase_session_.reset();
+    insert_session_.reset(), touch_session_.reset(), release_session_.reset(), record_release_.reset(), erase_session_.reset();
+    call_exists_.reset();
     find_session_.reset(), active_sessions_.reset(), last_releases_.reset(), holding_.reset();
     insert_call_.reset(), find_call_.reset(), count_calls_.reset();
     sqlite3_close(db_);
@@ -171,7 +186,26 @@ class SqliteStore final : public Store {
     s->step();
   }
   void touch_session(const std::string& id, Millis now) override { run(*touch_session_, id, now); }
-  void release_session(const std::string& id, Millis now) override { run(*release_session_, id, now); }
+  void release_session(const std::string& id, Millis now) override {
+    std::lock_guard lock(mutex_);
+    exec("BEGIN IMMEDIATE");
+    try {
+      {
+        Use s(*record_release_);
+        s->bind(1, id).bind(2, now);
+        s->step();
+      }
+      {
+        Use s(*release_session_);
+        s->bind(1, id).bind(2, now);
+        s->step();
+      }
+      exec("COMMIT");
+    } catch (...) {
+      exec("ROLLBACK");
+      throw;
+    }
+  }
   void erase_session(const std::string& id) override {
     std::lock_guard lock(mutex_);
     Use s(*erase_session_);
@@ -215,12 +249,18 @@ class SqliteStore final : public Store {
 
   bool insert_call(const CallRow& c) override {
     std::lock_guard lock(mutex_);
+    bool exists = false;
+    {
+      Use e(*call_exists_);
+      e->bind(1, c.provider_call_id);
+      exists = e->step();
+    }
     Use s(*insert_call_);
     s->bind(1, c.provider_call_id).bind(2, c.site).bind(3, c.called_number).bind(4, c.status)
         .bind(5, static_cast<std::int64_t>(c.duration_seconds)).bind(6, c.started_at).bind(7, c.session_id)
         .bind(8, c.source).bind(9, c.attribution);
     s->step();
-    return sqlite3_changes(db_) == 1;
+    return !exists;
   }
 
   std::optional<CallRow> find_call(const std::string& id) override {
@@ -287,7 +327,7 @@ class SqliteStore final : public Store {
 
   sqlite3* db_ = nullptr;
   std::mutex mutex_;
-  std::unique_ptr<Statement> insert_session_, touch_session_, release_session_, erase_session_, find_session_,
+  std::unique_ptr<Statement> insert_session_, touch_session_, release_session_, record_release_, erase_session_, find_session_, call_exists_,
       active_sessions_, last_releases_, holding_, insert_call_, find_call_, count_calls_;
 };
 

@@ -55,7 +55,8 @@ class Store {
   [[nodiscard]] virtual std::optional<SessionRow> session_holding(const std::string& site, const std::string& number,
                                                                   Millis at, Millis grace) = 0;
 
-  /// Stores a call once: false if a call with this provider id is already stored.
+  /// Stores a call once: false if a call with this provider id is already stored (then only
+  /// its status and duration are updated).
   virtual bool insert_call(const CallRow& call) = 0;
   [[nodiscard]] virtual std::optional<CallRow> find_call(const std::string& provider_call_id) = 0;
   [[nodiscard]] virtual std::int64_t count_calls(const std::string& site) = 0;

@@ -70,7 +70,15 @@ TEST_CASE("A call is stored once per provider id", "[store]") {
   const CallRow call{"CA1", "acme", "+493055510000", "ringing", 0, 7000, "", "", "unattributed"};
   CHECK(store->insert_call(call));
   CHECK_FALSE(store->insert_call(call));
+  CallRow completed = call;
+  completed.status = "completed";
+  completed.duration_seconds = 42;
+  completed.attribution = "session";  // a later delivery does not change the attribution
+  CHECK_FALSE(store->insert_call(completed));
   CHECK(store->count_calls("acme") == 1);
+  CHECK(store->find_call("CA1")->status == "completed");
+  CHECK(store->find_call("CA1")->duration_seconds == 42);
+  CHECK(store->find_call("CA1")->attribution == "unattributed");
   CHECK(store->find_call("CA1")->session_id.empty());
 }
 
@@ -87,8 +95,11 @@ TEST_CASE("The session that held a number at a call's time is found, also within
   CHECK(store->session_holding("acme", "+493055510000", 60'000, grace)->id == "late");
   CHECK_FALSE(store->session_holding("acme", "+493055510001", 60'000, grace));
   CHECK_FALSE(store->session_holding("other", "+493055510000", 60'000, grace));
+  store->release_session("late", 70'000);
   store->erase_session("late");
   CHECK_FALSE(store->find_session("late"));
+  // The number's release outlives the erased session, for the pool's cool-down.
+  CHECK(store->last_releases("acme") == std::vector<std::pair<std::string, callswap::server::Millis>>{{"+493055510000", 70'000}});
 }
 
 TEST_CASE("A database from a newer server, or not a database at all, is refused with the reason", "[store]") {

@@ -1,0 +1,224 @@
+#include "operator_config.hpp"
+
+#include <algorithm>
+#include <callswap/config_reader.hpp>
+#include <map>
+
+namespace callswap::server {
+namespace {
+
+using config_reader::index_path;
+using config_reader::join_path;
+using config_reader::quoted;
+using config_reader::Reader;
+
+bool is_hex64(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+bool valid_origin(std::string_view origin) {
+  const bool https = origin.starts_with("https://");
+  const bool http = origin.starts_with("http://");
+  if (!https && !http) return false;
+  const std::string_view host = origin.substr(https ? 8 : 7);
+  return !host.empty() && host.find_first_of("/?# ") == std::string_view::npos;
+}
+
+// A secret as a string, or {"env": "NAME"} read from the environment.
+std::optional<std::string> secret(Reader& r, const json::Object& o, const std::string& path, std::string_view key,
+                                  const Environment& environment) {
+  const json::Value* v = o.find(key);
+  if (!v) return std::nullopt;
+  const std::string p = join_path(path, key);
+  if (v->is_string()) {
+    if (v->as_string().size() < 16) r.error(p, "is too short to be a secret (16 characters at least)");
+    return v->as_string();
+  }
+  if (const json::Object* env = r.object(*v, p, {"env"})) {
+    if (auto name = r.string(*env, p, "env", true)) {
+      if (auto value = environment(*name); value && !value->empty()) return *value;
+      r.error(join_path(p, "env"), "the environment variable " + *name + " is not set");
+    }
+  }
+  return std::nullopt;
+}
+
+void read_pools(Reader& r, const json::Value& v, const std::string& path, SiteEntry& site,
+                std::map<std::string, std::string>& owner_of_number) {
+  if (!v.is_object()) {
+    r.error(path, std::string("must be an object of pool ids to pools, not ") + v.type_name());
+    return;
+  }
+  const json::Object& pools = v.as_object();
+  for (std::size_t i = 0; i < pools.size(); ++i) {
+    const std::string pp = join_path(path, pools.keys[i]);
+    const json::Object* o = r.object(pools.values[i], pp, {"numbers", "hold_minutes", "cooldown_minutes", "when_exhausted"});
+    if (!o) continue;
+    PoolConfig pool{pools.keys[i], {}, {}};
+    if (std::find(site.config.pools.begin(), site.config.pools.end(), pool.id) == site.config.pools.end()) {
+      r.error(pp, "pool " + quoted(pool.id) + " is not listed in the site config's pools");
+    }
+    if (auto numbers = r.strings(*o, pp, "numbers", true, false)) {
+      for (std::size_t k = 0; k < numbers->size(); ++k) {
+        const std::string np = index_path(join_path(pp, "numbers"), k);
+        auto number = parse_e164((*numbers)[k]);
+        if (!number) {
+          r.error(np, number.error().message);
+          continue;
+        }
+        const auto [it, fresh] = owner_of_number.emplace(number->e164(), np);
+        if (!fresh) r.error(np, number->e164() + " is already used at " + it->second + ": a number belongs to one place only");
+        pool.numbers.push_back(std::move(*number));
+      }
+    }
+    if (auto hold = r.integer(*o, pp, "hold_minutes", 1, 24 * 60)) pool.settings.hold_ms = *hold * Millis{60'000};
+    if (auto cooldown = r.integer(*o, pp, "cooldown_minutes", 0, 7 * 24 * 60)) pool.settings.cooldown_ms = *cooldown * Millis{60'000};
+    if (const json::Value* policy = o->find("when_exhausted")) {
+      constexpr std::pair<std::string_view, PoolSettings::WhenExhausted> kPolicies[] = {
+          {"static", PoolSettings::WhenExhausted::static_number},
+          {"reuse_least_active", PoolSettings::WhenExhausted::reuse_least_active}};
+      if (auto p = r.choice(*policy, join_path(pp, "when_exhausted"), kPolicies)) pool.settings.when_exhausted = *p;
+    }
+    site.pools.push_back(std::move(pool));
+  }
+  for (const std::string& id : site.config.pools) {
+    if (std::none_of(site.pools.begin(), site.pools.end(), [&](const PoolConfig& p) { return p.id == id; })) {
+      r.error(path, "the site config lists pool " + quoted(id) + " but it has no numbers here");
+    }
+  }
+}
+
+}  // namespace
+
+const SiteEntry* OperatorConfig::find_site(std::string_view id) const {
+  for (const SiteEntry& s : sites) {
+    if (s.config.site == id) return &s;
+  }
+  return nullptr;
+}
+
+OperatorConfigResult load_operator_config(std::string_view json_text, const Environment& environment) {
+  OperatorConfigResult result;
+  auto document = json::parse(json_text);
+  if (!document) {
+    result.errors.push_back({"", document.error().message});
+    return result;
+  }
+  Reader r(result.errors);
+  const json::Object* o = r.object(*document, "", {"listen", "database", "static_dir", "public_url", "sites", "admin_keys",
+                                                  "webhooks", "limits"});
+  if (!o) return result;
+  OperatorConfig config;
+  if (auto listen = r.string(*o, "", "listen", false)) {
+    const std::size_t colon = listen->rfind(':');
+    int port = -1;
+    if (colon != std::string::npos && colon + 1 < listen->size() && listen->size() - colon <= 6 &&
+        std::all_of(listen->begin() + static_cast<long>(colon) + 1, listen->end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      port = std::stoi(listen->substr(colon + 1));
+    }
+    if (colon == 0 || port < 0 || port > 65535) {
+      r.error("listen", quoted(*listen) + " is not host:port (\"127.0.0.1:8080\")");
+    } else {
+      config.listen_host = listen->substr(0, colon);
+      config.listen_port = port;
+    }
+  }
+  if (auto database = r.string(*o, "", "database", false)) config.database = *database;
+  if (auto dir = r.string(*o, "", "static_dir", false)) config.static_dir = *dir;
+  if (auto url = r.string(*o, "", "public_url", false)) {
+    if (!valid_origin(*url)) r.error("public_url", quoted(*url) + " is not an origin like \"https://track.example.com\"");
+    config.public_url = *url;
+  }
+
+  std::map<std::string, std::string> owner_of_number;  // E.164 → where it is used
+  if (const json::Value* sites = r.field(*o, "", "sites", true)) {
+    if (!sites->is_array() || sites->as_array().empty()) {
+      r.error("sites", "must list at least one site");
+    } else {
+      for (std::size_t i = 0; i < sites->as_array().size(); ++i) {
+        const std::string sp = index_path("sites", i);
+        const json::Object* so = r.object(sites->as_array()[i], sp, {"config", "allowed_origins", "pools", "attribution_grace_minutes"});
+        if (!so) continue;
+        const json::Value* site_json = r.field(*so, sp, "config", true);
+        if (!site_json) continue;
+        auto site = load_site_config(*site_json);
+        for (const ConfigError& e : site.errors) r.error(join_path(join_path(sp, "config"), e.path), e.message);
+        if (!site.ok()) continue;
+        SiteEntry entry{std::move(*site.config), site_json->dump(), {}, {}, 30 * 60'000};
+        if (config.find_site(entry.config.site)) r.error(join_path(sp, "config.site"), quoted(entry.config.site) + " is used by an earlier site");
+        for (std::size_t k = 0; k < entry.config.sources.size(); ++k) {
+          const std::string where = join_path(sp, "config.sources") + "[" + std::to_string(k) + "].static";
+          // A static number may serve several sources of one site, but no other site or pool.
+          const auto [it, fresh] = owner_of_number.emplace(entry.config.sources[k].static_number.e164(), where);
+          if (!fresh && !it->second.starts_with(sp + ".config.sources")) {
+            r.error(where, entry.config.sources[k].static_number.e164() + " is already used at " + it->second);
+          }
+        }
+        if (auto origins = r.strings(*so, sp, "allowed_origins", false, true)) {
+          for (std::size_t k = 0; k < origins->size(); ++k) {
+            if (!valid_origin((*origins)[k])) {
+              r.error(index_path(join_path(sp, "allowed_origins"), k), quoted((*origins)[k]) + " is not an origin like \"https://shop.example\"");
+            }
+          }
+          entry.allowed_origins = std::move(*origins);
+        }
+        if (const json::Value* pools = so->find("pools")) {
+          read_pools(r, *pools, join_path(sp, "pools"), entry, owner_of_number);
+        } else if (!entry.config.pools.empty()) {
+          r.error(join_path(sp, "pools"), "is required: the site config lists pools");
+        }
+        if (auto grace = r.integer(*so, sp, "attribution_grace_minutes", 0, 7 * 24 * 60)) entry.attribution_grace_ms = *grace * Millis{60'000};
+        config.sites.push_back(std::move(entry));
+      }
+    }
+  }
+
+  if (const json::Value* keys = o->find("admin_keys")) {
+    if (!keys->is_array()) {
+      r.error("admin_keys", std::string("must be an array, not ") + keys->type_name());
+    } else {
+      for (std::size_t i = 0; i < keys->as_array().size(); ++i) {
+        const std::string kp = index_path("admin_keys", i);
+        const json::Object* ko = r.object(keys->as_array()[i], kp, {"id", "sha256", "scopes"});
+        if (!ko) continue;
+        AdminKey key;
+        key.id = r.string(*ko, kp, "id", true).value_or("");
+        key.sha256_hex = r.string(*ko, kp, "sha256", true).value_or("");
+        if (ko->find("sha256") && !is_hex64(key.sha256_hex)) {
+          r.error(join_path(kp, "sha256"), "must be the SHA-256 of the key in lower-case hex (64 characters), never the key itself");
+        }
+        if (auto scopes = r.strings(*ko, kp, "scopes", true, false)) {
+          for (std::size_t k = 0; k < scopes->size(); ++k) {
+            const std::string& scope = (*scopes)[k];
+            if (scope != "reports" && scope != "subjects" && scope != "config") {
+              r.error(index_path(join_path(kp, "scopes"), k), quoted(scope) + " is not one of \"reports\", \"subjects\", \"config\"");
+            }
+          }
+          key.scopes = std::move(*scopes);
+        }
+        config.admin_keys.push_back(std::move(key));
+      }
+    }
+  }
+
+  if (const json::Value* webhooks = o->find("webhooks")) {
+    if (const json::Object* wo = r.object(*webhooks, "webhooks", {"twilio_auth_token", "calls_secret", "replay_window_seconds"})) {
+      config.twilio_auth_token = secret(r, *wo, "webhooks", "twilio_auth_token", environment).value_or("");
+      config.calls_secret = secret(r, *wo, "webhooks", "calls_secret", environment).value_or("");
+      if (auto window = r.integer(*wo, "webhooks", "replay_window_seconds", 10, 3600)) config.replay_window_seconds = *window;
+    }
+  }
+  if (!config.twilio_auth_token.empty() && config.public_url.empty()) {
+    r.error("public_url", "is required with webhooks.twilio_auth_token: Twilio signs the URL it calls");
+  }
+  if (const json::Value* limits = o->find("limits")) {
+    if (const json::Object* lo = r.object(*limits, "limits", {"max_body_bytes", "threads"})) {
+      if (auto bytes = r.integer(*lo, "limits", "max_body_bytes", 1024, 1 << 20)) config.max_body_bytes = static_cast<std::size_t>(*bytes);
+      if (auto threads = r.integer(*lo, "limits", "threads", 2, 1024)) config.threads = *threads;
+    }
+  }
+  if (result.errors.empty()) result.config = std::move(config);
+  return result;
+}
+
+}  // namespace callswap::server

@@ -1,0 +1,65 @@
+#pragma once
+// The operator's config (issue #5): the sites with their public configs, the tracking
+// numbers of each pool, allowed origins, admin keys (hashed), webhook secrets and limits.
+// Validated at start with field paths like the site config; documented in docs/server.md.
+
+#include <callswap/config.hpp>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pool.hpp"
+
+namespace callswap::server {
+
+struct PoolConfig {
+  std::string id;
+  std::vector<PhoneNumber> numbers;
+  PoolSettings settings;
+};
+
+struct SiteEntry {
+  SiteConfig config;
+  std::string public_json;  ///< the site config as served to browsers
+  std::vector<std::string> allowed_origins;  ///< "https://shop.example"
+  std::vector<PoolConfig> pools;
+  Millis attribution_grace_ms = 30 * 60'000;  ///< a call this long after a release still reaches the visit
+};
+
+struct AdminKey {
+  std::string id;
+  std::string sha256_hex;  ///< of the key; the key itself is never stored
+  std::vector<std::string> scopes;  ///< "reports", "subjects", "config"
+};
+
+struct OperatorConfig {
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 8080;
+  std::string database = "callswap.db";
+  std::string static_dir;   ///< serves dist/ (callswap.js, callswap.wasm) when set
+  std::string public_url;   ///< how Twilio reaches us, for its signature: "https://track.example.com"
+  std::vector<SiteEntry> sites;
+  std::vector<AdminKey> admin_keys;
+  std::string twilio_auth_token;
+  std::string calls_secret;
+  int replay_window_seconds = 300;
+  std::size_t max_body_bytes = 16 * 1024;
+  int threads = 32;
+
+  [[nodiscard]] const SiteEntry* find_site(std::string_view id) const;
+};
+
+struct OperatorConfigResult {
+  std::optional<OperatorConfig> config;
+  std::vector<ConfigError> errors;
+  [[nodiscard]] bool ok() const { return config.has_value(); }
+};
+
+/// Reads secrets given as {"env": "NAME"} from the environment (injected for tests).
+using Environment = std::function<std::optional<std::string>(const std::string& name)>;
+
+OperatorConfigResult load_operator_config(std::string_view json_text, const Environment& environment);
+
+}  // namespace callswap::server
