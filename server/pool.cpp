@@ -78,13 +78,14 @@ bool Pool::release(const std::string& session, Millis now) {
   return true;
 }
 
-std::vector<std::string> Pool::expire(Millis now) {
-  std::vector<std::string> ended;
+std::vector<std::pair<std::string, Millis>> Pool::expire(Millis now) {
+  std::vector<std::pair<std::string, Millis>> ended;
   while (!active_.empty() && active_.begin()->first + settings_.hold_ms <= now) {
     const std::size_t slot = active_.begin()->second;
-    ended.push_back(slots_[slot].session);
-    // The number was last in use at the last activity: its cool-down starts there.
-    let_go(slot, slots_[slot].last_activity + settings_.hold_ms);
+    // The hold ran out at the last activity plus the hold: the cool-down starts there.
+    const Millis released_at = slots_[slot].last_activity + settings_.hold_ms;
+    ended.emplace_back(slots_[slot].session, released_at);
+    let_go(slot, released_at);
   }
   return ended;
 }

@@ -55,8 +55,9 @@ class Pool {
   bool touch(const std::string& session, Millis now);
   /// The session ends: its number starts its cool-down. False if it held none.
   bool release(const std::string& session, Millis now);
-  /// Ends every session idle for longer than the hold. Returns the sessions that ended.
-  std::vector<std::string> expire(Millis now);
+  /// Ends every session idle for longer than the hold. Returns the sessions that ended, each
+  /// with when its number was let go (its last activity plus the hold).
+  std::vector<std::pair<std::string, Millis>> expire(Millis now);
 
   /// The number a session holds, if any.
   [[nodiscard]] std::optional<std::string> number_of(const std::string& session) const;

@@ -87,8 +87,8 @@ TEST_CASE("Idle sessions let their numbers go; activity keeps them", "[pool]") {
   pool.assign("b", 0);
   pool.touch("b", 20 * kMinute);
   CHECK(pool.expire(29 * kMinute).empty());
-  CHECK(pool.expire(30 * kMinute) == std::vector<std::string>{"a"});
-  CHECK(pool.stats(30 * kMinute).active == 1);
+  CHECK(pool.expire(31 * kMinute) == std::vector<std::pair<std::string, callswap::server::Millis>>{{"a", 30 * kMinute}});
+  CHECK(pool.stats(31 * kMinute).active == 1);
   // a's number was last in use at minute 0, so its cool-down ended at minute 45.
   CHECK_FALSE(pool.assign("c", 44 * kMinute));
   CHECK(pool.assign("d", 45 * kMinute));
@@ -114,7 +114,7 @@ TEST_CASE("Random traffic never gives one number to two live sessions", "[pool][
   callswap::server::Millis now = 0;
   for (int step = 0; step < 20000; ++step) {
     now += static_cast<callswap::server::Millis>(random() % 30'000);
-    for (const auto& ended : pool.expire(now)) live.erase(ended);  // first, as the server does
+    for (const auto& ended : pool.expire(now)) live.erase(ended.first);  // first, as the server does
     const std::string session = "s" + std::to_string(random() % 300);
     switch (random() % 4) {
       case 0:

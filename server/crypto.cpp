@@ -1,0 +1,67 @@
+#include "crypto.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <stdexcept>
+#include <vector>
+
+namespace callswap::server {
+namespace {
+
+std::string hex(const unsigned char* data, std::size_t size) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (std::size_t i = 0; i < size; ++i) {
+    out.push_back(kHex[data[i] >> 4]);
+    out.push_back(kHex[data[i] & 0xF]);
+  }
+  return out;
+}
+
+std::vector<unsigned char> hmac(const EVP_MD* digest, std::string_view key, std::string_view data) {
+  std::vector<unsigned char> out(EVP_MAX_MD_SIZE);
+  unsigned int size = 0;
+  HMAC(digest, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+       out.data(), &size);
+  out.resize(size);
+  return out;
+}
+
+}  // namespace
+
+std::string hmac_sha1_base64(std::string_view key, std::string_view data) {
+  const auto mac = hmac(EVP_sha1(), key, data);
+  std::string out(4 * ((mac.size() + 2) / 3) + 1, '\0');
+  const int size = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), mac.data(), static_cast<int>(mac.size()));
+  out.resize(static_cast<std::size_t>(size));
+  return out;
+}
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+  const auto mac = hmac(EVP_sha256(), key, data);
+  return hex(mac.data(), mac.size());
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
+  return hex(digest, size);
+}
+
+bool equal_in_constant_time(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string random_id() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no random bytes from the operating system");
+  return hex(bytes, sizeof bytes);
+}
+
+}  // namespace callswap::server

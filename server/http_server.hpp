@@ -1,0 +1,55 @@
+#pragma once
+// The callswap HTTP server (issue #5): thin handlers that parse and validate, call the
+// pools or the store, and answer JSON. Time comes from an injected clock.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "operator_config.hpp"
+#include "store.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace callswap::server {
+
+using Clock = std::function<Millis()>;
+
+/// Milliseconds since the epoch from the system clock.
+Millis system_now();
+
+class Server {
+ public:
+  Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock = system_now);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Binds to `host` on a free port (tests) and returns it, or -1.
+  int bind_to_any_port(const std::string& host);
+  /// Binds to the configured host and port.
+  bool bind();
+  /// Serves until stop(); returns false if serving failed.
+  bool listen_after_bind();
+  /// Stops accepting, lets in-flight requests finish, and returns.
+  void stop();
+  [[nodiscard]] bool is_running() const;
+
+  /// Ends idle sessions in every pool (the background purge calls it; tests too).
+  void expire_sessions();
+
+  /// Where one-line JSON logs go (stderr by default). No personal data is ever logged.
+  void set_log_sink(std::function<void(const std::string&)> sink);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+  std::unique_ptr<httplib::Server> http_;
+};
+
+}  // namespace callswap::server
