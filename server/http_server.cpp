@@ -38,14 +38,16 @@ void reply(httplib::Response& res, int status, const json::Value& body) {
   res.set_content(body.dump(), kJson);
 }
 
-const char* default_code(int status) {
+// The code and message for errors the router or httplib itself produced.
+std::pair<const char*, const char*> default_error(int status) {
   switch (status) {
-    case 400: return "bad_request";
-    case 404: return "not_found";
-    case 405: return "method_not_allowed";
-    case 413: return "body_too_large";
-    case 415: return "unsupported_media_type";
-    default: return status >= 500 ? "internal_error" : "error";
+    case 400: return {"bad_request", "the request could not be read (a POST needs a Content-Length)"};
+    case 404: return {"not_found", "no such resource"};
+    case 405: return {"method_not_allowed", "this resource does not take that method"};
+    case 413: return {"body_too_large", "the request body is too large"};
+    case 414: return {"uri_too_long", "the request URI is too long"};
+    case 415: return {"unsupported_media_type", "unsupported content type"};
+    default: return {status >= 500 ? "internal_error" : "error", "the request failed"};
   }
 }
 
@@ -222,7 +224,8 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   // Every error the router or the server itself produces gets the API's JSON error body.
   http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    fail(res, res.status, default_code(res.status), res.status == 413 ? "the request body is too large" : "no such resource");
+    const auto [code, message] = default_error(res.status);
+    fail(res, res.status, code, message);
     return httplib::Server::HandlerResponse::Handled;
   }));
   http.set_exception_handler([&s](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {

@@ -1,1 +1,85 @@
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "operator_config.hpp"
+
+namespace {
+
+std::optional<std::string> no_environment(const std::string&) { return std::nullopt; }
+
+std::vector<std::string> errors_of(const std::string& json, const callswap::server::Environment& env = no_environment) {
+  std::vector<std::string> out;
+  for (const auto& e : callswap::server::load_operator_config(json, env).errors) out.push_back(e.to_string());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("The example operator config is valid", "[operator_config]") {
+  std::ifstream in(CALLSWAP_SOURCE_DIR "/examples/server/callswap.json");
+  std::ostringstream text;
+  text << in.rdbuf();
+  const auto result = callswap::server::load_operator_config(text.str(), [](const std::string& name) -> std::optional<std::string> {
+    return name == "CALLSWAP_TWILIO_AUTH_TOKEN" ? std::optional<std::string>("a-token-from-the-environment") : std::nullopt;
+  });
+  INFO((result.ok() ? std::string() : result.errors.front().to_string()));
+  REQUIRE(result.ok());
+  const auto& config = *result.config;
+  CHECK(config.listen_port == 8080);
+  CHECK(config.twilio_auth_token == "a-token-from-the-environment");
+  REQUIRE(config.sites.size() == 1);
+  CHECK(config.sites[0].pools.size() == 2);
+  CHECK(config.find_site("acme") == &config.sites[0]);
+}
+
+TEST_CASE("Every error in an operator config is reported with its path", "[operator_config]") {
+  const std::string bad = R"({
+    "listen": "localhost",
+    "public_url": "track.example.com",
+    "sites": [
+      {"config": {"site": "a", "country": "DE", "targets": ["+49301234567"], "pools": ["ads", "seo"],
+                  "sources": [{"id": "d", "static": "+49301234567", "default": true, "pool": "ads"}]},
+       "allowed_origins": ["https://a.example/", "a.example"],
+       "pools": {"ads": {"numbers": ["+49309000001", "+49 30 9000002"], "hold_minutes": 0, "when_exhausted": "panic"},
+                 "extra": {"numbers": ["+49309000001"]}}},
+      {"config": {"site": "a", "country": "XX", "targets": [], "sources": []}}
+    ],
+    "admin_keys": [{"id": "ops", "sha256": "secret-key", "scopes": ["reports", "root"]}],
+    "webhooks": {"twilio_auth_token": "short", "calls_secret": {"env": "CALLS_SECRET"}},
+    "limits": {"threads": 1}
+  })";
+  const std::vector<std::string> expected = {
+      "listen: \"localhost\" is not host:port (\"127.0.0.1:8080\")",
+      "public_url: \"track.example.com\" is not an origin like \"https://track.example.com\"",
+      "sites[0].allowed_origins[0]: \"https://a.example/\" is not an origin like \"https://shop.example\"",
+      "sites[0].allowed_origins[1]: \"a.example\" is not an origin like \"https://shop.example\"",
+      "sites[0].pools.ads.numbers[1]: \"+49 30 9000002\" is not a valid E.164 number (only digits may follow '+', without spaces or separators)",
+      "sites[0].pools.ads.hold_minutes: must be between 1 and 1440, not 0",
+      "sites[0].pools.ads.when_exhausted: \"panic\" is not one of \"static\", \"reuse_least_active\"",
+      "sites[0].pools.extra: pool \"extra\" is not listed in the site config's pools",
+      "sites[0].pools.extra.numbers[0]: +49309000001 is already used at sites[0].pools.ads.numbers[0]: a number belongs to one place only",
+      "sites[0].pools: the site config lists pool \"seo\" but it has no numbers here",
+      "sites[1].config.country: \"XX\" is not a country callswap knows (ISO code like \"DE\")",
+      "sites[1].config.targets: must list the site's own numbers in E.164 (\"+49301234567\")",
+      "sites[1].config.sources: must list at least one source",
+      "admin_keys[0].sha256: must be the SHA-256 of the key in lower-case hex (64 characters), never the key itself",
+      "admin_keys[0].scopes[1]: \"root\" is not one of \"reports\", \"subjects\", \"config\"",
+      "webhooks.twilio_auth_token: is too short to be a secret (16 characters at least)",
+      "webhooks.calls_secret.env: the environment variable CALLS_SECRET is not set",
+      "limits.threads: must be between 2 and 1024, not 1",
+  };
+  CHECK(errors_of(bad) == expected);
+}
+
+TEST_CASE("Structural problems in an operator config", "[operator_config]") {
+  using V = std::vector<std::string>;
+  CHECK(errors_of("nope") == V{"invalid JSON at line 1, column 1: unexpected character"});
+  CHECK(errors_of("{}") == V{"sites: is required"});
+  CHECK(errors_of(R"({"sites": []})") == V{"sites: must list at least one site"});
+  CHECK(errors_of(R"({"sites": [{}]})") == V{"sites[0].config: is required"});
+  CHECK(errors_of(R"({"sites": [{"config": {"site": "a", "country": "DE", "targets": ["+49301234567"],
+      "sources": [{"id": "d", "static": "+49301234567", "default": true}]}}],
+      "webhooks": {"twilio_auth_token": "0123456789abcdef0123"}})") ==
+        V{"public_url: is required with webhooks.twilio_auth_token: Twilio signs the URL it calls"});
+}

@@ -1,0 +1,155 @@
+// callswap-server: the HTTP server behind the SDK (issue #5).
+//   callswap-server --config callswap.json [--db callswap.db] [--listen 127.0.0.1:8080] [--static dist/]
+// Each flag can also come from the environment: CALLSWAP_CONFIG, CALLSWAP_DB, CALLSWAP_LISTEN,
+// CALLSWAP_STATIC. SIGTERM or SIGINT: stop accepting, finish in-flight requests, close the
+// database. Exit codes: 0 stopped cleanly, 1 could not start, 2 bad arguments or config.
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <callswap/json.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "http_server.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: callswap-server --config FILE [--db FILE] [--listen HOST:PORT] [--static DIR]\n"
+    "  (or CALLSWAP_CONFIG, CALLSWAP_DB, CALLSWAP_LISTEN, CALLSWAP_STATIC)\n";
+
+void log_line(std::initializer_list<std::pair<const char*, callswap::json::Value>> fields) {
+  callswap::json::Object line;
+  line.set("ts", static_cast<double>(callswap::server::system_now()));
+  for (const auto& [key, value] : fields) line.set(key, value);
+  std::cerr << callswap::json::Value(std::move(line)).dump() << std::endl;
+}
+
+std::optional<std::string> environment(const std::string& name) {
+  const char* value = std::getenv(name.c_str());
+  if (!value) return std::nullopt;
+  return std::string(value);
+}
+
+int fail(const std::string& message, int code) {
+  log_line({{"level", "error"}, {"msg", message}});
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path = environment("CALLSWAP_CONFIG").value_or("");
+  std::optional<std::string> database = environment("CALLSWAP_DB");
+  std::optional<std::string> listen = environment("CALLSWAP_LISTEN");
+  std::optional<std::string> static_dir = environment("CALLSWAP_STATIC");
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (i + 1 >= argc) {
+      std::cerr << "callswap-server: " << arg << (arg.starts_with("--") ? " needs a value\n" : ": unknown argument\n") << kUsage;
+      return 2;
+    }
+    const std::string value = argv[++i];
+    if (arg == "--config") config_path = value;
+    else if (arg == "--db") database = value;
+    else if (arg == "--listen") listen = value;
+    else if (arg == "--static") static_dir = value;
+    else {
+      std::cerr << "callswap-server: unknown option '" << arg << "'\n" << kUsage;
+      return 2;
+    }
+  }
+  if (config_path.empty()) {
+    std::cerr << "callswap-server: --config is required\n" << kUsage;
+    return 2;
+  }
+  std::ifstream file(config_path);
+  if (!file) return fail("cannot read config file " + config_path, 2);
+  std::ostringstream text;
+  text << file.rdbuf();
+  // Flags override the file: apply them as config fields so they are validated alike.
+  auto document = callswap::json::parse(text.str());
+  if (document && document->is_object()) {
+    if (database) document->as_object().set("database", *database);
+    if (listen) document->as_object().set("listen", *listen);
+    if (static_dir) document->as_object().set("static_dir", *static_dir);
+  }
+  auto result = callswap::server::load_operator_config(document ? document->dump() : text.str(), environment);
+  if (!result.ok()) {
+    for (const auto& error : result.errors) std::cerr << config_path << ": " << error.to_string() << "\n";
+    return 2;
+  }
+  callswap::server::OperatorConfig& config = *result.config;
+  const std::string host = config.listen_host;
+  const int port = config.listen_port;
+
+  // Signals go to one thread that stops the server; every other thread blocks them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::unique_ptr<callswap::server::Server> server;
+  try {
+    server = std::make_unique<callswap::server::Server>(config, callswap::server::open_sqlite_store(config.database));
+  } catch (const std::exception& e) {
+    return fail(e.what(), 1);
+  }
+  int bound_port = port;
+  if (port == 0) {
+    bound_port = server->bind_to_any_port(host);
+  } else if (!server->bind()) {
+    bound_port = -1;
+  }
+  if (bound_port <= 0) return fail("cannot listen on " + host + ":" + std::to_string(port), 1);
+
+  std::mutex mutex;
+  std::condition_variable stopping;
+  bool stop = false;
+  std::thread signal_thread([&] {
+    int received = 0;
+    sigwait(&signals, &received);
+    log_line({{"level", "info"}, {"msg", "stopping"}, {"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    {
+      std::lock_guard lock(mutex);
+      stop = true;
+    }
+    stopping.notify_all();
+    server->stop();  // finishes in-flight requests before listen_after_bind returns
+  });
+  // The background purge of idle sessions, every 30 seconds.
+  std::thread expiry([&] {
+    std::unique_lock lock(mutex);
+    while (!stopping.wait_for(lock, std::chrono::seconds(30), [&] { return stop; })) {
+      lock.unlock();
+      server->expire_sessions();
+      lock.lock();
+    }
+  });
+
+  log_line({{"level", "info"}, {"msg", "listening"}, {"host", host}, {"port", bound_port}, {"sites", static_cast<int>(config.sites.size())}});
+  const bool served = server->listen_after_bind();
+  if (!served) {
+    // listen failed without a signal: wake the signal thread so it can end.
+    pthread_kill(signal_thread.native_handle(), SIGTERM);
+  }
+  signal_thread.join();
+  expiry.join();
+  server.reset();  // closes the database cleanly (checkpoints the WAL)
+  log_line({{"level", "info"}, {"msg", "stopped"}});
+  return served ? 0 : 1;
+}

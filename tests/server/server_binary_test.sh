@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# callswap-server as an operator runs it: flags, a bad config, start, SIGTERM, restart.
+# Usage: server_binary_test.sh path/to/callswap-server
+set -u
+bin=${1:?usage: server_binary_test.sh path/to/callswap-server}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+passed=0
+failed=0
+check() {  # NAME CONDITION...
+  local name=$1
+  shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $name"; fi
+}
+export CALLSWAP_TWILIO_AUTH_TOKEN=twilio-token-from-env-0123
+
+start() {
+  "$bin" --config "$root/examples/server/callswap.json" --db "$work/callswap.db" --listen 127.0.0.1:0 2>>"$work/log" &
+  pid=$!
+  for _ in $(seq 100); do
+    port=$(grep -o '"port":[0-9]*' "$work/log" | tail -1 | cut -d: -f2)
+    [ -n "$port" ] && curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+stop() {
+  kill -TERM "$pid"
+  wait "$pid"
+  local code=$?
+  pid=""
+  return $code
+}
+
+# A bad config names the field and the reason, and the server does not start.
+printf '{"sites": [], "listen": "nowhere"}' > "$work/bad.json"
+"$bin" --config "$work/bad.json" 2>"$work/bad.err"
+check "a bad config exits 2" [ $? = 2 ]
+check "a bad config names each field" grep -q 'bad.json: listen: "nowhere" is not host:port' "$work/bad.err"
+check "a bad config names each field (sites)" grep -q 'bad.json: sites: must list at least one site' "$work/bad.err"
+"$bin" 2>/dev/null
+check "no --config exits 2" [ $? = 2 ]
+CALLSWAP_TWILIO_AUTH_TOKEN= "$bin" --config "$root/examples/server/callswap.json" 2>"$work/env.err"
+check "a secret missing from the environment is named" grep -q 'webhooks.twilio_auth_token.env: the environment variable CALLSWAP_TWILIO_AUTH_TOKEN is not set' "$work/env.err"
+
+check "the server starts" start
+session=$(curl -s -X POST "http://127.0.0.1:$port/v1/sites/acme/sessions" -d '{"source": "google-ads", "consent": true}' | grep -o '"session":"[0-9a-f]*"' | cut -d'"' -f4)
+check "a session is created" [ ${#session} = 32 ]
+check "SIGTERM stops it cleanly" stop
+check "it says it stopped" grep -q '"msg":"stopped"' "$work/log"
+check "the session id is not in the log" bash -c "! grep -q '$session' '$work/log'"
+
+check "the server starts again on the same database" start
+code=$(curl -s -o /dev/null -w "%{http_code}" -X POST -d "" "http://127.0.0.1:$port/v1/sessions/$session/heartbeat")
+check "the session survived the restart" [ "$code" = 200 ]
+check "SIGTERM stops it again" stop
+
+echo "server: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
