@@ -6,6 +6,8 @@
 #include <callswap/attribution.hpp>
 #include <callswap/json.hpp>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -155,6 +157,29 @@ struct Server::State {
     }
     res.set_header("Access-Control-Allow-Origin", origin);
     res.set_header("Vary", "Origin");
+    return true;
+  }
+
+  // Admin API keys: "Authorization: Bearer <key>", compared by SHA-256 in constant time.
+  bool authorize(const httplib::Request& req, httplib::Response& res, std::string_view scope) const {
+    const std::string header = req.get_header_value("Authorization");
+    if (!header.starts_with("Bearer ") || header.size() < 8) {
+      fail(res, 401, "unauthorized", "an admin API key is required (Authorization: Bearer <key>)");
+      return false;
+    }
+    const std::string hash = sha256_hex(std::string_view(header).substr(7));
+    const AdminKey* match = nullptr;
+    for (const AdminKey& key : config.admin_keys) {
+      if (equal_in_constant_time(hash, key.sha256_hex)) match = &key;
+    }
+    if (!match) {
+      fail(res, 401, "unauthorized", "unknown admin API key");
+      return false;
+    }
+    if (std::find(match->scopes.begin(), match->scopes.end(), scope) == match->scopes.end()) {
+      fail(res, 403, "forbidden", "this key lacks the scope \"" + std::string(scope) + "\"");
+      return false;
+    }
     return true;
   }
 
@@ -484,6 +509,68 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     reply(res, 200, out);
   });
 
+  // Pool statistics for the operator: utilisation over time, peak concurrent sessions,
+  // exhaustion events and the pool size that would keep utilisation at the target.
+  http.Get(R"(/v1/admin/sites/([a-z0-9_-]{1,64})/pools)", [&s](const httplib::Request& req, httplib::Response& res) {
+    if (!s.authorize(req, res, "reports")) return;
+    const SiteEntry* site = s.site(req.matches[1]);
+    if (!site) return fail(res, 404, "unknown_site", "no such site");
+    const Millis now = s.clock();
+    const auto number_param = [&](const char* name, double fallback, double min, double max) -> std::optional<double> {
+      if (!req.has_param(name)) return fallback;
+      const std::string text = req.get_param_value(name);
+      char* end = nullptr;
+      const double v = std::strtod(text.c_str(), &end);
+      if (text.empty() || *end != '\0' || !(v >= min && v <= max)) return std::nullopt;
+      return v;
+    };
+    const auto from = number_param("from", static_cast<double>(now - 7 * 24 * 3600'000LL), 0, 1e15);
+    const auto to = number_param("to", static_cast<double>(now + 1), 0, 1e15);
+    const auto target = number_param("target", 0.75, 0.05, 1.0);
+    if (!from || !to || *from >= *to) return fail(res, 400, "invalid_range", "from and to: milliseconds since the epoch, from before to");
+    if (!target) return fail(res, 400, "invalid_target", "target: a utilisation between 0.05 and 1");
+    json::Array pools;
+    std::lock_guard lock(s.pools_mutex);
+    for (const PoolConfig& pool_config : site->pools) {
+      Pool* pool = s.pool(site->config.site, pool_config.id);
+      const PoolStats now_stats = pool->stats(now);
+      const auto samples = s.store->pool_samples(site->config.site, pool_config.id, static_cast<Millis>(*from), static_cast<Millis>(*to));
+      std::int64_t peak = 0;
+      json::Array series;
+      for (const PoolSample& sample : samples) {
+        peak = std::max(peak, sample.active);
+        json::Object point;
+        point.set("at", static_cast<double>(sample.at));
+        point.set("active", static_cast<double>(sample.active));
+        point.set("utilisation", sample.size ? static_cast<double>(sample.active) / static_cast<double>(sample.size) : 0.0);
+        series.push_back(std::move(point));
+      }
+      const std::int64_t exhausted = samples.size() >= 2 ? samples.back().exhausted_total - samples.front().exhausted_total : 0;
+      peak = std::max<std::int64_t>(peak, static_cast<std::int64_t>(now_stats.active));
+      json::Object out;
+      out.set("pool", pool_config.id);
+      out.set("size", static_cast<double>(now_stats.size));
+      out.set("active", static_cast<double>(now_stats.active));
+      out.set("cooling", static_cast<double>(now_stats.cooling));
+      out.set("free", static_cast<double>(now_stats.free));
+      out.set("peak_active", static_cast<double>(peak));
+      out.set("exhausted_events", static_cast<double>(std::max<std::int64_t>(exhausted, 0)));
+      out.set("exhausted_since_start", static_cast<double>(now_stats.exhausted));
+      out.set("reused_since_start", static_cast<double>(now_stats.reused));
+      // Enough numbers that the peak fills the pool only to the target utilisation, and never
+      // fewer than one; exhaustion says the real peak was higher than any sample saw.
+      const double needed = std::ceil(static_cast<double>(peak) / *target);
+      out.set("recommended_size", std::max(1.0, needed + (exhausted > 0 || now_stats.exhausted > 0 ? 1.0 : 0.0)));
+      out.set("target_utilisation", *target);
+      out.set("utilisation", std::move(series));
+      pools.push_back(std::move(out));
+    }
+    json::Object body;
+    body.set("site", site->config.site);
+    body.set("pools", std::move(pools));
+    reply(res, 200, body);
+  });
+
   if (!s.config.static_dir.empty()) http.set_mount_point("/", s.config.static_dir);
 }
 
@@ -500,6 +587,18 @@ bool Server::is_running() const { return http_->is_running(); }
 void Server::expire_sessions() {
   std::lock_guard lock(state_->pools_mutex);
   state_->expire_locked(state_->clock());
+}
+
+void Server::sample_pools() {
+  State& s = *state_;
+  std::lock_guard lock(s.pools_mutex);
+  const Millis now = s.clock();
+  s.expire_locked(now);
+  for (const auto& [key, pool] : s.pools) {
+    const PoolStats stats = pool.stats(now);
+    s.store->insert_pool_sample(PoolSample{key.first, key.second, now, static_cast<std::int64_t>(stats.active),
+                                           static_cast<std::int64_t>(stats.size), static_cast<std::int64_t>(stats.exhausted)});
+  }
 }
 
 void Server::set_log_sink(std::function<void(const std::string&)> sink) { state_->log = std::move(sink); }

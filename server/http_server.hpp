@@ -42,6 +42,9 @@ class Server {
 
   /// Ends idle sessions in every pool (the background purge calls it; tests too).
   void expire_sessions();
+  /// Records every pool's state for utilisation over time (the background thread calls it
+  /// every minute; tests too).
+  void sample_pools();
 
   /// Where one-line JSON logs go (stderr by default). No personal data is ever logged.
   void set_log_sink(std::function<void(const std::string&)> sink);

@@ -131,12 +131,13 @@ int main(int argc, char** argv) {
     stopping.notify_all();
     server->stop();  // finishes in-flight requests before listen_after_bind returns
   });
-  // The background purge of idle sessions, every 30 seconds.
+  // The background work: idle sessions end, and every minute the pools are sampled.
   std::thread expiry([&] {
     std::unique_lock lock(mutex);
-    while (!stopping.wait_for(lock, std::chrono::seconds(30), [&] { return stop; })) {
+    for (int tick = 1; !stopping.wait_for(lock, std::chrono::seconds(30), [&] { return stop; }); ++tick) {
       lock.unlock();
       server->expire_sessions();
+      if (tick % 2 == 0) server->sample_pools();
       lock.lock();
     }
   });

@@ -48,6 +48,15 @@ constexpr const char* kMigrations[] = {
       released_at INTEGER NOT NULL,
       PRIMARY KEY (site, number)
     );
+    CREATE TABLE pool_samples (
+      site TEXT NOT NULL,
+      pool TEXT NOT NULL,
+      at INTEGER NOT NULL,
+      active INTEGER NOT NULL,
+      size INTEGER NOT NULL,
+      exhausted_total INTEGER NOT NULL
+    );
+    CREATE INDEX pool_samples_by_time ON pool_samples (site, pool, at);
     )sql",
 };
 
@@ -164,6 +173,10 @@ class SqliteStore final : public Store {
         "SELECT provider_call_id, site, called_number, status, duration_seconds, started_at, coalesce(session_id, ''), "
         "coalesce(source, ''), attribution FROM calls WHERE provider_call_id = ?1");
     count_calls_ = std::make_unique<Statement>(db_, "SELECT count(*) FROM calls WHERE site = ?1");
+    insert_sample_ = std::make_unique<Statement>(db_,
+        "INSERT INTO pool_samples (site, pool, at, active, size, exhausted_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    samples_ = std::make_unique<Statement>(db_,
+        "SELECT site, pool, at, active, size, exhausted_total FROM pool_samples WHERE site = ?1 AND pool = ?2 AND at >= ?3 AND at < ?4 ORDER BY at");
   }
 
   SqliteStore(const SqliteStore&) = delete;
@@ -174,7 +187,7 @@ class SqliteStore final : public Store {
     insert_session_.reset(), touch_session_.reset(), release_session_.reset(), record_release_.reset(), erase_session_.reset();
     call_exists_.reset();
     find_session_.reset(), active_sessions_.reset(), last_releases_.reset(), holding_.reset();
-    insert_call_.reset(), find_call_.reset(), count_calls_.reset();
+    insert_call_.reset(), find_call_.reset(), count_calls_.reset(), insert_sample_.reset(), samples_.reset();
     sqlite3_close(db_);
   }
 
@@ -281,6 +294,25 @@ class SqliteStore final : public Store {
     return count_calls_->integer(0);
   }
 
+  void insert_pool_sample(const PoolSample& p) override {
+    std::lock_guard lock(mutex_);
+    Use s(*insert_sample_);
+    s->bind(1, p.site).bind(2, p.pool).bind(3, p.at).bind(4, p.active).bind(5, p.size).bind(6, p.exhausted_total);
+    s->step();
+  }
+
+  std::vector<PoolSample> pool_samples(const std::string& site, const std::string& pool, Millis from, Millis to) override {
+    std::lock_guard lock(mutex_);
+    Use s(*samples_);
+    s->bind(1, site).bind(2, pool).bind(3, from).bind(4, to);
+    std::vector<PoolSample> out;
+    while (s->step()) {
+      const Statement& r = *samples_;
+      out.push_back(PoolSample{r.text(0), r.text(1), r.integer(2), r.integer(3), r.integer(4), r.integer(5)});
+    }
+    return out;
+  }
+
  private:
   void exec(const std::string& sql) {
     char* error = nullptr;
@@ -328,7 +360,7 @@ class SqliteStore final : public Store {
   sqlite3* db_ = nullptr;
   std::mutex mutex_;
   std::unique_ptr<Statement> insert_session_, touch_session_, release_session_, record_release_, erase_session_, find_session_, call_exists_,
-      active_sessions_, last_releases_, holding_, insert_call_, find_call_, count_calls_;
+      active_sessions_, last_releases_, holding_, insert_call_, find_call_, count_calls_, insert_sample_, samples_;
 };
 
 }  // namespace

@@ -38,6 +38,16 @@ struct CallRow {
   std::string attribution;       ///< "session", "static" or "unattributed"
 };
 
+/// A pool's state at one moment, for utilisation over time.
+struct PoolSample {
+  std::string site;
+  std::string pool;
+  Millis at = 0;
+  std::int64_t active = 0;
+  std::int64_t size = 0;
+  std::int64_t exhausted_total = 0;  ///< assignments that found no free number, since start
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -60,6 +70,11 @@ class Store {
   virtual bool insert_call(const CallRow& call) = 0;
   [[nodiscard]] virtual std::optional<CallRow> find_call(const std::string& provider_call_id) = 0;
   [[nodiscard]] virtual std::int64_t count_calls(const std::string& site) = 0;
+
+  virtual void insert_pool_sample(const PoolSample& sample) = 0;
+  /// Samples of one pool with from <= at < to, oldest first.
+  [[nodiscard]] virtual std::vector<PoolSample> pool_samples(const std::string& site, const std::string& pool, Millis from,
+                                                             Millis to) = 0;
 };
 
 /// Opens (and creates or migrates) the SQLite file at `path`; throws std::runtime_error

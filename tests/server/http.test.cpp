@@ -456,3 +456,45 @@ TEST_CASE("Many clients at once never get one number for two live sessions", "[h
   CHECK(conflicts == 0);
   CHECK(assigned > 20);
 }
+
+TEST_CASE("Pool statistics: utilisation over time, peaks, exhaustion and a recommended size", "[http][stats]") {
+  TempDir dir;
+  std::atomic<Millis> now{kStart};
+  std::string config = operator_config();
+  // The SHA-256 of "reports-key" and of "subjects-key", never the keys themselves.
+  config.insert(config.rfind('}'), R"(, "admin_keys": [
+      {"id": "reports", "sha256": "f419a5d2391693cd94732479418a1b59054794a32e82cf25e93f4235ed84914f", "scopes": ["reports"]},
+      {"id": "dpo", "sha256": "a9122b351303eed7ba6994a8a45cb127ec5c8c20f62e969ba0ddd6b739f7343d", "scopes": ["subjects"]}])");
+  Running server(config, dir.file("callswap.db"), now);
+  auto c = server.client();
+  server.server().sample_pools();  // minute 0: nothing active
+  now += kMinute;
+  new_session(c);
+  new_session(c);
+  server.server().sample_pools();  // minute 1: 2 of 3
+  now += kMinute;
+  new_session(c);
+  new_session(c);  // exhausted
+  server.server().sample_pools();  // minute 2: 3 of 3, one exhaustion
+
+  const httplib::Headers reports = {{"Authorization", "Bearer reports-key"}};
+  auto r = c.Get("/v1/admin/sites/acme/pools?target=0.75", reports);
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  const json::Value pool = body_of(r).find("pools")->as_array().at(0);
+  CHECK(pool.find("pool")->as_string() == "ads");
+  CHECK(pool.find("size")->as_number() == 3);
+  CHECK(pool.find("active")->as_number() == 3);
+  CHECK(pool.find("peak_active")->as_number() == 3);
+  CHECK(pool.find("exhausted_events")->as_number() == 1);
+  CHECK(pool.find("recommended_size")->as_number() == 5);  // ceil(3 / 0.75) + 1 for the exhaustion seen
+  REQUIRE(pool.find("utilisation")->as_array().size() == 3);
+  CHECK(pool.find("utilisation")->as_array()[1].dump() == R"({"at":1790000060000,"active":2,"utilisation":0.666666667})");
+
+  CHECK(c.Get("/v1/admin/sites/acme/pools")->status == 401);
+  CHECK(error_code(c.Get("/v1/admin/sites/acme/pools", httplib::Headers{{"Authorization", "Bearer guess"}})) == "unauthorized");
+  CHECK(error_code(c.Get("/v1/admin/sites/acme/pools", httplib::Headers{{"Authorization", "Bearer subjects-key"}})) == "forbidden");
+  CHECK(error_code(c.Get("/v1/admin/sites/acme/pools?target=2", reports)) == "invalid_target");
+  CHECK(error_code(c.Get("/v1/admin/sites/acme/pools?from=10&to=5", reports)) == "invalid_range");
+  CHECK(error_code(c.Get("/v1/admin/sites/nope/pools", reports)) == "unknown_site");
+}
