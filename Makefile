@@ -33,8 +33,8 @@ demo: build
 	@scripts/demo
 
 bench: build
-	cmake --build build -j $(JOBS) --target matcher_bench
 	build/bin/matcher_bench
+	bench/server/run.sh
 
 # libFuzzer with AddressSanitizer and UBSan, in its own clang build tree.
 fuzz: deps
