@@ -201,6 +201,7 @@ struct Server::State {
       call.session_id = held->id;
       call.source = held->source;
       call.attribution = "session";
+      call.campaign_json = held->campaign_json;
     } else if (owner->static_source) {
       call.source = owner->static_source->id;
       call.attribution = "static";

@@ -137,14 +137,14 @@ OperatorConfigResult load_operator_config(std::string_view json_text, const Envi
     } else {
       for (std::size_t i = 0; i < sites->as_array().size(); ++i) {
         const std::string sp = index_path("sites", i);
-        const json::Object* so = r.object(sites->as_array()[i], sp, {"config", "allowed_origins", "pools", "attribution_grace_minutes"});
+        const json::Object* so = r.object(sites->as_array()[i], sp, {"config", "allowed_origins", "pools", "attribution_grace_minutes", "retention"});
         if (!so) continue;
         const json::Value* site_json = r.field(*so, sp, "config", true);
         if (!site_json) continue;
         auto site = load_site_config(*site_json);
         for (const ConfigError& e : site.errors) r.error(join_path(join_path(sp, "config"), e.path), e.message);
         if (!site.ok()) continue;
-        SiteEntry entry{std::move(*site.config), site_json->dump(), {}, {}, 30 * 60'000};
+        SiteEntry entry{std::move(*site.config), site_json->dump(), {}, {}, 30 * 60'000, {}};
         if (config.find_site(entry.config.site)) r.error(join_path(sp, "config.site"), quoted(entry.config.site) + " is used by an earlier site");
         for (std::size_t k = 0; k < entry.config.sources.size(); ++k) {
           const std::string where = join_path(sp, "config.sources") + "[" + std::to_string(k) + "].static";
@@ -168,6 +168,14 @@ OperatorConfigResult load_operator_config(std::string_view json_text, const Envi
           r.error(join_path(sp, "pools"), "is required: the site config lists pools");
         }
         if (auto grace = r.integer(*so, sp, "attribution_grace_minutes", 0, 7 * 24 * 60)) entry.attribution_grace_ms = *grace * Millis{60'000};
+        if (const json::Value* retention = so->find("retention")) {
+          const std::string rp = join_path(sp, "retention");
+          if (const json::Object* ro = r.object(*retention, rp, {"sessions_days", "calls_days", "audit_days"})) {
+            if (auto d = r.integer(*ro, rp, "sessions_days", 1, 3650)) entry.retention.sessions_days = *d;
+            if (auto d = r.integer(*ro, rp, "calls_days", 1, 3650)) entry.retention.calls_days = *d;
+            if (auto d = r.integer(*ro, rp, "audit_days", 1, 3650)) entry.retention.audit_days = *d;
+          }
+        }
         config.sites.push_back(std::move(entry));
       }
     }

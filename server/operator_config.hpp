@@ -26,6 +26,12 @@ struct SiteEntry {
   std::vector<std::string> allowed_origins;  ///< "https://shop.example"
   std::vector<PoolConfig> pools;
   Millis attribution_grace_ms = 30 * 60'000;  ///< a call this long after a release still reaches the visit
+  /// Storage limitation: how long each kind of row is kept (enforced by the purge, issue #6).
+  struct Retention {
+    int sessions_days = 90;
+    int calls_days = 365;
+    int audit_days = 365;
+  } retention;
 };
 
 struct AdminKey {

@@ -39,7 +39,8 @@ constexpr const char* kMigrations[] = {
       started_at INTEGER NOT NULL,
       session_id TEXT,
       source TEXT,
-      attribution TEXT NOT NULL
+      attribution TEXT NOT NULL,
+      campaign_json TEXT NOT NULL DEFAULT '{}'
     );
     CREATE INDEX calls_by_site_time ON calls (site, started_at);
     CREATE TABLE number_releases (
@@ -165,13 +166,13 @@ class SqliteStore final : public Store {
     // the attribution made at the first delivery stays.
     call_exists_ = std::make_unique<Statement>(db_, "SELECT 1 FROM calls WHERE provider_call_id = ?1");
     insert_call_ = std::make_unique<Statement>(db_,
-        "INSERT INTO calls (provider_call_id, site, called_number, status, duration_seconds, started_at, session_id, source, attribution) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''), nullif(?8, ''), ?9) "
+        "INSERT INTO calls (provider_call_id, site, called_number, status, duration_seconds, started_at, session_id, source, attribution, campaign_json) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''), nullif(?8, ''), ?9, ?10) "
         "ON CONFLICT (provider_call_id) DO UPDATE SET status = excluded.status, "
         "duration_seconds = max(duration_seconds, excluded.duration_seconds)");
     find_call_ = std::make_unique<Statement>(db_,
         "SELECT provider_call_id, site, called_number, status, duration_seconds, started_at, coalesce(session_id, ''), "
-        "coalesce(source, ''), attribution FROM calls WHERE provider_call_id = ?1");
+        "coalesce(source, ''), attribution, campaign_json FROM calls WHERE provider_call_id = ?1");
     count_calls_ = std::make_unique<Statement>(db_, "SELECT count(*) FROM calls WHERE site = ?1");
     insert_sample_ = std::make_unique<Statement>(db_,
         "INSERT INTO pool_samples (site, pool, at, active, size, exhausted_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -271,7 +272,7 @@ class SqliteStore final : public Store {
     Use s(*insert_call_);
     s->bind(1, c.provider_call_id).bind(2, c.site).bind(3, c.called_number).bind(4, c.status)
         .bind(5, static_cast<std::int64_t>(c.duration_seconds)).bind(6, c.started_at).bind(7, c.session_id)
-        .bind(8, c.source).bind(9, c.attribution);
+        .bind(8, c.source).bind(9, c.attribution).bind(10, c.campaign_json);
     s->step();
     return !exists;
   }
@@ -283,7 +284,7 @@ class SqliteStore final : public Store {
     if (!s->step()) return std::nullopt;
     const Statement& r = *find_call_;
     return CallRow{r.text(0), r.text(1), r.text(2), r.text(3), static_cast<int>(r.integer(4)), r.integer(5),
-                   r.text(6), r.text(7), r.text(8)};
+                   r.text(6), r.text(7), r.text(8), r.text(9)};
   }
 
   std::int64_t count_calls(const std::string& site) override {

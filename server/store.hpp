@@ -36,6 +36,7 @@ struct CallRow {
   std::string session_id;        ///< empty if not attributed to a session
   std::string source;            ///< the session's or the static number's source; empty if unattributed
   std::string attribution;       ///< "session", "static" or "unattributed"
+  std::string campaign_json = "{}";  ///< the attributed session's campaign details
 };
 
 /// A pool's state at one moment, for utilisation over time.

@@ -334,6 +334,14 @@ TEST_CASE("Twilio's signed status callbacks are verified, stored once and attrib
   REQUIRE(first);
   CHECK(first->status == 201);
   CHECK(body_of(first).dump() == R"({"call":"CA0001","new":true,"attribution":"session","source":"google-ads"})");
+  {
+    // The call carries the visit's campaign details; the caller's number is not stored.
+    auto store = callswap::server::open_sqlite_store(dir.file("callswap.db"));
+    const auto call = store->find_call("CA0001");
+    REQUIRE(call);
+    CHECK(call->campaign_json == R"({"utm_source":"google","click_id":"gclid"})");
+    CHECK(call->session_id == visit.find("session")->as_string());
+  }
   params["CallStatus"] = "completed";
   params["CallDuration"] = "95";
   auto second = send(params, twilio_signature(token, url, params));

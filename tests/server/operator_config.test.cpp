@@ -31,6 +31,8 @@ TEST_CASE("The example operator config is valid", "[operator_config]") {
   REQUIRE(config.sites.size() == 1);
   CHECK(config.sites[0].pools.size() == 2);
   CHECK(config.find_site("acme") == &config.sites[0]);
+  CHECK(config.sites[0].retention.calls_days == 180);
+  CHECK(config.sites[0].retention.sessions_days == 30);
 }
 
 TEST_CASE("Every error in an operator config is reported with its path", "[operator_config]") {
@@ -42,7 +44,8 @@ TEST_CASE("Every error in an operator config is reported with its path", "[opera
                   "sources": [{"id": "d", "static": "+49301234567", "default": true, "pool": "ads"}]},
        "allowed_origins": ["https://a.example/", "a.example"],
        "pools": {"ads": {"numbers": ["+49309000001", "+49 30 9000002"], "hold_minutes": 0, "when_exhausted": "panic"},
-                 "extra": {"numbers": ["+49309000001"]}}},
+                 "extra": {"numbers": ["+49309000001"]}},
+       "retention": {"calls_days": 0, "forever": true}},
       {"config": {"site": "a", "country": "XX", "targets": [], "sources": []}}
     ],
     "admin_keys": [{"id": "ops", "sha256": "secret-key", "scopes": ["reports", "root"]}],
@@ -60,6 +63,8 @@ TEST_CASE("Every error in an operator config is reported with its path", "[opera
       "sites[0].pools.extra: pool \"extra\" is not listed in the site config's pools",
       "sites[0].pools.extra.numbers[0]: +49309000001 is already used at sites[0].pools.ads.numbers[0]: a number belongs to one place only",
       "sites[0].pools: the site config lists pool \"seo\" but it has no numbers here",
+      "sites[0].retention.forever: unknown field",
+      "sites[0].retention.calls_days: must be between 1 and 3650, not 0",
       "sites[1].config.country: \"XX\" is not a country callswap knows (ISO code like \"DE\")",
       "sites[1].config.targets: must list the site's own numbers in E.164 (\"+49301234567\")",
       "sites[1].config.sources: must list at least one source",
