@@ -9,6 +9,8 @@
 #include <callswap/json.hpp>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <map>
 #include <mutex>
 #include <random>
@@ -505,4 +507,39 @@ TEST_CASE("Pool statistics: utilisation over time, peaks, exhaustion and a recom
   CHECK(error_code(c.Get("/v1/admin/sites/acme/pools?target=2", reports)) == "invalid_target");
   CHECK(error_code(c.Get("/v1/admin/sites/acme/pools?from=10&to=5", reports)) == "invalid_range");
   CHECK(error_code(c.Get("/v1/admin/sites/nope/pools", reports)) == "unknown_site");
+}
+
+TEST_CASE("Every path and method in docs/openapi.json is served", "[http][docs]") {
+  TempDir dir;
+  std::atomic<Millis> now{kStart};
+  Running server(operator_config(), dir.file("callswap.db"), now);
+  auto c = server.client();
+  std::ifstream in(CALLSWAP_SOURCE_DIR "/docs/openapi.json");
+  std::ostringstream text;
+  text << in.rdbuf();
+  const auto spec = json::parse(text.str());
+  REQUIRE(spec.ok());
+  const json::Object& paths = spec->find("paths")->as_object();
+  REQUIRE(paths.size() >= 9);
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    std::string path = paths.keys[i];
+    for (const auto& [name, value] : {std::pair{"{site}", "acme"}, std::pair{"{session}", "0123456789abcdef0123456789abcdef"}}) {
+      if (auto at = path.find(name); at != std::string::npos) path.replace(at, std::string(name).size(), value);
+    }
+    for (const std::string& method : paths.values[i].as_object().keys) {
+      httplib::Request req;
+      req.method = method == "get" ? "GET" : method == "post" ? "POST" : method == "delete" ? "DELETE" : "OPTIONS";
+      req.path = path;
+      req.headers = {{"Content-Length", "0"}};
+      auto r = c.send(req);
+      INFO(req.method << " " << path);
+      REQUIRE(r);
+      // Whatever the answer for an empty request, it comes from the route, not the router.
+      if (r->status >= 400) {
+        const std::string code = error_code(r);
+        CHECK(code != "not_found");
+        CHECK(code != "method_not_allowed");
+      }
+    }
+  }
 }
