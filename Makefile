@@ -6,6 +6,8 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 BUILD_TYPE ?= RelWithDebInfo
 FUZZ_SECONDS ?= 60
+# `make test` fixes the seed so CI is repeatable; `make fuzz` explores anew each time.
+FUZZ_SEED ?= 0
 # Debian's Emscripten 3.1.6 needs Debian's acorn for its optimizer.
 export NODE_PATH := /usr/share/nodejs
 
@@ -26,7 +28,7 @@ dist: deps
 # Everything: native and wasm builds, bounded fuzz runs, then all tests in one ctest run
 # (Catch2 suites, the libphonenumber cross-check, the CLI, and the wasm build under Node).
 test: build dist
-	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(TEST_FUZZ_SECONDS),15)
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(TEST_FUZZ_SECONDS),15) FUZZ_SEED=1
 	ctest --test-dir build --output-on-failure -j $(JOBS)
 
 demo: build
@@ -44,9 +46,9 @@ fuzz: deps
 	  "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all"
 	cmake --build build-fuzz -j $(JOBS) --target matcher_fuzz config_fuzz
 	mkdir -p build-fuzz/corpus build-fuzz/config-corpus
-	build-fuzz/bin/matcher_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	build-fuzz/bin/matcher_fuzz -max_total_time=$(FUZZ_SECONDS) -seed=$(FUZZ_SEED) -print_final_stats=1 \
 	  -dict=tests/fuzz/matcher.dict build-fuzz/corpus tests/fuzz/corpus tests/fuzz/regressions
-	build-fuzz/bin/config_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	build-fuzz/bin/config_fuzz -max_total_time=$(FUZZ_SECONDS) -seed=$(FUZZ_SEED) -print_final_stats=1 \
 	  -dict=tests/fuzz/json.dict build-fuzz/config-corpus tests/fuzz/config-corpus tests/fuzz/config-regressions
 
 format:

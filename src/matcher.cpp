@@ -164,8 +164,10 @@ class RunScanner {
       open_paren = View::npos;
       for (std::size_t k = i; k < j; ++k) {
         if (unit(k) == U')') group.parenthesized = group.open_paren != View::npos;
-        if (unit(k) == U'(') open_paren = k;
       }
+      // A '(' opens the next group only right before its first digit: "(030)", not "( 030)",
+      // which a run never starts with (what is written must read back the same).
+      if (j > i && unit(j - 1) == U'(') open_paren = j - 1;
       groups_.push_back(group);
       if (j == i || j >= n || !is_digit(unit(j))) return i;
       i = j;

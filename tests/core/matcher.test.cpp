@@ -162,6 +162,7 @@ TEST_CASE("Several numbers in one stretch of text are each found", "[matcher]") 
   // Found by the fuzzer: parentheses inside a match must balance, so it reads alone too.
   CHECK(test::found(us, "(555 ) 123-4567") == V{"(555 ) 123-4567"});
   CHECK(test::found(m, "(030 123) 4567").empty());
+  CHECK(test::found(us, "+49( 555)\u2013 123-4567").empty());  // a '(' apart from its digits
   CHECK(test::found(m, "Stand 03.01.2024 030 1234567") == V{"030 1234567"});
 }
 
