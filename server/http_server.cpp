@@ -53,28 +53,6 @@ std::pair<const char*, const char*> default_error(int status) {
   }
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string form_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out.push_back(' ');
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
 // application/x-www-form-urlencoded, in order, keys as sent.
 std::multimap<std::string, std::string> parse_form(std::string_view body) {
   std::multimap<std::string, std::string> out;
@@ -82,7 +60,7 @@ std::multimap<std::string, std::string> parse_form(std::string_view body) {
     const std::size_t amp = body.find('&');
     const std::string_view pair = body.substr(0, amp);
     const std::size_t eq = pair.find('=');
-    if (!pair.empty()) out.emplace(form_decode(pair.substr(0, eq)), eq == std::string_view::npos ? "" : form_decode(pair.substr(eq + 1)));
+    if (!pair.empty()) out.emplace(url_decode(pair.substr(0, eq)), eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1)));
     body = amp == std::string_view::npos ? std::string_view{} : body.substr(amp + 1);
   }
   return out;

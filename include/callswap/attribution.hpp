@@ -48,6 +48,9 @@ std::string url_host(std::string_view url);
 /// The value of query parameter `name` in `url` (percent-decoded), if present.
 std::optional<std::string> url_parameter(std::string_view url, std::string_view name);
 
+/// Decodes a query-string or form value: "%40" → "@", "+" → " ". Malformed escapes stay as written.
+std::string url_decode(std::string_view text);
+
 /// The path of a URL with only the named query parameters kept (for storing landing pages).
 std::string url_path_with(std::string_view url, std::span<const std::string> keep);
 

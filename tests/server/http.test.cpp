@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "http_server.hpp"
+#include "temp_dir.hpp"
 
 using callswap::server::Millis;
 namespace json = callswap::json;
@@ -49,21 +50,7 @@ std::string operator_config(const char* when_exhausted = "static", int cooldown_
   })";
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device random;
-    path_ = std::filesystem::temp_directory_path() / ("callswap-http-" + std::to_string(random()) + std::to_string(random()));
-    std::filesystem::create_directories(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  [[nodiscard]] std::string file(const char* name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using test::TempDir;
 
 // One running server; stops and joins when it goes out of scope.
 class Running {
@@ -170,13 +157,17 @@ httplib::Result post_call(httplib::Client& c, const std::string& body, Millis se
                 body, "application/json");
 }
 
-}  // namespace
-
-TEST_CASE("Health and the public site config", "[http]") {
+// The usual setup: the test config, a fresh database, a clock at kStart, a client.
+struct ServerFixture {
   TempDir dir;
   std::atomic<Millis> now{kStart};
-  Running server(operator_config(), dir.file("callswap.db"), now);
-  auto c = server.client();
+  Running server{operator_config(), dir.file("callswap.db"), now};
+  httplib::Client c = server.client();
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(ServerFixture, "Health and the public site config", "[http]") {
   auto health = c.Get("/healthz");
   REQUIRE(health);
   CHECK(health->status == 200);
@@ -207,11 +198,7 @@ TEST_CASE("Health and the public site config", "[http]") {
   CHECK(body_of(amp).dump() == R"({"phoneNumber":"+49301234567","formattedPhoneNumber":"030 1234567"})");
 }
 
-TEST_CASE("Sessions get pool numbers, keep them, give them back, and the pool runs out honestly", "[http][sessions]") {
-  TempDir dir;
-  std::atomic<Millis> now{kStart};
-  Running server(operator_config(), dir.file("callswap.db"), now);
-  auto c = server.client();
+TEST_CASE_METHOD(ServerFixture, "Sessions get pool numbers, keep them, give them back, and the pool runs out honestly", "[http][sessions]") {
 
   std::vector<std::string> sessions;
   std::set<std::string> numbers;
@@ -260,11 +247,7 @@ TEST_CASE("Sessions get pool numbers, keep them, give them back, and the pool ru
   CHECK(logs.find("jane") == std::string::npos);
 }
 
-TEST_CASE("Only the site's origins may ask for numbers", "[http][cors]") {
-  TempDir dir;
-  std::atomic<Millis> now{kStart};
-  Running server(operator_config(), dir.file("callswap.db"), now);
-  auto c = server.client();
+TEST_CASE_METHOD(ServerFixture, "Only the site's origins may ask for numbers", "[http][cors]") {
   const std::string body = R"({"source": "google-ads", "consent": true})";
   auto evil = c.Post("/v1/sites/acme/sessions", httplib::Headers{{"Origin", "https://evil.example"}}, body, "application/json");
   CHECK(evil->status == 403);
@@ -278,11 +261,7 @@ TEST_CASE("Only the site's origins may ask for numbers", "[http][cors]") {
   CHECK(c.Options("/v1/sites/acme/sessions", httplib::Headers{{"Origin", "https://evil.example"}})->status == 403);
 }
 
-TEST_CASE("Bad input gets a 4xx JSON error, the server stays up and nothing is stored", "[http][input]") {
-  TempDir dir;
-  std::atomic<Millis> now{kStart};
-  Running server(operator_config(), dir.file("callswap.db"), now);
-  auto c = server.client();
+TEST_CASE_METHOD(ServerFixture, "Bad input gets a 4xx JSON error, the server stays up and nothing is stored", "[http][input]") {
   struct Row {
     std::string body;
     int status;
@@ -317,11 +296,7 @@ TEST_CASE("Bad input gets a 4xx JSON error, the server stays up and nothing is s
   CHECK(c.Get("/healthz")->status == 200);
 }
 
-TEST_CASE("Twilio's signed status callbacks are verified, stored once and attributed", "[http][webhooks]") {
-  TempDir dir;
-  std::atomic<Millis> now{kStart};
-  Running server(operator_config(), dir.file("callswap.db"), now);
-  auto c = server.client();
+TEST_CASE_METHOD(ServerFixture, "Twilio's signed status callbacks are verified, stored once and attributed", "[http][webhooks]") {
   const json::Value visit = body_of(new_session(c));
   const std::string number = visit.find("number")->as_string();
   const std::string token = "twilio-auth-token-0123456789";
@@ -367,11 +342,7 @@ TEST_CASE("Twilio's signed status callbacks are verified, stored once and attrib
   CHECK(server.logs().find("4915112345678") == std::string::npos);
 }
 
-TEST_CASE("Generic call events are signed, fresh, idempotent, and attributed within the grace period", "[http][webhooks]") {
-  TempDir dir;
-  std::atomic<Millis> now{kStart};
-  Running server(operator_config(), dir.file("callswap.db"), now);
-  auto c = server.client();
+TEST_CASE_METHOD(ServerFixture, "Generic call events are signed, fresh, idempotent, and attributed within the grace period", "[http][webhooks]") {
   const json::Value visit = body_of(new_session(c));
   const std::string number = visit.find("number")->as_string();
   CHECK(c.Delete("/v1/sessions/" + visit.find("session")->as_string())->status == 204);
@@ -509,11 +480,7 @@ TEST_CASE("Pool statistics: utilisation over time, peaks, exhaustion and a recom
   CHECK(error_code(c.Get("/v1/admin/sites/nope/pools", reports)) == "unknown_site");
 }
 
-TEST_CASE("Every path and method in docs/openapi.json is served", "[http][docs]") {
-  TempDir dir;
-  std::atomic<Millis> now{kStart};
-  Running server(operator_config(), dir.file("callswap.db"), now);
-  auto c = server.client();
+TEST_CASE_METHOD(ServerFixture, "Every path and method in docs/openapi.json is served", "[http][docs]") {
   std::ifstream in(CALLSWAP_SOURCE_DIR "/docs/openapi.json");
   std::ostringstream text;
   text << in.rdbuf();

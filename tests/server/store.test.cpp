@@ -7,27 +7,17 @@
 #include <string>
 
 #include "store.hpp"
+#include "temp_dir.hpp"
 
 using callswap::server::CallRow;
 using callswap::server::SessionRow;
 
 namespace {
 
-// A fresh SQLite file in its own folder for each test, removed afterwards.
-class TempDatabase {
- public:
-  TempDatabase() {
-    std::random_device random;
-    dir_ = std::filesystem::temp_directory_path() / ("callswap-store-" + std::to_string(random()) + std::to_string(random()));
-    std::filesystem::create_directories(dir_);
-  }
-  TempDatabase(const TempDatabase&) = delete;
-  TempDatabase& operator=(const TempDatabase&) = delete;
-  ~TempDatabase() { std::filesystem::remove_all(dir_); }
-  [[nodiscard]] std::string path() const { return (dir_ / "callswap.db").string(); }
-
- private:
-  std::filesystem::path dir_;
+// A fresh SQLite file in its own folder for each test.
+struct TempDatabase {
+  test::TempDir dir;
+  [[nodiscard]] std::string path() const { return dir.file("callswap.db"); }
 };
 
 SessionRow session(const char* id, const char* number, callswap::server::Millis at) {
