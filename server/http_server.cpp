@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <unordered_map>
 #include <optional>
 
 #include "crypto.hpp"
@@ -101,23 +102,27 @@ struct Server::State {
     return it == pools.end() ? nullptr : &it->second;
   }
 
-  // Where a dialled number belongs: a pool's number or a source's static number.
+  // Where a dialled number belongs: a pool's number or a source's static number. Built once
+  // at start, so a webhook finds it in constant time however many numbers there are.
   struct NumberOwner {
     const SiteEntry* site = nullptr;
     const Source* static_source = nullptr;  // when it is a static number
   };
-  std::optional<NumberOwner> owner_of(const std::string& e164) const {
+  std::unordered_map<std::string, NumberOwner> owners;
+
+  void index_numbers() {
     for (const SiteEntry& s : config.sites) {
       for (const PoolConfig& p : s.pools) {
-        for (const PhoneNumber& n : p.numbers) {
-          if (n.e164() == e164) return NumberOwner{&s, nullptr};
-        }
+        for (const PhoneNumber& n : p.numbers) owners.emplace(n.e164(), NumberOwner{&s, nullptr});
       }
-      for (const Source& source : s.config.sources) {
-        if (source.static_number.e164() == e164) return NumberOwner{&s, &source};
-      }
+      for (const Source& source : s.config.sources) owners.emplace(source.static_number.e164(), NumberOwner{&s, &source});
     }
-    return std::nullopt;
+  }
+
+  std::optional<NumberOwner> owner_of(const std::string& e164) const {
+    const auto it = owners.find(e164);
+    if (it == owners.end()) return std::nullopt;
+    return it->second;
   }
 
   void expire_locked(Millis now) {
@@ -202,6 +207,7 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   s.config = std::move(config);
   s.store = std::move(store);
   s.clock = std::move(clock);
+  s.index_numbers();
   for (const SiteEntry& site : s.config.sites) {
     for (const PoolConfig& p : site.pools) s.pools.emplace(std::pair{site.config.site, p.id}, Pool(p.numbers, p.settings));
     // Rebuild the pools from the store: cool-downs, then the sessions still holding numbers.
