@@ -586,6 +586,28 @@ void Server::sample_pools() {
   }
 }
 
+std::int64_t Server::purge() {
+  State& s = *state_;
+  const Millis now = s.clock();
+  constexpr Millis kDay = 24 * 3600'000LL;
+  std::int64_t total = 0;
+  for (const SiteEntry& site : s.config.sites) {
+    const auto purged = s.store->purge(site.config.site, now - site.retention.sessions_days * kDay,
+                                       now - site.retention.calls_days * kDay);
+    total += purged.sessions + purged.calls + purged.samples;
+    json::Object line;
+    line.set("ts", static_cast<double>(now));
+    line.set("level", "info");
+    line.set("msg", "retention purge");
+    line.set("site", site.config.site);
+    line.set("sessions", static_cast<double>(purged.sessions));
+    line.set("calls", static_cast<double>(purged.calls));
+    line.set("samples", static_cast<double>(purged.samples));
+    s.log(json::Value(std::move(line)).dump());
+  }
+  return total;
+}
+
 void Server::set_log_sink(std::function<void(const std::string&)> sink) { state_->log = std::move(sink); }
 
 }  // namespace callswap::server

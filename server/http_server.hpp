@@ -46,6 +46,11 @@ class Server {
   /// every minute; tests too).
   void sample_pools();
 
+  /// Deletes what each site's retention settings say is too old (issue #6: storage
+  /// limitation). The background thread runs it hourly; `callswap-server purge` once.
+  /// Logs and returns the number of rows deleted.
+  std::int64_t purge();
+
   /// Where one-line JSON logs go (stderr by default). No personal data is ever logged.
   void set_log_sink(std::function<void(const std::string&)> sink);
 

@@ -1,5 +1,6 @@
 // callswap-server: the HTTP server behind the SDK (issue #5).
 //   callswap-server --config callswap.json [--db callswap.db] [--listen 127.0.0.1:8080] [--static dist/]
+//   callswap-server purge --config callswap.json [--db callswap.db]   (the retention purge, once, for cron)
 // Each flag can also come from the environment: CALLSWAP_CONFIG, CALLSWAP_DB, CALLSWAP_LISTEN,
 // CALLSWAP_STATIC. SIGTERM or SIGINT: stop accepting, finish in-flight requests, close the
 // database. Exit codes: 0 stopped cleanly, 1 could not start, 2 bad arguments or config.
@@ -25,6 +26,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: callswap-server --config FILE [--db FILE] [--listen HOST:PORT] [--static DIR]\n"
+    "       callswap-server purge --config FILE [--db FILE]\n"
     "  (or CALLSWAP_CONFIG, CALLSWAP_DB, CALLSWAP_LISTEN, CALLSWAP_STATIC)\n";
 
 void log_line(std::initializer_list<std::pair<const char*, callswap::json::Value>> fields) {
@@ -52,7 +54,8 @@ int main(int argc, char** argv) {
   std::optional<std::string> database = environment("CALLSWAP_DB");
   std::optional<std::string> listen = environment("CALLSWAP_LISTEN");
   std::optional<std::string> static_dir = environment("CALLSWAP_STATIC");
-  for (int i = 1; i < argc; ++i) {
+  const bool purge_once = argc > 1 && std::string(argv[1]) == "purge";
+  for (int i = purge_once ? 2 : 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
@@ -96,6 +99,16 @@ int main(int argc, char** argv) {
   const std::string host = config.listen_host;
   const int port = config.listen_port;
 
+  if (purge_once) {
+    try {
+      callswap::server::Server server(config, callswap::server::open_sqlite_store(config.database));
+      server.purge();
+      return 0;
+    } catch (const std::exception& e) {
+      return fail(e.what(), 1);
+    }
+  }
+
   // Signals go to one thread that stops the server; every other thread blocks them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -131,13 +144,16 @@ int main(int argc, char** argv) {
     stopping.notify_all();
     server->stop();  // finishes in-flight requests before listen_after_bind returns
   });
-  // The background work: idle sessions end, and every minute the pools are sampled.
+  // The background work: idle sessions end every 30 seconds, the pools are sampled every
+  // minute, and what retention says is too old is deleted at start and then hourly.
   std::thread expiry([&] {
+    server->purge();
     std::unique_lock lock(mutex);
     for (int tick = 1; !stopping.wait_for(lock, std::chrono::seconds(30), [&] { return stop; }); ++tick) {
       lock.unlock();
       server->expire_sessions();
       if (tick % 2 == 0) server->sample_pools();
+      if (tick % 120 == 0) server->purge();
       lock.lock();
     }
   });

@@ -174,6 +174,10 @@ class SqliteStore final : public Store {
         "SELECT provider_call_id, site, called_number, status, duration_seconds, started_at, coalesce(session_id, ''), "
         "coalesce(source, ''), attribution, campaign_json FROM calls WHERE provider_call_id = ?1");
     count_calls_ = std::make_unique<Statement>(db_, "SELECT count(*) FROM calls WHERE site = ?1");
+    purge_sessions_ = std::make_unique<Statement>(db_,
+        "DELETE FROM sessions WHERE site = ?1 AND released_at IS NOT NULL AND last_activity < ?2");
+    purge_calls_ = std::make_unique<Statement>(db_, "DELETE FROM calls WHERE site = ?1 AND started_at < ?2");
+    purge_samples_ = std::make_unique<Statement>(db_, "DELETE FROM pool_samples WHERE site = ?1 AND at < ?2");
     insert_sample_ = std::make_unique<Statement>(db_,
         "INSERT INTO pool_samples (site, pool, at, active, size, exhausted_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     samples_ = std::make_unique<Statement>(db_,
@@ -189,6 +193,7 @@ class SqliteStore final : public Store {
     call_exists_.reset();
     find_session_.reset(), active_sessions_.reset(), last_releases_.reset(), holding_.reset();
     insert_call_.reset(), find_call_.reset(), count_calls_.reset(), insert_sample_.reset(), samples_.reset();
+    purge_sessions_.reset(), purge_calls_.reset(), purge_samples_.reset();
     sqlite3_close(db_);
   }
 
@@ -295,6 +300,28 @@ class SqliteStore final : public Store {
     return count_calls_->integer(0);
   }
 
+  Purged purge(const std::string& site, Millis sessions_before, Millis calls_before) override {
+    std::lock_guard lock(mutex_);
+    Purged purged;
+    exec("BEGIN IMMEDIATE");
+    try {
+      const auto run_delete = [&](Statement& statement, Millis before) {
+        Use s(statement);
+        s->bind(1, site).bind(2, before);
+        s->step();
+        return static_cast<std::int64_t>(sqlite3_changes(db_));
+      };
+      purged.sessions = run_delete(*purge_sessions_, sessions_before);
+      purged.calls = run_delete(*purge_calls_, calls_before);
+      purged.samples = run_delete(*purge_samples_, calls_before);
+      exec("COMMIT");
+    } catch (...) {
+      exec("ROLLBACK");
+      throw;
+    }
+    return purged;
+  }
+
   void insert_pool_sample(const PoolSample& p) override {
     std::lock_guard lock(mutex_);
     Use s(*insert_sample_);
@@ -361,7 +388,8 @@ class SqliteStore final : public Store {
   sqlite3* db_ = nullptr;
   std::mutex mutex_;
   std::unique_ptr<Statement> insert_session_, touch_session_, release_session_, record_release_, erase_session_, find_session_, call_exists_,
-      active_sessions_, last_releases_, holding_, insert_call_, find_call_, count_calls_, insert_sample_, samples_;
+      active_sessions_, last_releases_, holding_, insert_call_, find_call_, count_calls_, insert_sample_, samples_,
+      purge_sessions_, purge_calls_, purge_samples_;
 };
 
 }  // namespace

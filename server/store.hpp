@@ -72,6 +72,16 @@ class Store {
   [[nodiscard]] virtual std::optional<CallRow> find_call(const std::string& provider_call_id) = 0;
   [[nodiscard]] virtual std::int64_t count_calls(const std::string& site) = 0;
 
+  /// Storage limitation: deletes a site's ended sessions last active before
+  /// `sessions_before`, its calls started before `calls_before` and its pool samples older
+  /// than that. Sessions still holding a number are never deleted. Returns rows deleted.
+  struct Purged {
+    std::int64_t sessions = 0;
+    std::int64_t calls = 0;
+    std::int64_t samples = 0;
+  };
+  virtual Purged purge(const std::string& site, Millis sessions_before, Millis calls_before) = 0;
+
   virtual void insert_pool_sample(const PoolSample& sample) = 0;
   /// Samples of one pool with from <= at < to, oldest first.
   [[nodiscard]] virtual std::vector<PoolSample> pool_samples(const std::string& site, const std::string& pool, Millis from,

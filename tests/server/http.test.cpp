@@ -510,3 +510,37 @@ TEST_CASE_METHOD(ServerFixture, "Every path and method in docs/openapi.json is s
     }
   }
 }
+
+TEST_CASE("The retention purge deletes what is too old and nothing else", "[http][retention]") {
+  TempDir dir;
+  std::atomic<Millis> now{kStart};
+  std::string config = operator_config();
+  config.insert(config.find(R"("attribution_grace_minutes")"), R"("retention": {"sessions_days": 7, "calls_days": 30}, )");
+  constexpr Millis kDay = 24 * 60 * kMinute;
+  std::string old_session, new_session_id;
+  {
+    Running server(config, dir.file("callswap.db"), now);
+    auto c = server.client();
+    const json::Value a = body_of(new_session(c));  // day 0, ends day 0
+    old_session = a.find("session")->as_string();
+    CHECK(body_of(post_call(c, R"({"call_id": "old-call", "to": ")" + a.find("number")->as_string() + R"("})", now)).find("attribution")->as_string() == "session");
+    server.server().sample_pools();
+    now += 31 * kMinute;
+    server.server().expire_sessions();  // a's hold ran out: ended, not erased
+    now += 8 * kDay;  // day 8
+    const json::Value b = body_of(new_session(c));  // recent, and still holding its number
+    new_session_id = b.find("session")->as_string();
+    CHECK(body_of(post_call(c, R"({"call_id": "new-call", "to": ")" + b.find("number")->as_string() + R"("})", now)).find("new")->as_bool());
+    CHECK(server.server().purge() == 1);  // the day-0 session is past 7 days; calls are within 30
+    CHECK(server.logs().find(R"("msg":"retention purge","site":"acme","sessions":1,"calls":0,"samples":0)") != std::string::npos);
+    now += 25 * kDay;  // day 33: the old call and the sample are past 30 days
+    CHECK(server.server().purge() == 2);  // b still holds its number in the store: kept
+    CHECK(c.Post("/v1/sessions/" + new_session_id + "/heartbeat", "", "application/json")->status == 404);  // now it ends
+    CHECK(server.server().purge() == 1);  // and, ended 25 days ago, goes
+  }
+  auto store = callswap::server::open_sqlite_store(dir.file("callswap.db"));
+  CHECK_FALSE(store->find_session(old_session));
+  CHECK_FALSE(store->find_session(new_session_id));
+  CHECK_FALSE(store->find_call("old-call"));
+  CHECK(store->find_call("new-call"));  // day 8: within 30 days
+}

@@ -58,5 +58,9 @@ code=$(curl -s -o /dev/null -w "%{http_code}" -X POST -d "" "http://127.0.0.1:$p
 check "the session survived the restart" [ "$code" = 200 ]
 check "SIGTERM stops it again" stop
 
+"$bin" purge --config "$root/examples/server/callswap.json" --db "$work/callswap.db" 2>"$work/purge.log"
+check "purge runs once and exits 0" [ $? = 0 ]
+check "purge says what it deleted" grep -q '"msg":"retention purge","site":"acme"' "$work/purge.log"
+
 echo "server: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
