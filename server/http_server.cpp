@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <optional>
 
+#include "caller_vault.hpp"
 #include "crypto.hpp"
 
 namespace callswap::server {
@@ -88,6 +89,7 @@ struct Server::State {
   OperatorConfig config;
   std::unique_ptr<Store> store;
   Clock clock;
+  std::optional<CallerVault> vault;
   std::function<void(const std::string&)> log = [](const std::string& line) { std::cerr << line << "\n"; };
 
   // One pool object per (site, pool id); one mutex guards them all: pool operations are
@@ -167,8 +169,8 @@ struct Server::State {
   }
 
   // Records a call from either webhook and attributes it.
-  json::Value record_call(const std::string& provider_id, const std::string& to, const std::string& status,
-                          int duration, Millis at, httplib::Response& res) {
+  json::Value record_call(const std::string& provider_id, const std::string& to, const std::string& from,
+                          const std::string& status, int duration, Millis at, httplib::Response& res) {
     auto number = parse_e164(to);
     if (!number) {
       fail(res, 400, "invalid_number", "to: " + number.error().message);
@@ -179,7 +181,24 @@ struct Server::State {
       fail(res, 404, "unknown_number", "the called number belongs to no site");
       return {};
     }
-    CallRow call{provider_id, owner->site->config.site, number->e164(), status, duration, at, {}, {}, "unattributed"};
+    CallRow call;
+    call.provider_call_id = provider_id;
+    call.site = owner->site->config.site;
+    call.called_number = number->e164();
+    call.status = status;
+    call.duration_seconds = duration;
+    call.started_at = at;
+    call.attribution = "unattributed";
+    // The caller's number: sealed and hashed with the operator's keys, or only hashed if the
+    // site says so, or not kept at all without keys. Withheld numbers ("anonymous") are not kept.
+    if (auto caller = parse_e164(from); caller && vault) {
+      call.caller_hash = vault->hash(caller->e164());
+      if (owner->site->keep_caller_numbers) {
+        const SealedCaller sealed = vault->seal(caller->e164());
+        call.caller_key_id = sealed.key_id;
+        call.caller_ciphertext = sealed.ciphertext;
+      }
+    }
     if (const auto held = store->session_holding(call.site, call.called_number, at, owner->site->attribution_grace_ms)) {
       call.session_id = held->id;
       call.source = held->source;
@@ -207,6 +226,11 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   s.config = std::move(config);
   s.store = std::move(store);
   s.clock = std::move(clock);
+  if (s.config.caller_keys) {
+    std::vector<CallerVault::Key> keys;
+    for (const auto& k : s.config.caller_keys->keys) keys.push_back({k.id, k.bytes});
+    s.vault.emplace(std::move(keys), s.config.caller_keys->current, s.config.caller_keys->hash_key);
+  }
   s.index_numbers();
   for (const SiteEntry& site : s.config.sites) {
     for (const PoolConfig& p : site.pools) s.pools.emplace(std::pair{site.config.site, p.id}, Pool(p.numbers, p.settings));
@@ -447,7 +471,7 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
       seconds = std::stoi(duration);
     }
     const std::string status = field("CallStatus").empty() ? "unknown" : field("CallStatus").substr(0, 32);
-    json::Value body = s.record_call(sid, field("To"), status, seconds, s.clock(), res);
+    json::Value body = s.record_call(sid, field("To"), field("From"), status, seconds, s.clock(), res);
     if (!body.is_null()) res.set_content(body.dump(), kJson);
   });
 
@@ -476,7 +500,8 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
       return fail(res, 400, "invalid_body", "duration_seconds: must be a number of seconds");
     }
     const std::string status = string_member(*body, "status").empty() ? "unknown" : string_member(*body, "status").substr(0, 32);
-    json::Value out = s.record_call(id, string_member(*body, "to"), status, duration ? static_cast<int>(duration->as_number()) : 0, now, res);
+    json::Value out = s.record_call(id, string_member(*body, "to"), string_member(*body, "from"), status,
+                                    duration ? static_cast<int>(duration->as_number()) : 0, now, res);
     if (!out.is_null()) res.set_content(out.dump(), kJson);
   });
 
@@ -606,6 +631,27 @@ std::int64_t Server::purge() {
     s.log(json::Value(std::move(line)).dump());
   }
   return total;
+}
+
+std::int64_t Server::rotate_caller_key() {
+  State& s = *state_;
+  if (!s.vault) return 0;
+  std::int64_t count = 0;
+  for (const CallRow& call : s.store->calls_to_reseal(s.vault->current_key_id())) {
+    const auto number = s.vault->open({call.caller_key_id, call.caller_ciphertext});
+    if (!number) continue;  // sealed with a key no longer configured: left as it is, reported below
+    const SealedCaller sealed = s.vault->seal(*number);
+    s.store->reseal_caller(call.provider_call_id, sealed.key_id, sealed.ciphertext);
+    ++count;
+  }
+  json::Object line;
+  line.set("level", "info");
+  line.set("msg", "caller numbers re-sealed");
+  line.set("key", s.vault->current_key_id());
+  line.set("calls", static_cast<double>(count));
+  line.set("left", static_cast<double>(s.store->calls_to_reseal(s.vault->current_key_id()).size()));
+  s.log(json::Value(std::move(line)).dump());
+  return count;
 }
 
 void Server::set_log_sink(std::function<void(const std::string&)> sink) { state_->log = std::move(sink); }

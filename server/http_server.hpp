@@ -51,6 +51,10 @@ class Server {
   /// Logs and returns the number of rows deleted.
   std::int64_t purge();
 
+  /// Re-seals every caller number sealed with an older key under the current one
+  /// (`callswap-server rotate-key`). Returns how many were re-sealed.
+  std::int64_t rotate_caller_key();
+
   /// Where one-line JSON logs go (stderr by default). No personal data is ever logged.
   void set_log_sink(std::function<void(const std::string&)> sink);
 

@@ -1,6 +1,7 @@
 // callswap-server: the HTTP server behind the SDK (issue #5).
 //   callswap-server --config callswap.json [--db callswap.db] [--listen 127.0.0.1:8080] [--static dist/]
 //   callswap-server purge --config callswap.json [--db callswap.db]   (the retention purge, once, for cron)
+//   callswap-server rotate-key --config callswap.json [--db callswap.db] (re-seal caller numbers)
 // Each flag can also come from the environment: CALLSWAP_CONFIG, CALLSWAP_DB, CALLSWAP_LISTEN,
 // CALLSWAP_STATIC. SIGTERM or SIGINT: stop accepting, finish in-flight requests, close the
 // database. Exit codes: 0 stopped cleanly, 1 could not start, 2 bad arguments or config.
@@ -27,6 +28,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: callswap-server --config FILE [--db FILE] [--listen HOST:PORT] [--static DIR]\n"
     "       callswap-server purge --config FILE [--db FILE]\n"
+    "       callswap-server rotate-key --config FILE [--db FILE]\n"
     "  (or CALLSWAP_CONFIG, CALLSWAP_DB, CALLSWAP_LISTEN, CALLSWAP_STATIC)\n";
 
 void log_line(std::initializer_list<std::pair<const char*, callswap::json::Value>> fields) {
@@ -54,8 +56,12 @@ int main(int argc, char** argv) {
   std::optional<std::string> database = environment("CALLSWAP_DB");
   std::optional<std::string> listen = environment("CALLSWAP_LISTEN");
   std::optional<std::string> static_dir = environment("CALLSWAP_STATIC");
-  const bool purge_once = argc > 1 && std::string(argv[1]) == "purge";
-  for (int i = purge_once ? 2 : 1; i < argc; ++i) {
+  const std::string command = argc > 1 && !std::string(argv[1]).starts_with("-") ? argv[1] : "";
+  if (!command.empty() && command != "purge" && command != "rotate-key") {
+    std::cerr << "callswap-server: unknown command '" << command << "'\n" << kUsage;
+    return 2;
+  }
+  for (int i = command.empty() ? 1 : 2; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
@@ -99,10 +105,14 @@ int main(int argc, char** argv) {
   const std::string host = config.listen_host;
   const int port = config.listen_port;
 
-  if (purge_once) {
+  if (!command.empty()) {
     try {
       callswap::server::Server server(config, callswap::server::open_sqlite_store(config.database));
-      server.purge();
+      if (command == "purge") server.purge();
+      if (command == "rotate-key") {
+        if (!config.caller_keys) return fail("rotate-key needs caller_numbers keys in the config", 2);
+        server.rotate_caller_key();
+      }
       return 0;
     } catch (const std::exception& e) {
       return fail(e.what(), 1);

@@ -106,7 +106,7 @@ OperatorConfigResult load_operator_config(std::string_view json_text, const Envi
   }
   Reader r(result.errors);
   const json::Object* o = r.object(*document, "", {"listen", "database", "static_dir", "public_url", "sites", "admin_keys",
-                                                  "webhooks", "limits"});
+                                                  "caller_numbers", "webhooks", "limits"});
   if (!o) return result;
   OperatorConfig config;
   if (auto listen = r.string(*o, "", "listen", false)) {
@@ -137,14 +137,17 @@ OperatorConfigResult load_operator_config(std::string_view json_text, const Envi
     } else {
       for (std::size_t i = 0; i < sites->as_array().size(); ++i) {
         const std::string sp = index_path("sites", i);
-        const json::Object* so = r.object(sites->as_array()[i], sp, {"config", "allowed_origins", "pools", "attribution_grace_minutes", "retention"});
+        const json::Object* so = r.object(sites->as_array()[i], sp, {"config", "allowed_origins", "pools", "attribution_grace_minutes", "retention",
+                                                                     "keep_caller_numbers"});
         if (!so) continue;
         const json::Value* site_json = r.field(*so, sp, "config", true);
         if (!site_json) continue;
         auto site = load_site_config(*site_json);
         for (const ConfigError& e : site.errors) r.error(join_path(join_path(sp, "config"), e.path), e.message);
         if (!site.ok()) continue;
-        SiteEntry entry{std::move(*site.config), site_json->dump(), {}, {}, 30 * 60'000, {}};
+        SiteEntry entry;
+        entry.config = std::move(*site.config);
+        entry.public_json = site_json->dump();
         if (config.find_site(entry.config.site)) r.error(join_path(sp, "config.site"), quoted(entry.config.site) + " is used by an earlier site");
         for (std::size_t k = 0; k < entry.config.sources.size(); ++k) {
           const std::string where = join_path(sp, "config.sources") + "[" + std::to_string(k) + "].static";
@@ -168,6 +171,7 @@ OperatorConfigResult load_operator_config(std::string_view json_text, const Envi
           r.error(join_path(sp, "pools"), "is required: the site config lists pools");
         }
         if (auto grace = r.integer(*so, sp, "attribution_grace_minutes", 0, 7 * 24 * 60)) entry.attribution_grace_ms = *grace * Millis{60'000};
+        if (auto keep = r.boolean(*so, sp, "keep_caller_numbers")) entry.keep_caller_numbers = *keep;
         if (const json::Value* retention = so->find("retention")) {
           const std::string rp = join_path(sp, "retention");
           if (const json::Object* ro = r.object(*retention, rp, {"sessions_days", "calls_days", "audit_days"})) {
@@ -206,6 +210,51 @@ OperatorConfigResult load_operator_config(std::string_view json_text, const Envi
         }
         config.admin_keys.push_back(std::move(key));
       }
+    }
+  }
+
+  if (const json::Value* callers = o->find("caller_numbers")) {
+    // {"keys": [{"id", "key": hex or {"env"}}], "current": id, "hash_key": hex or {"env"}}
+    if (const json::Object* co = r.object(*callers, "caller_numbers", {"keys", "current", "hash_key"})) {
+      CallerKeys keys;
+      const auto key_bytes = [&](const json::Object& holder, const std::string& path, std::string_view field) -> std::string {
+        const auto text = secret(r, holder, path, field, environment);
+        if (!text) {
+          if (!holder.find(field)) r.error(join_path(path, field), "is required");
+          return {};
+        }
+        std::string bytes;
+        if (text->size() == 64) {
+          for (std::size_t k = 0; k < 64; k += 2) {
+            const std::string pair = text->substr(k, 2);
+            if (pair.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) break;
+            bytes.push_back(static_cast<char>(std::stoi(pair, nullptr, 16)));
+          }
+          if (bytes.size() == 32) return bytes;
+        }
+        r.error(join_path(path, field), "must be 64 hex characters (32 bytes)");
+        return {};
+      };
+      if (const json::Value* list = r.field(*co, "caller_numbers", "keys", true)) {
+        if (!list->is_array() || list->as_array().empty()) {
+          r.error("caller_numbers.keys", "must list at least one key");
+        } else {
+          for (std::size_t i = 0; i < list->as_array().size(); ++i) {
+            const std::string kp = index_path("caller_numbers.keys", i);
+            if (const json::Object* ko = r.object(list->as_array()[i], kp, {"id", "key"})) {
+              auto id = r.string(*ko, kp, "id", true);
+              std::string bytes = key_bytes(*ko, kp, "key");
+              if (id) keys.keys.push_back({*id, std::move(bytes)});
+            }
+          }
+        }
+      }
+      keys.current = r.string(*co, "caller_numbers", "current", true).value_or("");
+      if (co->find("current") && std::none_of(keys.keys.begin(), keys.keys.end(), [&](const auto& k) { return k.id == keys.current; })) {
+        r.error("caller_numbers.current", quoted(keys.current) + " is not one of the keys");
+      }
+      keys.hash_key = key_bytes(*co, "caller_numbers", "hash_key");
+      config.caller_keys = std::move(keys);
     }
   }
 

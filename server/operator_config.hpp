@@ -26,12 +26,24 @@ struct SiteEntry {
   std::vector<std::string> allowed_origins;  ///< "https://shop.example"
   std::vector<PoolConfig> pools;
   Millis attribution_grace_ms = 30 * 60'000;  ///< a call this long after a release still reaches the visit
+  bool keep_caller_numbers = true;  ///< false: only the keyed hash of a caller's number is kept
   /// Storage limitation: how long each kind of row is kept (enforced by the purge, issue #6).
   struct Retention {
     int sessions_days = 90;
     int calls_days = 365;
     int audit_days = 365;
   } retention;
+};
+
+/// Keys for caller numbers at rest; without them caller numbers are not kept at all.
+struct CallerKeys {
+  struct Key {
+    std::string id;
+    std::string bytes;  ///< 32 bytes
+  };
+  std::vector<Key> keys;
+  std::string current;
+  std::string hash_key;  ///< 32 bytes
 };
 
 struct AdminKey {
@@ -48,6 +60,7 @@ struct OperatorConfig {
   std::string public_url;   ///< how Twilio reaches us, for its signature: "https://track.example.com"
   std::vector<SiteEntry> sites;
   std::vector<AdminKey> admin_keys;
+  std::optional<CallerKeys> caller_keys;
   std::string twilio_auth_token;
   std::string calls_secret;
   int replay_window_seconds = 300;

@@ -40,8 +40,12 @@ constexpr const char* kMigrations[] = {
       session_id TEXT,
       source TEXT,
       attribution TEXT NOT NULL,
-      campaign_json TEXT NOT NULL DEFAULT '{}'
+      campaign_json TEXT NOT NULL DEFAULT '{}',
+      caller_key_id TEXT,
+      caller_ciphertext TEXT,
+      caller_hash TEXT
     );
+    CREATE INDEX calls_by_caller ON calls (caller_hash) WHERE caller_hash IS NOT NULL;
     CREATE INDEX calls_by_site_time ON calls (site, started_at);
     CREATE TABLE number_releases (
       site TEXT NOT NULL,
@@ -123,6 +127,11 @@ class Use {
 constexpr const char* kSessionColumns =
     "id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, released_at";
 
+CallRow read_call(const Statement& r) {
+  return CallRow{r.text(0), r.text(1), r.text(2), r.text(3), static_cast<int>(r.integer(4)), r.integer(5), r.text(6),
+                 r.text(7), r.text(8), r.text(9), r.text(10), r.text(11), r.text(12)};
+}
+
 SessionRow read_session(const Statement& s) {
   SessionRow r{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.integer(7), s.integer(8), std::nullopt};
   if (!s.is_null(9)) r.released_at = s.integer(9);
@@ -166,13 +175,21 @@ class SqliteStore final : public Store {
     // the attribution made at the first delivery stays.
     call_exists_ = std::make_unique<Statement>(db_, "SELECT 1 FROM calls WHERE provider_call_id = ?1");
     insert_call_ = std::make_unique<Statement>(db_,
-        "INSERT INTO calls (provider_call_id, site, called_number, status, duration_seconds, started_at, session_id, source, attribution, campaign_json) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''), nullif(?8, ''), ?9, ?10) "
+        "INSERT INTO calls (provider_call_id, site, called_number, status, duration_seconds, started_at, session_id, source, attribution, "
+        "campaign_json, caller_key_id, caller_ciphertext, caller_hash) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''), nullif(?8, ''), ?9, ?10, nullif(?11, ''), nullif(?12, ''), nullif(?13, '')) "
         "ON CONFLICT (provider_call_id) DO UPDATE SET status = excluded.status, "
         "duration_seconds = max(duration_seconds, excluded.duration_seconds)");
     find_call_ = std::make_unique<Statement>(db_,
         "SELECT provider_call_id, site, called_number, status, duration_seconds, started_at, coalesce(session_id, ''), "
-        "coalesce(source, ''), attribution, campaign_json FROM calls WHERE provider_call_id = ?1");
+        "coalesce(source, ''), attribution, campaign_json, coalesce(caller_key_id, ''), coalesce(caller_ciphertext, ''), "
+        "coalesce(caller_hash, '') FROM calls WHERE provider_call_id = ?1");
+    to_reseal_ = std::make_unique<Statement>(db_,
+        "SELECT provider_call_id, site, called_number, status, duration_seconds, started_at, coalesce(session_id, ''), "
+        "coalesce(source, ''), attribution, campaign_json, caller_key_id, caller_ciphertext, coalesce(caller_hash, '') "
+        "FROM calls WHERE caller_key_id IS NOT NULL AND caller_key_id != ?1");
+    reseal_ = std::make_unique<Statement>(db_,
+        "UPDATE calls SET caller_key_id = ?2, caller_ciphertext = ?3 WHERE provider_call_id = ?1");
     count_calls_ = std::make_unique<Statement>(db_, "SELECT count(*) FROM calls WHERE site = ?1");
     purge_sessions_ = std::make_unique<Statement>(db_,
         "DELETE FROM sessions WHERE site = ?1 AND released_at IS NOT NULL AND last_activity < ?2");
@@ -193,7 +210,7 @@ class SqliteStore final : public Store {
     call_exists_.reset();
     find_session_.reset(), active_sessions_.reset(), last_releases_.reset(), holding_.reset();
     insert_call_.reset(), find_call_.reset(), count_calls_.reset(), insert_sample_.reset(), samples_.reset();
-    purge_sessions_.reset(), purge_calls_.reset(), purge_samples_.reset();
+    purge_sessions_.reset(), purge_calls_.reset(), purge_samples_.reset(), to_reseal_.reset(), reseal_.reset();
     sqlite3_close(db_);
   }
 
@@ -277,7 +294,8 @@ class SqliteStore final : public Store {
     Use s(*insert_call_);
     s->bind(1, c.provider_call_id).bind(2, c.site).bind(3, c.called_number).bind(4, c.status)
         .bind(5, static_cast<std::int64_t>(c.duration_seconds)).bind(6, c.started_at).bind(7, c.session_id)
-        .bind(8, c.source).bind(9, c.attribution).bind(10, c.campaign_json);
+        .bind(8, c.source).bind(9, c.attribution).bind(10, c.campaign_json).bind(11, c.caller_key_id)
+        .bind(12, c.caller_ciphertext).bind(13, c.caller_hash);
     s->step();
     return !exists;
   }
@@ -287,9 +305,20 @@ class SqliteStore final : public Store {
     Use s(*find_call_);
     s->bind(1, id);
     if (!s->step()) return std::nullopt;
-    const Statement& r = *find_call_;
-    return CallRow{r.text(0), r.text(1), r.text(2), r.text(3), static_cast<int>(r.integer(4)), r.integer(5),
-                   r.text(6), r.text(7), r.text(8), r.text(9)};
+    return read_call(*find_call_);
+  }
+
+  std::vector<CallRow> calls_to_reseal(const std::string& current_key_id) override {
+    std::lock_guard lock(mutex_);
+    Use s(*to_reseal_);
+    s->bind(1, current_key_id);
+    std::vector<CallRow> out;
+    while (s->step()) out.push_back(read_call(*to_reseal_));
+    return out;
+  }
+
+  void reseal_caller(const std::string& id, const std::string& key_id, const std::string& ciphertext) override {
+    run(*reseal_, id, key_id, ciphertext);
   }
 
   std::int64_t count_calls(const std::string& site) override {
@@ -389,7 +418,7 @@ class SqliteStore final : public Store {
   std::mutex mutex_;
   std::unique_ptr<Statement> insert_session_, touch_session_, release_session_, record_release_, erase_session_, find_session_, call_exists_,
       active_sessions_, last_releases_, holding_, insert_call_, find_call_, count_calls_, insert_sample_, samples_,
-      purge_sessions_, purge_calls_, purge_samples_;
+      purge_sessions_, purge_calls_, purge_samples_, to_reseal_, reseal_;
 };
 
 }  // namespace

@@ -37,6 +37,9 @@ struct CallRow {
   std::string source;            ///< the session's or the static number's source; empty if unattributed
   std::string attribution;       ///< "session", "static" or "unattributed"
   std::string campaign_json = "{}";  ///< the attributed session's campaign details
+  std::string caller_key_id;      ///< the key the caller's number is sealed with; empty if not kept
+  std::string caller_ciphertext;  ///< AES-256-GCM, see caller_vault.hpp
+  std::string caller_hash;        ///< keyed hash of the caller's number, to find a data subject
 };
 
 /// A pool's state at one moment, for utilisation over time.
@@ -81,6 +84,11 @@ class Store {
     std::int64_t samples = 0;
   };
   virtual Purged purge(const std::string& site, Millis sessions_before, Millis calls_before) = 0;
+
+  /// Calls whose caller number is sealed with another key than `current_key_id`.
+  [[nodiscard]] virtual std::vector<CallRow> calls_to_reseal(const std::string& current_key_id) = 0;
+  virtual void reseal_caller(const std::string& provider_call_id, const std::string& key_id,
+                             const std::string& ciphertext) = 0;
 
   virtual void insert_pool_sample(const PoolSample& sample) = 0;
   /// Samples of one pool with from <= at < to, oldest first.

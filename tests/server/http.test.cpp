@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "caller_vault.hpp"
 #include "http_server.hpp"
 #include "temp_dir.hpp"
 
@@ -543,4 +544,71 @@ TEST_CASE("The retention purge deletes what is too old and nothing else", "[http
   CHECK_FALSE(store->find_session(new_session_id));
   CHECK_FALSE(store->find_call("old-call"));
   CHECK(store->find_call("new-call"));  // day 8: within 30 days
+}
+
+TEST_CASE("Callers' numbers are kept sealed and hashed, never in plain text, and keys rotate", "[http][privacy]") {
+  TempDir dir;
+  std::atomic<Millis> now{kStart};
+  const std::string k1(64, '1');
+  const std::string k2(64, '2');
+  const std::string hash_key(64, '3');
+  const auto with_keys = [&](const std::string& keys, const char* current, bool keep) {
+    std::string config = operator_config();
+    config.insert(config.rfind('}'), R"(, "caller_numbers": {"keys": [)" + keys + R"(], "current": ")" + current +
+                                         R"(", "hash_key": ")" + hash_key + R"("})");
+    if (!keep) config.insert(config.find(R"("attribution_grace_minutes")"), R"("keep_caller_numbers": false, )");
+    return config;
+  };
+  const std::string one_key = R"({"id": "k1", "key": ")" + k1 + R"("})";
+  const std::string two_keys = one_key + R"(, {"id": "k2", "key": ")" + k2 + R"("})";
+  const std::string caller = "+4915112345678";
+  const auto call = [&](httplib::Client& c, const char* id) {
+    return post_call(c, R"({"call_id": ")" + std::string(id) + R"(", "to": "+49301111113", "from": ")" + caller + R"("})", now);
+  };
+  const callswap::server::CallerVault vault({{"k1", *callswap::server::CallerVault::key_from_hex(k1)},
+                                             {"k2", *callswap::server::CallerVault::key_from_hex(k2)}},
+                                            "k1", *callswap::server::CallerVault::key_from_hex(hash_key));
+  {
+    Running server(with_keys(one_key, "k1", true), dir.file("callswap.db"), now);
+    auto c = server.client();
+    CHECK(call(c, "call-1")->status == 201);
+    CHECK(server.logs().find("4915112345678") == std::string::npos);
+  }
+  {
+    auto store = callswap::server::open_sqlite_store(dir.file("callswap.db"));
+    const auto row = store->find_call("call-1");
+    REQUIRE(row);
+    CHECK(row->caller_key_id == "k1");
+    CHECK(vault.open({row->caller_key_id, row->caller_ciphertext}) == std::optional<std::string>(caller));
+    CHECK(row->caller_hash == vault.hash(caller));
+  }
+  {
+    // The key is rotated: k2 becomes current and every number sealed with k1 is re-sealed.
+    Running server(with_keys(two_keys, "k2", true), dir.file("callswap.db"), now);
+    CHECK(server.server().rotate_caller_key() == 1);
+    CHECK(server.server().rotate_caller_key() == 0);
+  }
+  {
+    auto store = callswap::server::open_sqlite_store(dir.file("callswap.db"));
+    const auto row = store->find_call("call-1");
+    CHECK(row->caller_key_id == "k2");
+    CHECK(vault.open({row->caller_key_id, row->caller_ciphertext}) == std::optional<std::string>(caller));
+  }
+  {
+    // A site that keeps only the hash.
+    Running server(with_keys(two_keys, "k2", false), dir.file("callswap.db"), now);
+    auto c = server.client();
+    CHECK(call(c, "call-2")->status == 201);
+  }
+  auto store = callswap::server::open_sqlite_store(dir.file("callswap.db"));
+  const auto hashed_only = store->find_call("call-2");
+  CHECK(hashed_only->caller_ciphertext.empty());
+  CHECK(hashed_only->caller_hash == vault.hash(caller));
+  // Nowhere in the database file is the number in plain text.
+  std::ifstream file(dir.file("callswap.db"), std::ios::binary);
+  std::ostringstream bytes;
+  bytes << file.rdbuf();
+  std::ifstream wal(dir.file("callswap.db") + "-wal", std::ios::binary);
+  bytes << wal.rdbuf();
+  CHECK(bytes.str().find("4915112345678") == std::string::npos);
 }

@@ -21,7 +21,10 @@ TEST_CASE("The example operator config is valid", "[operator_config]") {
   std::ostringstream text;
   text << in.rdbuf();
   const auto result = callswap::server::load_operator_config(text.str(), [](const std::string& name) -> std::optional<std::string> {
-    return name == "CALLSWAP_TWILIO_AUTH_TOKEN" ? std::optional<std::string>("a-token-from-the-environment") : std::nullopt;
+    if (name == "CALLSWAP_TWILIO_AUTH_TOKEN") return std::string("a-token-from-the-environment");
+    if (name == "CALLSWAP_CALLER_KEY_2026_11") return std::string(64, 'a');
+    if (name == "CALLSWAP_CALLER_HASH_KEY") return std::string(64, 'b');
+    return std::nullopt;
   });
   INFO((result.ok() ? std::string() : result.errors.front().to_string()));
   REQUIRE(result.ok());
@@ -32,6 +35,9 @@ TEST_CASE("The example operator config is valid", "[operator_config]") {
   CHECK(config.sites[0].pools.size() == 2);
   CHECK(config.find_site("acme") == &config.sites[0]);
   CHECK(config.sites[0].retention.calls_days == 180);
+  REQUIRE(config.caller_keys);
+  CHECK(config.caller_keys->current == "2026-11");
+  CHECK(config.caller_keys->keys.at(0).bytes == std::string(32, '\xaa'));
   CHECK(config.sites[0].retention.sessions_days == 30);
 }
 
@@ -83,6 +89,15 @@ TEST_CASE("Structural problems in an operator config", "[operator_config]") {
   CHECK(errors_of("{}") == V{"sites: is required"});
   CHECK(errors_of(R"({"sites": []})") == V{"sites: must list at least one site"});
   CHECK(errors_of(R"({"sites": [{}]})") == V{"sites[0].config: is required"});
+  const std::string site = R"({"config": {"site": "a", "country": "DE", "targets": ["+49301234567"],
+      "sources": [{"id": "d", "static": "+49301234567", "default": true}]}})";
+  CHECK(errors_of(R"({"sites": [)" + site + R"(], "caller_numbers": {"keys": [{"id": "k1", "key": "abc"}], "current": "k2"}})") ==
+        V{"caller_numbers.keys[0].key: is too short to be a secret (16 characters at least)",
+          "caller_numbers.keys[0].key: must be 64 hex characters (32 bytes)",
+          "caller_numbers.current: \"k2\" is not one of the keys", "caller_numbers.hash_key: is required"});
+  CHECK(errors_of(R"({"sites": [)" + site + R"(], "caller_numbers": {"keys": [{"id": "k1", "key": ")" + std::string(64, 'x') +
+                  R"("}], "current": "k1", "hash_key": ")" + std::string(64, 'a') + R"("}})") ==
+        V{"caller_numbers.keys[0].key: must be 64 hex characters (32 bytes)"});
   CHECK(errors_of(R"({"sites": [{"config": {"site": "a", "country": "DE", "targets": ["+49301234567"],
       "sources": [{"id": "d", "static": "+49301234567", "default": true}]}}],
       "webhooks": {"twilio_auth_token": "0123456789abcdef0123"}})") ==

@@ -16,6 +16,8 @@ check() {  # NAME CONDITION...
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $name"; fi
 }
 export CALLSWAP_TWILIO_AUTH_TOKEN=twilio-token-from-env-0123
+export CALLSWAP_CALLER_KEY_2026_11=$(printf '%064d' 1)
+export CALLSWAP_CALLER_HASH_KEY=$(printf '%064d' 2)
 
 start() {
   "$bin" --config "$root/examples/server/callswap.json" --db "$work/callswap.db" --listen 127.0.0.1:0 2>>"$work/log" &
@@ -61,6 +63,12 @@ check "SIGTERM stops it again" stop
 "$bin" purge --config "$root/examples/server/callswap.json" --db "$work/callswap.db" 2>"$work/purge.log"
 check "purge runs once and exits 0" [ $? = 0 ]
 check "purge says what it deleted" grep -q '"msg":"retention purge","site":"acme"' "$work/purge.log"
+
+"$bin" rotate-key --config "$root/examples/server/callswap.json" --db "$work/callswap.db" 2>"$work/rotate.log"
+check "rotate-key runs once and exits 0" [ $? = 0 ]
+check "rotate-key says what it did" grep -q '"msg":"caller numbers re-sealed","key":"2026-11"' "$work/rotate.log"
+"$bin" explode --config "$root/examples/server/callswap.json" 2>/dev/null
+check "an unknown command exits 2" [ $? = 2 ]
 
 echo "server: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
