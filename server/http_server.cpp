@@ -15,6 +15,7 @@
 
 #include "caller_vault.hpp"
 #include "crypto.hpp"
+#include "rate_limiter.hpp"
 
 namespace callswap::server {
 
@@ -90,6 +91,7 @@ struct Server::State {
   std::unique_ptr<Store> store;
   Clock clock;
   std::optional<CallerVault> vault;
+  std::unique_ptr<RateLimiter> limiter;
   std::function<void(const std::string&)> log = [](const std::string& line) { std::cerr << line << "\n"; };
 
   // One pool object per (site, pool id); one mutex guards them all: pool operations are
@@ -232,6 +234,7 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     s.vault.emplace(std::move(keys), s.config.caller_keys->current, s.config.caller_keys->hash_key);
   }
   s.index_numbers();
+  s.limiter = std::make_unique<RateLimiter>(s.config.rate_per_minute, s.config.rate_burst);
   for (const SiteEntry& site : s.config.sites) {
     for (const PoolConfig& p : site.pools) s.pools.emplace(std::pair{site.config.site, p.id}, Pool(p.numbers, p.settings));
     // Rebuild the pools from the store: cool-downs, then the sessions still holding numbers.
@@ -286,9 +289,22 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     line.set("status", res.status);
     s.log(json::Value(std::move(line)).dump());
   });
-  http.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+  // The public endpoints a browser reaches are limited per client address (kept in memory
+  // only); webhooks are signed and the admin API needs a key, so they are not.
+  http.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
+    const bool limited = req.path.starts_with("/v1/sites/") || req.path.starts_with("/v1/sessions/") || req.path.starts_with("/amp/");
+    int retry_after = 0;
+    if (!limited || s.limiter->allow(req.remote_addr, s.clock(), retry_after)) return httplib::Server::HandlerResponse::Unhandled;
+    res.set_header("Retry-After", std::to_string(retry_after));
+    fail(res, 429, "rate_limited", "too many requests from this address; retry later");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  http.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Referrer-Policy", "no-referrer");
+    res.set_header("X-Frame-Options", "DENY");
+    // API answers are per visitor: never cached (the site config sets its own policy).
+    if (req.path.starts_with("/v1/") && !res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-store");
   });
 
   http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {

@@ -269,7 +269,9 @@ OperatorConfigResult load_operator_config(std::string_view json_text, const Envi
     r.error("public_url", "is required with webhooks.twilio_auth_token: Twilio signs the URL it calls");
   }
   if (const json::Value* limits = o->find("limits")) {
-    if (const json::Object* lo = r.object(*limits, "limits", {"max_body_bytes", "threads"})) {
+    if (const json::Object* lo = r.object(*limits, "limits", {"max_body_bytes", "threads", "rate_per_minute", "rate_burst"})) {
+      if (auto rate = r.integer(*lo, "limits", "rate_per_minute", 0, 1'000'000)) config.rate_per_minute = *rate;
+      if (auto burst = r.integer(*lo, "limits", "rate_burst", 1, 1'000'000)) config.rate_burst = *burst;
       if (auto bytes = r.integer(*lo, "limits", "max_body_bytes", 1024, 1 << 20)) config.max_body_bytes = static_cast<std::size_t>(*bytes);
       if (auto threads = r.integer(*lo, "limits", "threads", 2, 1024)) config.threads = *threads;
     }

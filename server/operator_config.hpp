@@ -65,6 +65,8 @@ struct OperatorConfig {
   std::string calls_secret;
   int replay_window_seconds = 300;
   std::size_t max_body_bytes = 16 * 1024;
+  int rate_per_minute = 120;  ///< per client address on the public endpoints; 0: no limit
+  int rate_burst = 60;
   int threads = 32;
 
   [[nodiscard]] const SiteEntry* find_site(std::string_view id) const;

@@ -30,6 +30,7 @@ constexpr const char* kMigrations[] = {
     );
     CREATE INDEX sessions_by_number ON sessions (site, number, created_at);
     CREATE INDEX sessions_active ON sessions (released_at) WHERE released_at IS NULL;
+    CREATE INDEX sessions_ended ON sessions (site, last_activity) WHERE released_at IS NOT NULL;
     CREATE TABLE calls (
       provider_call_id TEXT PRIMARY KEY,
       site TEXT NOT NULL,
@@ -191,10 +192,14 @@ class SqliteStore final : public Store {
     reseal_ = std::make_unique<Statement>(db_,
         "UPDATE calls SET caller_key_id = ?2, caller_ciphertext = ?3 WHERE provider_call_id = ?1");
     count_calls_ = std::make_unique<Statement>(db_, "SELECT count(*) FROM calls WHERE site = ?1");
+    // In batches, so a purge of millions of rows never holds the database for long.
     purge_sessions_ = std::make_unique<Statement>(db_,
-        "DELETE FROM sessions WHERE site = ?1 AND released_at IS NOT NULL AND last_activity < ?2");
-    purge_calls_ = std::make_unique<Statement>(db_, "DELETE FROM calls WHERE site = ?1 AND started_at < ?2");
-    purge_samples_ = std::make_unique<Statement>(db_, "DELETE FROM pool_samples WHERE site = ?1 AND at < ?2");
+        "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE site = ?1 AND released_at IS NOT NULL "
+        "AND last_activity < ?2 LIMIT 5000)");
+    purge_calls_ = std::make_unique<Statement>(db_,
+        "DELETE FROM calls WHERE rowid IN (SELECT rowid FROM calls WHERE site = ?1 AND started_at < ?2 LIMIT 5000)");
+    purge_samples_ = std::make_unique<Statement>(db_,
+        "DELETE FROM pool_samples WHERE rowid IN (SELECT rowid FROM pool_samples WHERE site = ?1 AND at < ?2 LIMIT 5000)");
     insert_sample_ = std::make_unique<Statement>(db_,
         "INSERT INTO pool_samples (site, pool, at, active, size, exhausted_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     samples_ = std::make_unique<Statement>(db_,
@@ -330,24 +335,23 @@ class SqliteStore final : public Store {
   }
 
   Purged purge(const std::string& site, Millis sessions_before, Millis calls_before) override {
-    std::lock_guard lock(mutex_);
     Purged purged;
-    exec("BEGIN IMMEDIATE");
-    try {
-      const auto run_delete = [&](Statement& statement, Millis before) {
-        Use s(statement);
+    // One batch per lock: requests get the database between batches.
+    const auto drain = [&](std::unique_ptr<Statement>& statement, Millis before) {
+      std::int64_t total = 0;
+      while (true) {
+        std::lock_guard lock(mutex_);
+        Use s(*statement);
         s->bind(1, site).bind(2, before);
         s->step();
-        return static_cast<std::int64_t>(sqlite3_changes(db_));
-      };
-      purged.sessions = run_delete(*purge_sessions_, sessions_before);
-      purged.calls = run_delete(*purge_calls_, calls_before);
-      purged.samples = run_delete(*purge_samples_, calls_before);
-      exec("COMMIT");
-    } catch (...) {
-      exec("ROLLBACK");
-      throw;
-    }
+        const auto deleted = static_cast<std::int64_t>(sqlite3_changes(db_));
+        total += deleted;
+        if (deleted < 5000) return total;
+      }
+    };
+    purged.sessions = drain(purge_sessions_, sessions_before);
+    purged.calls = drain(purge_calls_, calls_before);
+    purged.samples = drain(purge_samples_, calls_before);
     return purged;
   }
 

@@ -47,7 +47,7 @@ std::string operator_config(const char* when_exhausted = "static", int cooldown_
       "attribution_grace_minutes": 30
     }],
     "webhooks": {"twilio_auth_token": "twilio-auth-token-0123456789", "calls_secret": "calls-secret-0123456789abcdef"},
-    "limits": {"max_body_bytes": 4096, "threads": 8}
+    "limits": {"max_body_bytes": 4096, "threads": 8, "rate_per_minute": 0}
   })";
 }
 
@@ -611,4 +611,42 @@ TEST_CASE("Callers' numbers are kept sealed and hashed, never in plain text, and
   std::ifstream wal(dir.file("callswap.db") + "-wal", std::ios::binary);
   bytes << wal.rdbuf();
   CHECK(bytes.str().find("4915112345678") == std::string::npos);
+}
+
+TEST_CASE("Public endpoints are rate limited per client address; webhooks and health are not", "[http][rate]") {
+  TempDir dir;
+  std::atomic<Millis> now{kStart};
+  std::string config = operator_config();
+  config.replace(config.find(R"("rate_per_minute": 0)"), std::string(R"("rate_per_minute": 0)").size(), R"("rate_per_minute": 60, "rate_burst": 3)");
+  Running server(config, dir.file("callswap.db"), now);
+  auto c = server.client();
+  for (int i = 0; i < 3; ++i) CHECK(c.Get("/v1/sites/acme/config")->status == 200);
+  auto limited = c.Get("/v1/sites/acme/config");
+  REQUIRE(limited);
+  CHECK(limited->status == 429);
+  CHECK(error_code(limited) == "rate_limited");
+  CHECK(limited->get_header_value("Retry-After") == "1");
+  CHECK(new_session(c)->status == 429);
+  CHECK(c.Get("/healthz")->status == 200);  // not limited
+  CHECK(post_call(c, R"({"call_id": "c1", "to": "+49301111113"})", now)->status == 201);  // signed: not limited
+  now += 2000;  // one token a second
+  CHECK(c.Get("/v1/sites/acme/config")->status == 200);
+  CHECK(c.Get("/v1/sites/acme/config")->status == 200);
+  CHECK(c.Get("/v1/sites/acme/config")->status == 429);
+  // The address is used for the bucket only: it is in no log line.
+  CHECK(server.logs().find("127.0.0.1") == std::string::npos);
+}
+
+TEST_CASE("API answers carry security headers and are not cached", "[http][headers]") {
+  TempDir dir;
+  std::atomic<Millis> now{kStart};
+  Running server(operator_config(), dir.file("callswap.db"), now);
+  auto c = server.client();
+  auto r = new_session(c);
+  REQUIRE(r);
+  CHECK(r->get_header_value("Cache-Control") == "no-store");
+  CHECK(r->get_header_value("X-Content-Type-Options") == "nosniff");
+  CHECK(r->get_header_value("Referrer-Policy") == "no-referrer");
+  CHECK(r->get_header_value("X-Frame-Options") == "DENY");
+  CHECK(c.Get("/v1/sites/acme/config")->get_header_value("Cache-Control") == "public, max-age=300");
 }
