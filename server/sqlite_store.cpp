@@ -128,6 +128,12 @@ class Use {
 constexpr const char* kSessionColumns =
     "id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, released_at";
 
+// The columns read_call reads, in its order.
+constexpr const char* kCallColumns =
+    "provider_call_id, site, called_number, status, duration_seconds, started_at, coalesce(session_id, ''), "
+    "coalesce(source, ''), attribution, campaign_json, coalesce(caller_key_id, ''), coalesce(caller_ciphertext, ''), "
+    "coalesce(caller_hash, '')";
+
 CallRow read_call(const Statement& r) {
   return CallRow{r.text(0), r.text(1), r.text(2), r.text(3), static_cast<int>(r.integer(4)), r.integer(5), r.text(6),
                  r.text(7), r.text(8), r.text(9), r.text(10), r.text(11), r.text(12)};
@@ -182,13 +188,9 @@ class SqliteStore final : public Store {
         "ON CONFLICT (provider_call_id) DO UPDATE SET status = excluded.status, "
         "duration_seconds = max(duration_seconds, excluded.duration_seconds)");
     find_call_ = std::make_unique<Statement>(db_,
-        "SELECT provider_call_id, site, called_number, status, duration_seconds, started_at, coalesce(session_id, ''), "
-        "coalesce(source, ''), attribution, campaign_json, coalesce(caller_key_id, ''), coalesce(caller_ciphertext, ''), "
-        "coalesce(caller_hash, '') FROM calls WHERE provider_call_id = ?1");
+        (std::string("SELECT ") + kCallColumns + " FROM calls WHERE provider_call_id = ?1").c_str());
     to_reseal_ = std::make_unique<Statement>(db_,
-        "SELECT provider_call_id, site, called_number, status, duration_seconds, started_at, coalesce(session_id, ''), "
-        "coalesce(source, ''), attribution, campaign_json, caller_key_id, caller_ciphertext, coalesce(caller_hash, '') "
-        "FROM calls WHERE caller_key_id IS NOT NULL AND caller_key_id != ?1");
+        (std::string("SELECT ") + kCallColumns + " FROM calls WHERE caller_key_id IS NOT NULL AND caller_key_id != ?1").c_str());
     reseal_ = std::make_unique<Statement>(db_,
         "UPDATE calls SET caller_key_id = ?2, caller_ciphertext = ?3 WHERE provider_call_id = ?1");
     count_calls_ = std::make_unique<Statement>(db_, "SELECT count(*) FROM calls WHERE site = ?1");
