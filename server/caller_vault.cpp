@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "crypto.hpp"
+#include "hex.hpp"
 
 namespace callswap::server {
 namespace {
@@ -113,20 +114,7 @@ std::string CallerVault::mask(std::string_view e164) {
 
 std::optional<std::string> CallerVault::key_from_hex(std::string_view hex) {
   if (hex.size() != 64) return std::nullopt;
-  std::string out;
-  for (std::size_t i = 0; i < 64; i += 2) {
-    const auto nibble = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    const int hi = nibble(hex[i]);
-    const int lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-  }
-  return out;
+  return from_hex(hex);
 }
 
 }  // namespace callswap::server

@@ -1,4 +1,5 @@
 #include "crypto.hpp"
+#include "hex.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -10,17 +11,6 @@
 
 namespace callswap::server {
 namespace {
-
-std::string hex(const unsigned char* data, std::size_t size) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out.push_back(kHex[data[i] >> 4]);
-    out.push_back(kHex[data[i] & 0xF]);
-  }
-  return out;
-}
 
 std::vector<unsigned char> hmac(const EVP_MD* digest, std::string_view key, std::string_view data) {
   std::vector<unsigned char> out(EVP_MAX_MD_SIZE);
@@ -43,14 +33,14 @@ std::string hmac_sha1_base64(std::string_view key, std::string_view data) {
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
   const auto mac = hmac(EVP_sha256(), key, data);
-  return hex(mac.data(), mac.size());
+  return to_hex(mac.data(), mac.size());
 }
 
 std::string sha256_hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
-  return hex(digest, size);
+  return to_hex(digest, size);
 }
 
 bool equal_in_constant_time(std::string_view a, std::string_view b) {
@@ -61,7 +51,7 @@ bool equal_in_constant_time(std::string_view a, std::string_view b) {
 std::string random_id() {
   unsigned char bytes[16];
   if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no random bytes from the operating system");
-  return hex(bytes, sizeof bytes);
+  return to_hex(bytes, sizeof bytes);
 }
 
 }  // namespace callswap::server

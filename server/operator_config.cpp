@@ -4,6 +4,8 @@
 #include <callswap/config_reader.hpp>
 #include <map>
 
+#include "hex.hpp"
+
 namespace callswap::server {
 namespace {
 
@@ -223,14 +225,8 @@ OperatorConfigResult load_operator_config(std::string_view json_text, const Envi
           if (!holder.find(field)) r.error(join_path(path, field), "is required");
           return {};
         }
-        std::string bytes;
         if (text->size() == 64) {
-          for (std::size_t k = 0; k < 64; k += 2) {
-            const std::string pair = text->substr(k, 2);
-            if (pair.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) break;
-            bytes.push_back(static_cast<char>(std::stoi(pair, nullptr, 16)));
-          }
-          if (bytes.size() == 32) return bytes;
+          if (auto bytes = from_hex(*text)) return *bytes;
         }
         r.error(join_path(path, field), "must be 64 hex characters (32 bytes)");
         return {};
