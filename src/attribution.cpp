@@ -230,16 +230,38 @@ std::string url_path_with(std::string_view url, std::span<const std::string> kee
   return out;
 }
 
+namespace {
+
+// The campaign's members by their JSON names, for writing and reading alike.
+constexpr std::pair<std::string_view, std::string Campaign::*> kCampaignFields[] = {
+    {"utm_source", &Campaign::utm_source},     {"utm_medium", &Campaign::utm_medium},
+    {"utm_campaign", &Campaign::utm_campaign}, {"utm_term", &Campaign::utm_term},
+    {"utm_content", &Campaign::utm_content},   {"click_id", &Campaign::click_id},
+    {"click_id_value", &Campaign::click_id_value}};
+
+}  // namespace
+
 json::Value Campaign::to_json() const {
   json::Object o;
-  const std::pair<std::string_view, const std::string*> fields[] = {
-      {"utm_source", &utm_source}, {"utm_medium", &utm_medium}, {"utm_campaign", &utm_campaign},
-      {"utm_term", &utm_term},     {"utm_content", &utm_content}, {"click_id", &click_id},
-      {"click_id_value", &click_id_value}};
-  for (const auto& [name, value] : fields) {
-    if (!value->empty()) o.set(std::string(name), *value);
+  for (const auto& [name, member] : kCampaignFields) {
+    if (!(this->*member).empty()) o.set(std::string(name), this->*member);
   }
   return o;
+}
+
+Campaign Campaign::from_json(const json::Value& value) {
+  Campaign c;
+  for (const auto& [name, member] : kCampaignFields) {
+    if (const json::Value* v = value.find(name); v && v->is_string()) c.*member = v->as_string();
+  }
+  return c;
+}
+
+std::optional<Touch> Touch::from_json(const json::Value& value) {
+  const json::Value* source = value.find("source");
+  if (!source || !source->is_string() || source->as_string().empty()) return std::nullopt;
+  const json::Value* campaign = value.find("campaign");
+  return Touch{source->as_string(), campaign ? Campaign::from_json(*campaign) : Campaign{}};
 }
 
 json::Value Attribution::to_json() const {

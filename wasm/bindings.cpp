@@ -214,17 +214,7 @@ const char* cs_site_attribute(int site, const char* landing_url, const char* ref
   if (!config) return answer_error("no such site");
   std::optional<callswap::Touch> touch;
   if (*earlier) {
-    if (auto v = callswap::json::parse(earlier); v && v->find("source") && v->find("source")->is_string()) {
-      touch = callswap::Touch{v->find("source")->as_string(), {}};
-      if (const auto* c = v->find("campaign")) {
-        auto field = [&](const char* key) {
-          const auto* f = c->find(key);
-          return f && f->is_string() ? f->as_string() : std::string();
-        };
-        touch->campaign = {field("utm_source"), field("utm_medium"), field("utm_campaign"), field("utm_term"),
-                           field("utm_content"), field("click_id"), field("click_id_value")};
-      }
-    }
+    if (auto v = callswap::json::parse(earlier)) touch = callswap::Touch::from_json(*v);
   }
   const auto attribution = callswap::attribute(*config, landing_url, referrer, touch);
   callswap::json::Value out = attribution.to_json();

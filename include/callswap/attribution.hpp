@@ -18,6 +18,8 @@ struct Campaign {
   std::string click_id_value;  ///< only when the config keeps click ids
 
   [[nodiscard]] json::Value to_json() const;
+  /// Reads what to_json wrote; members that are missing or not strings stay empty.
+  static Campaign from_json(const json::Value& value);
   friend bool operator==(const Campaign&, const Campaign&) = default;
 };
 
@@ -25,6 +27,9 @@ struct Campaign {
 struct Touch {
   std::string source;
   Campaign campaign;
+
+  /// {"source", "campaign"} as the browser stores it; nullopt without a source.
+  static std::optional<Touch> from_json(const json::Value& value);
 };
 
 struct Attribution {

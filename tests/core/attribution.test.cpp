@@ -5,6 +5,8 @@
 
 namespace {
 
+namespace json = callswap::json;
+
 const callswap::SiteConfig& acme() {
   static const callswap::SiteConfig config = [] {
     std::ifstream in(CALLSWAP_SOURCE_DIR "/examples/configs/acme.json");
@@ -112,4 +114,19 @@ TEST_CASE("Landing pages are stored as paths with only the named parameters", "[
   CHECK(callswap::url_path_with("https://acme.example", keep) == "/");
   CHECK(callswap::url_host("HTTPS://User@WWW.Example.COM:8443/x?y") == "www.example.com");
   CHECK(callswap::url_parameter("https://a.example/?a=1&b=2%203", "b") == std::optional<std::string>("2 3"));
+}
+
+TEST_CASE("A stored touch reads back as it was written", "[attribution]") {
+  const auto a = callswap::attribute(acme(), "https://acme.example/?utm_source=google&utm_medium=cpc&gclid=x", "");
+  const auto touch = a.touch();
+  REQUIRE(touch);
+  json::Object stored;
+  stored.set("source", touch->source);
+  stored.set("campaign", touch->campaign.to_json());
+  const auto read = callswap::Touch::from_json(stored);
+  REQUIRE(read);
+  CHECK(read->source == "google-ads");
+  CHECK(read->campaign == touch->campaign);
+  CHECK_FALSE(callswap::Touch::from_json(*callswap::json::parse(R"({"campaign": {}})")));
+  CHECK(callswap::Campaign::from_json(*callswap::json::parse(R"({"utm_source": 5, "utm_medium": "cpc"})")).utm_medium == "cpc");
 }
