@@ -653,9 +653,13 @@ std::int64_t Server::rotate_caller_key() {
   State& s = *state_;
   if (!s.vault) return 0;
   std::int64_t count = 0;
+  std::int64_t left = 0;  // sealed with a key no longer configured: left as they are, reported
   for (const CallRow& call : s.store->calls_to_reseal(s.vault->current_key_id())) {
     const auto number = s.vault->open({call.caller_key_id, call.caller_ciphertext});
-    if (!number) continue;  // sealed with a key no longer configured: left as it is, reported below
+    if (!number) {
+      ++left;
+      continue;
+    }
     const SealedCaller sealed = s.vault->seal(*number);
     s.store->reseal_caller(call.provider_call_id, sealed.key_id, sealed.ciphertext);
     ++count;
@@ -665,7 +669,7 @@ std::int64_t Server::rotate_caller_key() {
   line.set("msg", "caller numbers re-sealed");
   line.set("key", s.vault->current_key_id());
   line.set("calls", static_cast<double>(count));
-  line.set("left", static_cast<double>(s.store->calls_to_reseal(s.vault->current_key_id()).size()));
+  line.set("left", static_cast<double>(left));
   s.log(json::Value(std::move(line)).dump());
   return count;
 }

@@ -17,22 +17,6 @@ int hex_value(char c) {
   return -1;
 }
 
-std::string decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out.push_back(' ');
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
 struct UrlParts {
   std::string_view host;
   std::string_view path;
@@ -70,8 +54,8 @@ void each_parameter(std::string_view query, Visit visit) {
     const std::size_t amp = query.find('&');
     const std::string_view pair = query.substr(0, amp);
     const std::size_t eq = pair.find('=');
-    const std::string name = decode(pair.substr(0, eq));
-    const std::string value = eq == std::string_view::npos ? std::string() : decode(pair.substr(eq + 1));
+    const std::string name = url_decode(pair.substr(0, eq));
+    const std::string value = eq == std::string_view::npos ? std::string() : url_decode(pair.substr(eq + 1));
     if (!name.empty() && !visit(name, value)) return;
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
   }
@@ -182,7 +166,21 @@ std::optional<std::string> parameter_match(const SourceRule& rule, std::string_v
 
 }  // namespace
 
-std::string url_decode(std::string_view text) { return decode(text); }
+std::string url_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
 
 std::string url_host(std::string_view url) {
   std::string host(split_url(url).host);
