@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
     if (listen) document->as_object().set("listen", *listen);
     if (static_dir) document->as_object().set("static_dir", *static_dir);
   }
-  auto result = callswap::server::load_operator_config(document ? document->dump() : text.str(), environment);
+  auto result = document ? callswap::server::load_operator_document(*document, environment)
+                         : callswap::server::load_operator_config(text.str(), environment);  // names where the JSON breaks
   if (!result.ok()) {
     for (const auto& error : result.errors) std::cerr << config_path << ": " << error.to_string() << "\n";
     return 2;

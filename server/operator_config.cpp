@@ -100,14 +100,15 @@ const SiteEntry* OperatorConfig::find_site(std::string_view id) const {
 }
 
 OperatorConfigResult load_operator_config(std::string_view json_text, const Environment& environment) {
-  OperatorConfigResult result;
   auto document = json::parse(json_text);
-  if (!document) {
-    result.errors.push_back({"", document.error().message});
-    return result;
-  }
+  if (!document) return OperatorConfigResult{std::nullopt, {ConfigError{"", document.error().message}}};
+  return load_operator_document(*document, environment);
+}
+
+OperatorConfigResult load_operator_document(const json::Value& document, const Environment& environment) {
+  OperatorConfigResult result;
   Reader r(result.errors);
-  const json::Object* o = r.object(*document, "", {"listen", "database", "static_dir", "public_url", "sites", "admin_keys",
+  const json::Object* o = r.object(document, "", {"listen", "database", "static_dir", "public_url", "sites", "admin_keys",
                                                   "caller_numbers", "webhooks", "limits"});
   if (!o) return result;
   OperatorConfig config;

@@ -82,5 +82,6 @@ struct OperatorConfigResult {
 using Environment = std::function<std::optional<std::string>(const std::string& name)>;
 
 OperatorConfigResult load_operator_config(std::string_view json_text, const Environment& environment);
+OperatorConfigResult load_operator_document(const json::Value& document, const Environment& environment);
 
 }  // namespace callswap::server
