@@ -305,6 +305,13 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     res.set_header("X-Frame-Options", "DENY");
     // API answers are per visitor: never cached (the site config sets its own policy).
     if (req.path.starts_with("/v1/") && !res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-store");
+    // The SDK files (static_dir) are fetched from the sites' pages without credentials.
+    const bool api = req.path.starts_with("/v1/") || req.path.starts_with("/amp/") || req.path == "/healthz";
+    if (!api && res.status == 200) {
+      res.set_header("Access-Control-Allow-Origin", "*");
+      res.set_header("Cross-Origin-Resource-Policy", "cross-origin");
+      res.set_header("Cache-Control", "public, max-age=3600");
+    }
   });
 
   http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {

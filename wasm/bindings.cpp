@@ -207,6 +207,25 @@ int cs_site_matcher(int site) {
   return g_matchers.add(std::make_unique<MatcherHandle>(callswap::Matcher(*config->country, config->targets)));
 }
 
+/// What the browser shim needs from the validated config, defaults applied, so JavaScript
+/// never repeats a default: {site, targets (how many), storage, cookie_domain, request_timeout_ms, noswap_attribute,
+/// signals: [...]}.
+const char* cs_site_settings(int site) {
+  const callswap::SiteConfig* config = g_sites.get(site);
+  if (!config) return answer_error("no such site");
+  callswap::json::Object out;
+  out.set("site", config->site);
+  out.set("targets", static_cast<double>(config->targets.size()));
+  out.set("storage", config->session.storage == callswap::SessionStorage::cookie ? "cookie" : "localStorage");
+  out.set("cookie_domain", config->session.cookie_domain);
+  out.set("request_timeout_ms", static_cast<double>(config->session.request_timeout_ms));
+  out.set("noswap_attribute", config->swap.noswap_attribute);
+  callswap::json::Array signals;
+  for (const auto platform : config->consent.signals) signals.emplace_back(callswap::to_string(platform));
+  out.set("signals", std::move(signals));
+  return answer(out);
+}
+
 /// The source of a visit, as JSON {source, reason, campaign, kept_earlier_touch, static, pool}.
 /// `earlier` is the stored touch as JSON ({source, campaign}) or "".
 const char* cs_site_attribute(int site, const char* landing_url, const char* referrer, const char* earlier) {

@@ -113,6 +113,7 @@ function callJson(module, fn, ...args) {
  * @param {object} module the resolved wasm module
  * @param {object|string} config the site config (object or JSON text)
  * @returns {{matcher(): object, attribute(url: string, referrer: string, earlier?: object): object,
+ *            settings(): object,
  *            consent(signals: object): object, session(source: string): object, destroy(): void}}
  * @throws {Error} whose `errors` lists "path: reason" for every problem
  */
@@ -134,6 +135,9 @@ function loadSite(module, config) {
     },
     attribute(url, referrer, earlier) {
       return callJson(module, module._cs_site_attribute, site, url, referrer || '', earlier ? JSON.stringify(earlier) : '');
+    },
+    settings() {
+      return callJson(module, module._cs_site_settings, site);
     },
     consent(signals) {
       return callJson(module, module._cs_site_consent, site, JSON.stringify(signals));
@@ -159,4 +163,6 @@ function loadSite(module, config) {
   };
 }
 
-if (typeof module !== 'undefined' && module.exports) module.exports = { createMatcher, loadSite };
+// Node (tests) requires this file on its own; in dist/callswap.js module.exports is already the
+// module factory, so the helpers are added to it rather than replacing it.
+if (typeof module !== 'undefined' && module.exports) Object.assign(module.exports, { createMatcher, loadSite });

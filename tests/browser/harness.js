@@ -1,0 +1,123 @@
+// What the browser tests share: Debian's Chromium driven by playwright-core, the real
+// callswap-server (a fresh SQLite file each time) serving dist/ and the API, and a second
+// origin serving the test pages and the real CMP libraries from node_modules.
+'use strict';
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+
+const root = path.join(__dirname, '..', '..');
+const dist = process.env.CALLSWAP_DIST_DIR || path.join(root, 'dist');
+const serverBinary = process.env.CALLSWAP_SERVER_BIN || path.join(root, 'build', 'bin', 'callswap-server');
+const chromiumPath = process.env.CALLSWAP_CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync'];
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
+  '.json': 'application/json', '.css': 'text/css', '.wasm': 'application/wasm' };
+
+function launchBrowser() {
+  return chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_FLAGS });
+}
+
+/** The test site: pages from `pagesDir` (with {{CALLSWAP}} replaced by the server's URL) and /node_modules/. */
+async function startSite(pagesDir = path.join(__dirname, 'pages'), options = {}) {
+  // pages: path → HTML written by a test; headers: path → extra response headers.
+  const site = { callswapUrl: '', headers: {}, pages: {} };
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://localhost');
+    if (site.pages[url.pathname] !== undefined) {
+      res.writeHead(200, { 'Content-Type': TYPES['.html'], ...(site.headers[url.pathname] || {}) });
+      return res.end(site.pages[url.pathname].replaceAll('{{CALLSWAP}}', site.callswapUrl));
+    }
+    const file = url.pathname.startsWith('/node_modules/')
+      ? path.join(root, path.normalize(url.pathname))
+      : path.join(pagesDir, path.normalize(url.pathname === '/' ? '/index.html' : url.pathname));
+    if (!file.startsWith(root) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      return res.end('not found');
+    }
+    let body = fs.readFileSync(file);
+    if (file.endsWith('.html')) body = body.toString().replaceAll('{{CALLSWAP}}', site.callswapUrl);
+    res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream',
+      ...(site.headers[url.pathname] || {}) });
+    res.end(body);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  site.origin = `http://127.0.0.1:${server.address().port}`;
+  site.url = (p) => `${site.origin}${p}`;
+  site.close = () => new Promise((resolve) => server.close(resolve));
+  if (options.callswapUrl) site.callswapUrl = options.callswapUrl;
+  return site;
+}
+
+/**
+ * callswap-server as an operator runs it, on a fresh SQLite file. `sites` are operator
+ * config site entries; the server serves dist/ as its static directory.
+ */
+async function startCallswap(sites, extra = {}) {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'callswap-browser-'));
+  const config = { listen: '127.0.0.1:0', database: path.join(work, 'callswap.db'), static_dir: dist, sites, ...extra };
+  fs.writeFileSync(path.join(work, 'callswap.json'), JSON.stringify(config));
+  const child = spawn(serverBinary, ['--config', path.join(work, 'callswap.json')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (chunk) => {
+    log += chunk;
+  });
+  const port = await new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      const found = /"port":(\d+)/.exec(log);
+      if (found) {
+        clearInterval(timer);
+        resolve(Number(found[1]));
+      }
+    }, 20);
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      reject(new Error(`callswap-server exited with ${code}: ${log}`));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    log: () => log,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.on('exit', resolve));
+      }
+      fs.rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Records every request a page makes, with the headers the browser really sent. */
+function recordRequests(page) {
+  const requests = [];
+  page.on('request', async (request) => {
+    const entry = { url: request.url(), method: request.method(), type: request.resourceType(), body: request.postData() };
+    requests.push(entry);
+    entry.headers = await request.allHeaders();
+  });
+  return requests;
+}
+
+/** Everything the page can have written on the device: cookies and web storage, IndexedDB names. */
+async function deviceState(page) {
+  const cookies = await page.context().cookies();
+  const storage = await page.evaluate(async () => ({
+    local: Object.keys(localStorage),
+    session: Object.keys(sessionStorage),
+    indexedDB: indexedDB.databases ? (await indexedDB.databases()).map((d) => d.name) : [],
+  }));
+  return { cookies: cookies.map((c) => c.name), ...storage };
+}
+
+/** Waits until `predicate` (run in the page) is true. */
+function until(page, predicate, arg) {
+  return page.waitForFunction(predicate, arg, { timeout: 10000, polling: 50 });
+}
+
+module.exports = { launchBrowser, startSite, startCallswap, recordRequests, deviceState, until, root, dist };

@@ -1,0 +1,243 @@
+// Consent adapters: each one turns a platform's own signals into the core's normalised
+// signals (see include/callswap/consent.hpp) and reports every change. None of them decides
+// anything: a missing or undecided signal is simply left out, and the core reads it as unknown.
+// Platforms may load before or after callswap, and consent may change at any time.
+
+// Calls `found` with the platform's global once it exists: now, on DOMContentLoaded and load,
+// then every 500 ms for 30 s (a CMP loaded late by a tag manager still gets picked up).
+function whenGlobal(window, lookup, found) {
+  let done = false;
+  const attempt = () => {
+    if (done) return;
+    let value;
+    try {
+      value = lookup();
+    } catch (error) {
+      value = undefined;
+    }
+    if (value) {
+      done = true;
+      clearInterval(timer);
+      found(value);
+    }
+  };
+  const timer = setInterval(attempt, 500);
+  setTimeout(() => clearInterval(timer), 30000);
+  window.addEventListener('DOMContentLoaded', attempt);
+  window.addEventListener('load', attempt);
+  attempt();
+}
+
+// IAB TCF v2.2. The listener fires at once and on every change (withdrawal included).
+function watchTcf(window, report) {
+  const fromTcData = (tc) => ({
+    cmpStatus: tc.cmpStatus,
+    eventStatus: tc.eventStatus,
+    gdprApplies: tc.gdprApplies,
+    purpose: tc.purpose,
+    vendor: tc.vendor,
+    publisher: tc.publisher,
+  });
+  const listen = (api) => api('addEventListener', 2, (tc, success) => {
+    if (success && tc) report(fromTcData(tc));
+  });
+  if (typeof window.__tcfapi === 'function') return listen(window.__tcfapi);
+  const locator = findTcfLocator(window);
+  if (locator) return listenThroughFrame(window, locator, report, fromTcData);
+  whenGlobal(window, () => typeof window.__tcfapi === 'function' && window.__tcfapi, listen);
+}
+
+// A CMP in an ancestor frame announces itself with a child frame named __tcfapiLocator.
+function findTcfLocator(window) {
+  for (let frame = window; frame && frame !== frame.parent;) {
+    frame = frame.parent;
+    try {
+      if (frame.frames.__tcfapiLocator) return frame;
+    } catch (error) {
+      // A cross-origin frame without the locator: keep walking up.
+    }
+  }
+  return null;
+}
+
+// The postMessage form of __tcfapi. Stubs relay only answers they give at once, so ping
+// until the CMP has loaded, then register the listener, whose updates then keep coming.
+function listenThroughFrame(window, target, report, fromTcData) {
+  const pending = new Map();
+  let nextId = 0;
+  const call = (command, callback) => {
+    const callId = `callswap-${++nextId}`;
+    pending.set(callId, callback);
+    target.postMessage({ __tcfapiCall: { command, parameter: null, version: 2, callId } }, '*');
+  };
+  window.addEventListener('message', (event) => {
+    let data = event.data;
+    if (typeof data === 'string') {
+      if (data.indexOf('__tcfapiReturn') < 0) return;
+      try {
+        data = JSON.parse(data);
+      } catch (error) {
+        return;
+      }
+    }
+    const answer = data && data.__tcfapiReturn;
+    if (!answer || !pending.has(answer.callId)) return;
+    pending.get(answer.callId)(answer.returnValue, answer.success);
+  });
+  let pings = 0;
+  let listening = false;
+  const ping = () => call('ping', (value) => {
+    if (listening || !value || !value.cmpLoaded) return;
+    listening = true;
+    call('addEventListener', (tc, success) => {
+      if (success && tc) report(fromTcData(tc));
+    });
+  });
+  const timer = setInterval(() => {
+    if (listening || ++pings > 120) clearInterval(timer);
+    else ping();
+  }, 250);
+  ping();
+}
+
+// Google Consent Mode v2: gtag pushes `arguments` objects ['consent', 'default'|'update', {...}]
+// to dataLayer. There is no read API, so read the array and every later push (also after
+// Tag Manager replaces dataLayer.push with its own).
+function watchConsentMode(window, report) {
+  const dataLayer = (window.dataLayer = window.dataLayer || []);
+  const commands = [];
+  let seen = 0;
+  const scan = () => {
+    let changed = false;
+    for (; seen < dataLayer.length; seen++) {
+      const entry = dataLayer[seen];
+      if (entry && typeof entry === 'object' && entry[0] === 'consent' && entry[2] && typeof entry[2] === 'object') {
+        commands.push({ command: entry[1], params: entry[2] });
+        changed = true;
+      }
+    }
+    if (changed) report(commands.slice());
+  };
+  let inner = dataLayer.push;
+  const wrapped = function push(...items) {
+    const result = inner.apply(this, items);
+    scan();
+    return result;
+  };
+  Object.defineProperty(dataLayer, 'push', {
+    configurable: true,
+    get: () => wrapped,
+    set: (fn) => {
+      inner = fn;
+    },
+  });
+  scan();
+}
+
+function watchOneTrust(window, report) {
+  const read = () => {
+    if (typeof window.OnetrustActiveGroups !== 'string') return;
+    const closed = window.OneTrust && typeof window.OneTrust.IsAlertBoxClosed === 'function' &&
+      window.OneTrust.IsAlertBoxClosed();
+    report({ active_groups: window.OnetrustActiveGroups, alert_box_closed: closed === true });
+  };
+  window.addEventListener('OneTrustGroupsUpdated', read);
+  whenGlobal(window, () => typeof window.OnetrustActiveGroups === 'string', read);
+}
+
+function watchCookiebot(window, report) {
+  const read = () => {
+    const cookiebot = window.Cookiebot;
+    if (!cookiebot || !cookiebot.consent) return;
+    report({ has_response: cookiebot.hasResponse === true, method: cookiebot.consent.method || '',
+      consent: { ...cookiebot.consent } });
+  };
+  for (const name of ['CookiebotOnConsentReady', 'CookiebotOnAccept', 'CookiebotOnDecline', 'CookiebotOnLoad']) {
+    window.addEventListener(name, read);
+  }
+  whenGlobal(window, () => window.Cookiebot && window.Cookiebot.consent, read);
+}
+
+// Usercentrics v2 (UC_UI); getServicesBaseInfo may answer a list or a Promise of one.
+function watchUsercentrics(window, report) {
+  const read = () => {
+    const ui = window.UC_UI;
+    if (!ui || typeof ui.getServicesBaseInfo !== 'function') return;
+    const explicit = typeof ui.isConsentRequired === 'function' ? ui.isConsentRequired() === false : false;
+    Promise.resolve(ui.getServicesBaseInfo()).then((list) => {
+      const services = {};
+      for (const service of list || []) {
+        const granted = !!(service.consent && service.consent.status === true);
+        if (service.name) services[service.name] = granted;
+        if (service.id) services[service.id] = granted;
+      }
+      report({ services, explicit });
+    }, () => {});
+  };
+  for (const name of ['UC_UI_INITIALIZED', 'UC_UI_CMP_EVENT', 'ucEvent', 'UC_CONSENT']) window.addEventListener(name, read);
+  whenGlobal(window, () => window.UC_UI && window.UC_UI.isInitialized && window.UC_UI.isInitialized(), read);
+}
+
+// Klaro reports defaults before the visitor confirms; `confirmed` tells them apart.
+function watchKlaro(window, report) {
+  whenGlobal(window, () => window.klaro && typeof window.klaro.getManager === 'function' && window.klaro.getManager(),
+    (manager) => {
+      const read = () => report({ confirmed: manager.confirmed === true, consents: { ...manager.consents } });
+      manager.watch({ update: read });
+      read();
+    });
+}
+
+// vanilla-cookieconsent 3.
+function watchCookieConsent(window, report) {
+  const read = () => {
+    const cc = window.CookieConsent;
+    if (!cc || typeof cc.validConsent !== 'function') return;
+    const preferences = typeof cc.getUserPreferences === 'function' ? cc.getUserPreferences() : {};
+    report({ valid: cc.validConsent() === true, accepted: (preferences && preferences.acceptedCategories) || [] });
+  };
+  for (const name of ['cc:onFirstConsent', 'cc:onConsent', 'cc:onChange']) window.addEventListener(name, read);
+  whenGlobal(window, () => window.CookieConsent && typeof window.CookieConsent.validConsent === 'function', read);
+}
+
+const CONSENT_ADAPTERS = {
+  tcf: watchTcf,
+  consent_mode: watchConsentMode,
+  onetrust: watchOneTrust,
+  cookiebot: watchCookiebot,
+  usercentrics: watchUsercentrics,
+  klaro: watchKlaro,
+  cookieconsent: watchCookieConsent,
+};
+
+/**
+ * Watches the configured platforms and calls `changed(signals)` with the normalised signals
+ * whenever one of them reports. GPC and DNT are read once (they cannot change in a page).
+ * @returns {{signals: object, setManual(choice: 'granted'|'denied'): void}}
+ */
+function watchConsent(window, platforms, changed) {
+  const signals = {};
+  const navigator = window.navigator || {};
+  if (navigator.globalPrivacyControl === true) signals.gpc = true;
+  if (navigator.doNotTrack === '1' || window.doNotTrack === '1') signals.dnt = true;
+  const report = (platform) => (value) => {
+    signals[platform] = value;
+    changed(signals);
+  };
+  for (const platform of platforms) {
+    const adapter = CONSENT_ADAPTERS[platform];
+    if (!adapter) continue;
+    try {
+      adapter(window, report(platform));
+    } catch (error) {
+      // A platform that throws leaves its signal unknown; the others still count.
+    }
+  }
+  return {
+    signals,
+    setManual(choice) {
+      signals.manual = choice;
+      changed(signals);
+    },
+  };
+}

@@ -1,0 +1,220 @@
+// The page side of swapping: walk the DOM once, hand all its text to the core in one
+// buffer, apply the edits that come back, and remember each one so revert() restores the
+// page exactly. Nothing here decides what a number is or how it is written: the core does.
+// Only text node values and tel: hrefs are ever changed, and only with strings the core
+// formatted from validated E.164 numbers, so nothing can become markup.
+
+// Elements whose text flows into their neighbours' (a number may be split across them).
+const INLINE_TAGS = new Set(['A', 'ABBR', 'B', 'BDI', 'BDO', 'CITE', 'CODE', 'DATA', 'DFN', 'EM', 'FONT', 'I',
+  'KBD', 'LABEL', 'MARK', 'NOBR', 'Q', 'S', 'SAMP', 'SMALL', 'SPAN', 'STRONG', 'SUB', 'SUP', 'TIME', 'U', 'VAR']);
+// Elements whose text is not page copy, or belongs to the visitor.
+const SKIPPED_TAGS = new Set(['SCRIPT', 'STYLE', 'TEXTAREA', 'INPUT', 'SELECT', 'OPTION', 'NOSCRIPT', 'TEMPLATE',
+  'IFRAME', 'OBJECT', 'CANVAS']);
+
+const SHOW_ELEMENT_AND_TEXT = 0x1 | 0x4; // NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT
+
+/**
+ * Swaps a matcher's numbers in DOM subtrees and keeps the undo log.
+ * @param {object} matcher from core.js (planEdits)
+ * @param {string} noswapAttribute elements carrying it, and their subtrees, are left alone
+ */
+function createSwapper(matcher, noswapAttribute) {
+  // node → {original, written, attribute?}: the value before our first edit and after our last.
+  const log = new Map();
+  let shadowRootSeen = () => {};
+
+  function skipped(element) {
+    return SKIPPED_TAGS.has(element.nodeName) || element.hasAttribute(noswapAttribute) ||
+      element.isContentEditable === true;
+  }
+
+  // The nearest ancestor that is not inline: text nodes under the same one are joined.
+  function blockOf(node) {
+    let element = node.parentNode;
+    while (element && element.nodeType === 1 && INLINE_TAGS.has(element.nodeName)) element = element.parentNode;
+    return element;
+  }
+
+  // Whether `node` sits in a subtree the swap must leave alone (for roots handed in later).
+  function insideSkipped(node) {
+    for (let element = node.nodeType === 1 ? node : node.parentNode; element && element.nodeType === 1;
+      element = element.parentNode) {
+      if (skipped(element)) return true;
+    }
+    return false;
+  }
+
+  // Collects the text of `roots` into one buffer. Each segment maps a buffer range to a
+  // text node or a tel: href; '\n' (which always ends a number) separates what does not flow.
+  function collect(roots) {
+    const parts = [];
+    const segments = [];
+    let length = 0;
+    let previousBlock = null;
+    let broken = true;
+    const add = (node, attribute, text) => {
+      segments.push({ node, attribute, start: length, end: length + text.length });
+      parts.push(text);
+      length += text.length;
+    };
+    const separate = () => {
+      parts.push('\n');
+      length += 1;
+    };
+    const walk = (root) => {
+      const walker = root.ownerDocument ? root.ownerDocument.createTreeWalker(root, SHOW_ELEMENT_AND_TEXT)
+        : root.createTreeWalker(root, SHOW_ELEMENT_AND_TEXT);
+      let node = root.nodeType === 3 ? root : walker.nextNode();
+      while (node) {
+        if (node.nodeType === 3) {
+          const block = blockOf(node);
+          if (broken || block !== previousBlock) separate();
+          add(node, null, node.nodeValue);
+          previousBlock = block;
+          broken = false;
+          node = walker.nextNode();
+          continue;
+        }
+        if (skipped(node)) {
+          broken = true;
+          node = nextOutside(walker);
+          continue;
+        }
+        if (!INLINE_TAGS.has(node.nodeName)) broken = true;
+        if (node.nodeName === 'A') {
+          const href = node.getAttribute('href');
+          if (href && /^\s*tel:/i.test(href)) {
+            separate();
+            add(node, 'href', href);
+            separate();
+          }
+        }
+        if (node.shadowRoot) {
+          shadowRootSeen(node.shadowRoot);
+          broken = true;
+          walk(node.shadowRoot);
+          broken = true;
+        }
+        node = walker.nextNode();
+      }
+    };
+    for (const root of roots) {
+      broken = true;
+      if (root.nodeType === 3 ? !insideSkipped(root.parentNode || root) : !insideSkipped(root)) walk(root);
+    }
+    return { text: parts.join(''), segments };
+  }
+
+  // The next node after the current one's subtree.
+  function nextOutside(walker) {
+    for (;;) {
+      const sibling = walker.nextSibling();
+      if (sibling) return sibling;
+      if (!walker.parentNode()) return null;
+    }
+  }
+
+  function write(segment, value) {
+    const { node, attribute } = segment;
+    const current = attribute ? node.getAttribute(attribute) : node.nodeValue;
+    if (current === value) return;
+    const entry = log.get(node);
+    if (!entry) log.set(node, { original: current, written: value, attribute });
+    else entry.written = value;
+    if (attribute) node.setAttribute(attribute, value);
+    else node.nodeValue = value;
+  }
+
+  // Applies one edit over the segments it covers. The replacement is shared out in the
+  // proportions of the original text, so `<span>030</span> 1234567` keeps its markup.
+  function applyEdit(edit, segments, first) {
+    let remaining = edit.text;
+    let index = first;
+    while (index < segments.length && segments[index].start < edit.end) {
+      const segment = segments[index];
+      const from = Math.max(edit.start, segment.start);
+      const to = Math.min(edit.end, segment.end);
+      const isLast = index + 1 >= segments.length || segments[index + 1].start >= edit.end;
+      const share = isLast ? remaining : remaining.slice(0, to - from);
+      remaining = remaining.slice(share.length);
+      const value = segment.attribute ? segment.node.getAttribute(segment.attribute) : segment.node.nodeValue;
+      write(segment, value.slice(0, from - segment.start) + share + value.slice(to - segment.start));
+      index++;
+    }
+  }
+
+  function segmentAt(segments, offset) {
+    let low = 0;
+    let high = segments.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (segments[middle].start <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return low;
+  }
+
+  return {
+    /** Swaps the numbers under `roots` (nodes or shadow roots). Returns the edit count. */
+    swap(roots) {
+      const { text, segments } = collect(roots);
+      if (segments.length === 0) return 0;
+      const edits = matcher.planEdits(text);
+      // Backwards, so the offsets of earlier edits in the same node stay valid.
+      for (let i = edits.length - 1; i >= 0; i--) applyEdit(edits[i], segments, segmentAt(segments, edits[i].start));
+      return edits.length;
+    },
+    /** Puts back every value the swap changed, unless the page has changed it since. */
+    revert() {
+      for (const [node, entry] of log) {
+        if (entry.attribute) {
+          if (node.getAttribute(entry.attribute) === entry.written) node.setAttribute(entry.attribute, entry.original);
+        } else if (node.nodeValue === entry.written) {
+          node.nodeValue = entry.original;
+        }
+      }
+      log.clear();
+    },
+    /** The page changed `node` itself: its new value is now the original. */
+    forget(node) {
+      const entry = log.get(node);
+      if (!entry) return false;
+      const current = entry.attribute ? node.getAttribute(entry.attribute) : node.nodeValue;
+      if (current === entry.written) return false; // our own write
+      log.delete(node);
+      return true;
+    },
+    /** Called with every open shadow root the walk enters (to observe it). */
+    onShadowRoot(callback) {
+      shadowRootSeen = callback;
+    },
+    get editedNodes() {
+      return log.size;
+    },
+  };
+}
+
+/**
+ * Hides the elements matching `selector` until release() or `timeoutMs`, whichever is first,
+ * so the original number never flashes. A constructed style sheet: nothing is added to the
+ * markup, and an invalid selector only means no hiding.
+ */
+function hideUntilSwapped(document, selector, timeoutMs) {
+  const noop = { release() {} };
+  if (!selector || typeof CSSStyleSheet !== 'function' || !('adoptedStyleSheets' in document)) return noop;
+  let sheet;
+  try {
+    document.querySelector(selector); // throws for an invalid selector
+    sheet = new CSSStyleSheet();
+    sheet.insertRule(`${selector}{visibility:hidden!important}`); // exactly one rule, or it throws
+  } catch (error) {
+    return noop;
+  }
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  const release = () => {
+    clearTimeout(timer);
+    document.adoptedStyleSheets = document.adoptedStyleSheets.filter((s) => s !== sheet);
+  };
+  const timer = setTimeout(release, timeoutMs);
+  return { release };
+}
