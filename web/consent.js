@@ -60,15 +60,19 @@ function findTcfLocator(window) {
   return null;
 }
 
-// The postMessage form of __tcfapi. Stubs relay only answers they give at once, so ping
-// until the CMP has loaded, then register the listener, whose updates then keep coming.
+// The postMessage form of __tcfapi. Stubs relay only answers given at once (the CMP's later
+// listener calls go nowhere), so: ping until the CMP has loaded, then register a listener
+// every second, dropping the previous one, and read its immediate answer each time.
 function listenThroughFrame(window, target, report, fromTcData) {
   const pending = new Map();
   let nextId = 0;
-  const call = (command, callback) => {
+  const call = (command, parameter, callback) => {
     const callId = `callswap-${++nextId}`;
     pending.set(callId, callback);
-    target.postMessage({ __tcfapiCall: { command, parameter: null, version: 2, callId } }, '*');
+    // No `parameter` member unless there is one: CMPs reject addEventListener with null.
+    const message = { command, version: 2, callId };
+    if (parameter !== null) message.parameter = parameter;
+    target.postMessage({ __tcfapiCall: message }, '*');
   };
   window.addEventListener('message', (event) => {
     let data = event.data;
@@ -82,21 +86,31 @@ function listenThroughFrame(window, target, report, fromTcData) {
     }
     const answer = data && data.__tcfapiReturn;
     if (!answer || !pending.has(answer.callId)) return;
-    pending.get(answer.callId)(answer.returnValue, answer.success);
+    const callback = pending.get(answer.callId);
+    pending.delete(answer.callId);
+    callback(answer.returnValue, answer.success);
+  });
+  let listenerId = null;
+  const register = () => call('addEventListener', null, (tc, success) => {
+    if (!success || !tc) return;
+    if (listenerId !== null && tc.listenerId !== listenerId) call('removeEventListener', listenerId, () => {});
+    listenerId = tc.listenerId;
+    report(fromTcData(tc));
   });
   let pings = 0;
-  let listening = false;
-  const ping = () => call('ping', (value) => {
-    if (listening || !value || !value.cmpLoaded) return;
-    listening = true;
-    call('addEventListener', (tc, success) => {
-      if (success && tc) report(fromTcData(tc));
-    });
-  });
+  let loaded = false;
   const timer = setInterval(() => {
-    if (listening || ++pings > 120) clearInterval(timer);
+    if (loaded) register();
+    else if (++pings > 120) clearInterval(timer); // no CMP after 30 s: TCF stays unknown
     else ping();
   }, 250);
+  const ping = () => call('ping', null, (value) => {
+    if (loaded || !value || !value.cmpLoaded) return;
+    loaded = true;
+    clearInterval(timer);
+    register();
+    setInterval(register, 1000);
+  });
   ping();
 }
 

@@ -294,7 +294,7 @@ function startCallswap(window) {
 
   function requestNumber(source) {
     const body = { source, consent: true, landing_path: window.location.pathname, campaign: attribution.campaign || {} };
-    send('POST', `/v1/sites/${encodeURIComponent(settings.site)}/sessions`, body).then((answer) => {
+    send('POST', `/v1/sites/${encodeURIComponent(settings.site)}/sessions`, body, false).then((answer) => {
       if (answer.status === 201 && answer.body && typeof answer.body.session === 'string' && typeof answer.body.number === 'string') {
         run({ kind: 'assigned', session_id: answer.body.session, number: answer.body.number,
           expires_in_ms: (Number(answer.body.expires_in) || 0) * 1000 });
@@ -304,8 +304,10 @@ function startCallswap(window) {
     });
   }
   // One request to the server, bounded in time. Never throws: {status: 0} when unreachable.
-  function send(method, path, body) {
-    const controller = typeof AbortController === 'function' ? new AbortController() : null;
+  // A number request is never cut off: the machine gives up at its own deadline, and a
+  // number that arrives after that is released, not left held in the pool.
+  function send(method, path, body, abortable = true) {
+    const controller = abortable && typeof AbortController === 'function' ? new AbortController() : null;
     const timer = controller && setTimeout(() => controller.abort(), settings.request_timeout_ms);
     const init = { ...anonymous, method, cache: 'no-store', keepalive: method === 'DELETE', signal: controller && controller.signal };
     if (body) {

@@ -24,7 +24,7 @@ function launchBrowser() {
 }
 
 /** The test site: pages from `pagesDir` (with {{CALLSWAP}} replaced by the server's URL) and /node_modules/. */
-async function startSite(pagesDir = path.join(__dirname, 'pages'), options = {}) {
+async function startSite(pagesDir = __dirname, options = {}) {
   // pages: path → HTML written by a test; headers: path → extra response headers.
   const site = { callswapUrl: '', headers: {}, pages: {} };
   const server = http.createServer((req, res) => {
