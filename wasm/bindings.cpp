@@ -182,6 +182,9 @@ const char16_t* cs_edit_text(int handle) {
   return h ? h->edit_text.data() : nullptr;
 }
 
+/// 1 if `text` is a valid E.164 number (the SDK checks a server's answer before showing it).
+int cs_is_e164(const char* text) { return callswap::parse_e164(text) ? 1 : 0; }
+
 /// Loads a site config (JSON text). Returns a handle > 0, or 0 with cs_last_error() holding
 /// a JSON array of every error ("path: reason").
 int cs_site_load(const char* json_text) {

@@ -113,7 +113,7 @@ function callJson(module, fn, ...args) {
  * @param {object} module the resolved wasm module
  * @param {object|string} config the site config (object or JSON text)
  * @returns {{matcher(): object, attribute(url: string, referrer: string, earlier?: object): object,
- *            settings(): object,
+ *            settings(): object, isNumber(e164: string): boolean,
  *            consent(signals: object): object, session(source: string): object, destroy(): void}}
  * @throws {Error} whose `errors` lists "path: reason" for every problem
  */
@@ -135,6 +135,12 @@ function loadSite(module, config) {
     },
     attribute(url, referrer, earlier) {
       return callJson(module, module._cs_site_attribute, site, url, referrer || '', earlier ? JSON.stringify(earlier) : '');
+    },
+    isNumber(e164) {
+      const text = allocCString(module, e164);
+      const valid = module._cs_is_e164(text) === 1;
+      module._free(text);
+      return valid;
     },
     settings() {
       return callJson(module, module._cs_site_settings, site);

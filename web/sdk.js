@@ -264,17 +264,8 @@ function startCallswap(window) {
         sessionId = '';
         return showStatic();
       case 'show_dynamic':
-        try {
-          sessionId = action.session_id;
-          replaceAllWith(action.number);
-        } catch (error) {
-          // Not a number the core accepts: give it back and stay static.
-          sessionId = '';
-          showStatic();
-          send('DELETE', `/v1/sessions/${encodeURIComponent(action.session_id)}`);
-          window.queueMicrotask(() => run({ kind: 'no_number', reason: 'error' }));
-        }
-        return;
+        sessionId = action.session_id;
+        return replaceAllWith(action.number); // checked by the core when it arrived
       case 'request_number':
         return requestNumber(action.source);
       case 'send_heartbeat':
@@ -295,7 +286,13 @@ function startCallswap(window) {
   function requestNumber(source) {
     const body = { source, consent: true, landing_path: window.location.pathname, campaign: attribution.campaign || {} };
     send('POST', `/v1/sites/${encodeURIComponent(settings.site)}/sessions`, body, false).then((answer) => {
-      if (answer.status === 201 && answer.body && typeof answer.body.session === 'string' && typeof answer.body.number === 'string') {
+      const given = answer.status === 201 && answer.body;
+      if (given && typeof given.session === 'string' && /^[0-9a-f]{32}$/.test(given.session) &&
+        typeof given.number === 'string' && !site.isNumber(given.number)) {
+        // Not a number at all: give the session back and stay static.
+        send('DELETE', `/v1/sessions/${given.session}`);
+        run({ kind: 'no_number', reason: 'error' });
+      } else if (given && typeof given.session === 'string' && typeof given.number === 'string') {
         run({ kind: 'assigned', session_id: answer.body.session, number: answer.body.number,
           expires_in_ms: (Number(answer.body.expires_in) || 0) * 1000 });
       } else {

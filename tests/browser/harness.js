@@ -33,10 +33,11 @@ async function startSite(pagesDir = __dirname, options = {}) {
       res.writeHead(200, { 'Content-Type': TYPES['.html'], ...(site.headers[url.pathname] || {}) });
       return res.end(site.pages[url.pathname].replaceAll('{{CALLSWAP}}', site.callswapUrl));
     }
-    const file = url.pathname.startsWith('/node_modules/')
-      ? path.join(root, path.normalize(url.pathname))
-      : path.join(pagesDir, path.normalize(url.pathname === '/' ? '/index.html' : url.pathname));
-    if (!file.startsWith(root) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+    // /dist/: a site that hosts the SDK files itself.
+    const file = url.pathname.startsWith('/node_modules/') ? path.join(root, path.normalize(url.pathname))
+      : url.pathname.startsWith('/dist/') ? path.join(dist, path.normalize(url.pathname.slice('/dist'.length)))
+        : path.join(pagesDir, path.normalize(url.pathname === '/' ? '/index.html' : url.pathname));
+    if (!(file.startsWith(root) || file.startsWith(dist)) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
       res.writeHead(404, { 'Content-Type': 'text/plain' });
       return res.end('not found');
     }
@@ -120,4 +121,13 @@ function until(page, predicate, arg) {
   return page.waitForFunction(predicate, arg, { timeout: 10000, polling: 50 });
 }
 
-module.exports = { launchBrowser, startSite, startCallswap, recordRequests, deviceState, until, root, dist };
+/** A loopback port nothing listens on (a server that is down). */
+async function closedPort() {
+  const server = http.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+module.exports = { launchBrowser, closedPort, startSite, startCallswap, recordRequests, deviceState, until, root, dist };
