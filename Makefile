@@ -34,9 +34,10 @@ test: build dist
 demo: build
 	@scripts/demo
 
-bench: build
+bench: build dist
 	build/bin/matcher_bench
 	bench/server/run.sh
+	node bench/browser/run.js 5
 
 # libFuzzer with AddressSanitizer and UBSan, in its own clang build tree.
 fuzz: deps

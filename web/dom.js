@@ -5,11 +5,12 @@
 // formatted from validated E.164 numbers, so nothing can become markup.
 
 // Elements whose text flows into their neighbours' (a number may be split across them).
-const INLINE_TAGS = new Set(['A', 'ABBR', 'B', 'BDI', 'BDO', 'CITE', 'CODE', 'DATA', 'DFN', 'EM', 'FONT', 'I',
-  'KBD', 'LABEL', 'MARK', 'NOBR', 'Q', 'S', 'SAMP', 'SMALL', 'SPAN', 'STRONG', 'SUB', 'SUP', 'TIME', 'U', 'VAR']);
+// localName, not nodeName: nodeName upper-cases on every read.
+const INLINE_TAGS = new Set(['a', 'abbr', 'b', 'bdi', 'bdo', 'cite', 'code', 'data', 'dfn', 'em', 'font', 'i',
+  'kbd', 'label', 'mark', 'nobr', 'q', 's', 'samp', 'small', 'span', 'strong', 'sub', 'sup', 'time', 'u', 'var']);
 // Elements whose text is not page copy, or belongs to the visitor.
-const SKIPPED_TAGS = new Set(['SCRIPT', 'STYLE', 'TEXTAREA', 'INPUT', 'SELECT', 'OPTION', 'NOSCRIPT', 'TEMPLATE',
-  'IFRAME', 'OBJECT', 'CANVAS']);
+const SKIPPED_TAGS = new Set(['script', 'style', 'textarea', 'input', 'select', 'option', 'noscript', 'template',
+  'iframe', 'object', 'canvas']);
 
 const SHOW_ELEMENT_AND_TEXT = 0x1 | 0x4; // NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT
 
@@ -23,25 +24,35 @@ function createSwapper(matcher, noswapAttribute) {
   const log = new Map();
   let shadowRootSeen = () => {};
 
+  // Editable text belongs to the visitor. The attribute, not isContentEditable: that one
+  // forces a style recalculation. Elements opted out by attribute are found with one native
+  // query per walked root, so the walk itself reads no attributes.
+  const optedOutSelector = `[${noswapAttribute}],[contenteditable]:not([contenteditable="false" i])`;
+  let optedOut = new Set();
   function skipped(element) {
-    return SKIPPED_TAGS.has(element.nodeName) || element.hasAttribute(noswapAttribute) ||
-      element.isContentEditable === true;
+    return SKIPPED_TAGS.has(element.localName) || optedOut.has(element);
   }
 
   // The nearest ancestor that is not inline: text nodes under the same one are joined.
+  // Consecutive text nodes mostly share a parent, so the last answer is kept.
+  let lastParent = null;
+  let lastBlock = null;
   function blockOf(node) {
-    let element = node.parentNode;
-    while (element && element.nodeType === 1 && INLINE_TAGS.has(element.nodeName)) element = element.parentNode;
+    const parent = node.parentNode;
+    if (parent === lastParent) return lastBlock;
+    let element = parent;
+    while (element && element.nodeType === 1 && INLINE_TAGS.has(element.localName)) element = element.parentNode;
+    lastParent = parent;
+    lastBlock = element;
     return element;
   }
 
   // Whether `node` sits in a subtree the swap must leave alone (for roots handed in later).
   function insideSkipped(node) {
-    for (let element = node.nodeType === 1 ? node : node.parentNode; element && element.nodeType === 1;
-      element = element.parentNode) {
-      if (skipped(element)) return true;
-    }
-    return false;
+    const element = node.nodeType === 1 ? node : node.parentNode;
+    if (!element || element.nodeType !== 1) return false;
+    for (let e = element; e && e.nodeType === 1; e = e.parentNode) if (SKIPPED_TAGS.has(e.localName)) return true;
+    return element.closest(optedOutSelector) !== null;
   }
 
   // Collects the text of `roots` into one buffer. Each segment maps a buffer range to a
@@ -62,6 +73,7 @@ function createSwapper(matcher, noswapAttribute) {
       length += 1;
     };
     const walk = (root) => {
+      optedOut = root.nodeType === 3 ? new Set() : new Set(root.querySelectorAll(optedOutSelector));
       const walker = root.ownerDocument ? root.ownerDocument.createTreeWalker(root, SHOW_ELEMENT_AND_TEXT)
         : root.createTreeWalker(root, SHOW_ELEMENT_AND_TEXT);
       let node = root.nodeType === 3 ? root : walker.nextNode();
@@ -80,8 +92,8 @@ function createSwapper(matcher, noswapAttribute) {
           node = nextOutside(walker);
           continue;
         }
-        if (!INLINE_TAGS.has(node.nodeName)) broken = true;
-        if (node.nodeName === 'A') {
+        if (!INLINE_TAGS.has(node.localName)) broken = true;
+        if (node.localName === 'a') {
           const href = node.getAttribute('href');
           if (href && /^\s*tel:/i.test(href)) {
             separate();
@@ -92,7 +104,9 @@ function createSwapper(matcher, noswapAttribute) {
         if (node.shadowRoot) {
           shadowRootSeen(node.shadowRoot);
           broken = true;
+          const outer = optedOut;
           walk(node.shadowRoot);
+          optedOut = outer;
           broken = true;
         }
         node = walker.nextNode();
@@ -102,6 +116,7 @@ function createSwapper(matcher, noswapAttribute) {
       broken = true;
       if (root.nodeType === 3 ? !insideSkipped(root.parentNode || root) : !insideSkipped(root)) walk(root);
     }
+    lastParent = null;
     return { text: parts.join(''), segments };
   }
 

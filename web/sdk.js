@@ -147,7 +147,7 @@ function startCallswap(window) {
     if (!e164) return;
     for (let i = 0; i < settings.targets; i++) matcher.setReplacement(i, e164);
     shownNumber = e164;
-    swapper.revert();
+    withoutObserver(() => swapper.revert());
     if (!paused) applySwap([document]);
   }
   function showStatic() {
@@ -155,26 +155,44 @@ function startCallswap(window) {
   }
 
   function applySwap(roots) {
-    if (observer) handleMutations(observer.takeRecords());
-    const count = swapper.swap(roots);
-    if (observer) observer.takeRecords(); // our own edits
+    const count = withoutObserver(() => swapper.swap(roots));
     release();
     emit('swap', { ...state(), edits: count });
     return count;
   }
   let release = () => {};
 
-  const observed = new WeakSet();
+  // Our own writes must not come back as mutations, and recording them costs more than the
+  // writes: the observer is off while we write. JavaScript runs alone, so no change by the
+  // page can slip through meanwhile; what the page changed before is handled first.
+  function withoutObserver(write) {
+    if (observer && !paused && !writing) handleMutations(observer.takeRecords());
+    return unobserved(write);
+  }
+  let writing = false;
+  function unobserved(write) {
+    if (!observer || paused || writing) return write();
+    writing = true;
+    observer.disconnect();
+    try {
+      return write();
+    } finally {
+      writing = false;
+      for (const root of observed) observer.observe(root, observeOptions);
+    }
+  }
+
+  const observed = new Set(); // the document and every open shadow root seen
   const observeOptions = { childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ['href'] };
   function observeRoot(root) {
-    if (!observer || paused || observed.has(root)) return;
+    if (observed.has(root)) return;
     observed.add(root);
-    observer.observe(root, observeOptions);
+    if (observer && !paused && !writing) observer.observe(root, observeOptions);
   }
   function observePage() {
     if (!observer) observer = new window.MutationObserver(handleMutations);
     observed.add(document);
-    observer.observe(document, observeOptions);
+    for (const root of observed) observer.observe(root, observeOptions);
   }
 
   // Swaps what the page added or changed, and nothing else: the cost follows the change.
@@ -195,11 +213,15 @@ function startCallswap(window) {
         roots.add(record.target);
       }
     }
-    const connected = [...roots].filter((node) => node.isConnected && ![...roots].some((other) => other !== node && other.contains(node)));
+    // Only the outermost changed nodes (an ancestor's swap covers its descendants).
+    const covered = (node) => {
+      for (let parent = node.parentNode; parent; parent = parent.parentNode) if (roots.has(parent)) return true;
+      return false;
+    };
+    const connected = [...roots].filter((node) => node.isConnected && !covered(node));
     if (connected.length === 0) return;
-    swapper.swap(connected);
-    observer.takeRecords(); // our own edits
-    emit('swap', { ...state(), edits: connected.length });
+    const count = unobserved(() => swapper.swap(connected));
+    emit('swap', { ...state(), edits: count });
   }
 
   // Shadow roots attached after the first walk: observe them as soon as they exist.

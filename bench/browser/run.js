@@ -1,0 +1,126 @@
+// Browser benchmark (issue #4): scanning and swapping generated pages of 1k, 10k and 100k
+// elements in Debian's Chromium, against
+//   floor  a bare TreeWalker pass reading every text node (the least any swap must do), and
+//   regex  findandreplacedomtext (npm) replacing the same numbers with one regular expression,
+// all in the same browser run; plus the cost of a MutationObserver update after inserting
+// 10 nodes into the 100k page. Usage: node bench/browser/run.js [repetitions]
+'use strict';
+const { launchBrowser, startSite, startCallswap } = require('../../tests/browser/harness.js');
+
+const REPS = Number(process.argv[2] || 7);
+const SIZES = (process.env.BENCH_SIZES || "1000,10000,100000").split(",").map(Number);
+const config = {
+  site: 'bench',
+  country: 'DE',
+  targets: ['+49301234567'],
+  sources: [{ id: 'direct', static: '+49309876543', default: true }],
+};
+
+// Builds the page in the browser: `size` elements, one in five with the number in one of
+// the written forms (some inside tel: links, some split over inline elements).
+function buildPage(size) {
+  const forms = ['030 1234567', '+49 30 1234567', '(030) 123 45 67', '030/1234567', '+49 (0)30 123 45 67', '0049 30 1234567'];
+  const root = document.getElementById('root');
+  const html = [];
+  for (let i = 0; i < size; i++) {
+    if (i % 5 !== 0) html.push(`<div class="row">Item ${i}: Lorem ipsum dolor sit amet, <b>consectetur</b> 2024-0${i % 9 + 1}-12.</div>`);
+    else if (i % 15 === 0) html.push(`<div class="row">Anrufen: <a href="tel:+49301234567">${forms[i % forms.length]}</a></div>`);
+    else if (i % 25 === 0) html.push('<div class="row">Hotline <span>030</span> 1234567</div>');
+    else html.push(`<div class="row">Rufen Sie an: ${forms[i % forms.length]} (Mo–Fr)</div>`);
+  }
+  root.innerHTML = html.join('');
+}
+
+async function main() {
+  const site = await startSite();
+  const callswap = await startCallswap([{ config, allowed_origins: [site.origin] }]);
+  site.callswapUrl = callswap.url;
+  site.pages['/bench.html'] = `<!doctype html><html><head><meta charset="utf-8">
+    <script>window.callswapConfig = ${JSON.stringify(config)};</script>
+    <script src="/node_modules/findandreplacedomtext/src/findAndReplaceDOMText.js"></script>
+    <script src="{{CALLSWAP}}/callswap.js"></script></head><body><div id="root"></div></body></html>`;
+  const browser = await launchBrowser();
+  const rows = [];
+  for (const size of SIZES) {
+    // One page per size; every pass is repeated on the same, warm DOM and the median kept.
+    const page = await browser.newPage();
+    await page.goto(site.url('/bench.html'));
+    await page.evaluate(() => window.callswap.ready);
+    await page.evaluate(buildPage, size);
+    const result = await page.evaluate(async (reps) => {
+      const now = () => performance.now();
+      const median = (values) => values.slice().sort((a, b) => a - b)[Math.floor(values.length / 2)];
+      const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+      const times = { floor: [], swap: [], regex: [] };
+      let edits = 0;
+      let replaced = 0;
+      const regex = /(?:\+49\s?(?:\(0\)\s?)?|0049\s?|\(?0)30\)?[\s/-]?1\s?2\s?3\s?4\s?5\s?6\s?7/g;
+      for (let rep = 0; rep < reps + 1; rep++) { // the first pass of each only warms up
+        await settle();
+        // The floor: every text node visited and read once.
+        let t = now();
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        let chars = 0;
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) chars += node.nodeValue.length;
+        if (rep) times.floor.push(now() - t);
+        // callswap: its full scan and swap of the page (the first swap's work).
+        window.callswap.revert();
+        await settle();
+        t = now();
+        edits = window.callswap.rescan();
+        if (rep) times.swap.push(now() - t);
+        window.callswap.revert();
+        await settle();
+        // findandreplacedomtext with one regular expression for the same numbers.
+        replaced = 0;
+        t = now();
+        const finder = window.findAndReplaceDOMText(document.body, { find: regex, replace: () => { replaced++; return '030 9876543'; } });
+        if (rep) times.regex.push(now() - t);
+        finder.revert();
+        window.callswap.rescan();
+      }
+      // A MutationObserver update: 10 nodes inserted into the swapped page.
+      const updates = [];
+      for (let i = 0; i < reps; i++) {
+        await settle();
+        const done = new Promise((resolve) => document.addEventListener('callswap:swap', resolve, { once: true }));
+        const t = now();
+        const box = document.createElement('section');
+        for (let n = 0; n < 10; n++) {
+          const p = document.createElement('p');
+          p.textContent = `Neu ${n}: 030 1234567`;
+          box.append(p);
+        }
+        document.getElementById('root').append(box);
+        await done;
+        updates.push(now() - t);
+        box.remove();
+      }
+      return { floor: median(times.floor), swap: median(times.swap), regex: median(times.regex), edits, replaced,
+        update: median(updates) };
+    }, REPS);
+    await page.close();
+    rows.push({ size, floor: result.floor, callswap: result.swap, regex: result.regex, edits: result.edits,
+      regexEdits: result.replaced, update: result.update });
+  }
+  await browser.close();
+  await callswap.stop();
+  await site.close();
+
+  console.log(`browser bench: Chromium ${REPS} runs per size, medians in ms`);
+  console.log('elements | floor (TreeWalker) | callswap scan+swap | findandreplacedomtext | callswap/floor | regex/callswap | numbers swapped (callswap, regex)');
+  for (const r of rows) {
+    console.log(`${String(r.size).padStart(8)} | ${r.floor.toFixed(2).padStart(18)} | ${r.callswap.toFixed(2).padStart(17)} | ` +
+      `${r.regex.toFixed(2).padStart(21)} | ${(r.callswap / r.floor).toFixed(1).padStart(14)} | ` +
+      `${(r.regex / r.callswap).toFixed(1).padStart(14)} | ${r.edits}, ${r.regexEdits}`);
+  }
+  for (const r of rows) {
+    console.log(`MutationObserver update, 10 nodes inserted into the ${r.size} page: ${r.update.toFixed(2)} ms ` +
+      `(${(r.update / r.callswap * 100).toFixed(2)} % of a full scan)`);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
