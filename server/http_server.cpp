@@ -13,9 +13,12 @@
 #include <unordered_map>
 #include <optional>
 
+#include "admin_page.hpp"
 #include "caller_vault.hpp"
 #include "crypto.hpp"
 #include "rate_limiter.hpp"
+#include "report.hpp"
+#include "subjects.hpp"
 
 namespace callswap::server {
 
@@ -29,13 +32,8 @@ constexpr const char* kJson = "application/json";
 
 // {"error": {"code", "message"}}, the one error shape of the whole API.
 void fail(httplib::Response& res, int status, std::string_view code, std::string_view message) {
-  json::Object error;
-  error.set("code", code);
-  error.set("message", message);
-  json::Object body;
-  body.set("error", std::move(error));
   res.status = status;
-  res.set_content(json::Value(std::move(body)).dump(), kJson);
+  res.set_content(error_body(code, message).dump(), kJson);
 }
 
 void reply(httplib::Response& res, int status, const json::Value& body) {
@@ -92,6 +90,7 @@ struct Server::State {
   Clock clock;
   std::optional<CallerVault> vault;
   std::unique_ptr<RateLimiter> limiter;
+  std::unique_ptr<Subjects> subjects;
   std::function<void(const std::string&)> log = [](const std::string& line) { std::cerr << line << "\n"; };
 
   // One pool object per (site, pool id); one mutex guards them all: pool operations are
@@ -148,11 +147,12 @@ struct Server::State {
   }
 
   // Admin API keys: "Authorization: Bearer <key>", compared by SHA-256 in constant time.
-  bool authorize(const httplib::Request& req, httplib::Response& res, std::string_view scope) const {
+  // Answers the key, or nullptr after answering 401 or 403.
+  const AdminKey* authorize(const httplib::Request& req, httplib::Response& res, std::string_view scope) const {
     const std::string header = req.get_header_value("Authorization");
     if (!header.starts_with("Bearer ") || header.size() < 8) {
       fail(res, 401, "unauthorized", "an admin API key is required (Authorization: Bearer <key>)");
-      return false;
+      return nullptr;
     }
     const std::string hash = sha256_hex(std::string_view(header).substr(7));
     const AdminKey* match = nullptr;
@@ -161,13 +161,38 @@ struct Server::State {
     }
     if (!match) {
       fail(res, 401, "unauthorized", "unknown admin API key");
-      return false;
+      return nullptr;
     }
     if (std::find(match->scopes.begin(), match->scopes.end(), scope) == match->scopes.end()) {
       fail(res, 403, "forbidden", "this key lacks the scope \"" + std::string(scope) + "\"");
-      return false;
+      return nullptr;
     }
-    return true;
+    return match;
+  }
+
+  // Every admin action goes to the audit log: who, what, which site, never personal data.
+  void audit(const AdminKey& key, std::string action, const std::string& site, json::Object detail = {}) {
+    store->append_audit(AuditEntry{clock(), key.id, std::move(action), site, json::Value(std::move(detail)).dump()});
+  }
+
+  // A session erased on request while it still holds a number gives the number back.
+  void release_for_erasure(const SessionRow& session) {
+    const Millis now = clock();
+    std::lock_guard lock(pools_mutex);
+    if (Pool* p = pool(session.site, session.pool)) p->release(session.id, now);
+    store->release_session(session.id, now);
+  }
+
+  // The report's pool section and the pools endpoint: each pool now and over [from, to).
+  json::Array pool_reports(const SiteEntry& site, Millis from, Millis to, double target) {
+    json::Array out;
+    const Millis now = clock();
+    std::lock_guard lock(pools_mutex);
+    for (const PoolConfig& pool_config : site.pools) {
+      Pool* p = pool(site.config.site, pool_config.id);
+      out.push_back(pool_report(pool_config.id, p->stats(now), store->pool_samples(site.config.site, pool_config.id, from, to), target));
+    }
+    return out;
   }
 
   // Records a call from either webhook and attributes it.
@@ -234,6 +259,14 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     s.vault.emplace(std::move(keys), s.config.caller_keys->current, s.config.caller_keys->hash_key);
   }
   s.index_numbers();
+  s.subjects = std::make_unique<Subjects>(
+      *s.store, s.vault ? &*s.vault : nullptr,
+      Subjects::Hooks{[&s](const SessionRow& session) { s.release_for_erasure(session); },
+                      [&s](const std::string& site, const std::string& source) {
+                        const SiteEntry* entry = s.site(site);
+                        return entry && entry->config.find_source(source) != nullptr;
+                      }},
+      [&s] { return s.clock(); });
   s.limiter = std::make_unique<RateLimiter>(s.config.rate_per_minute, s.config.rate_burst);
   for (const SiteEntry& site : s.config.sites) {
     for (const PoolConfig& p : site.pools) s.pools.emplace(std::pair{site.config.site, p.id}, Pool(p.numbers, p.settings));
@@ -545,7 +578,8 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   // Pool statistics for the operator: utilisation over time, peak concurrent sessions,
   // exhaustion events and the pool size that would keep utilisation at the target.
   http.Get(R"(/v1/admin/sites/([a-z0-9_-]{1,64})/pools)", [&s](const httplib::Request& req, httplib::Response& res) {
-    if (!s.authorize(req, res, "reports")) return;
+    const AdminKey* key = s.authorize(req, res, "reports");
+    if (!key) return;
     const SiteEntry* site = s.site(req.matches[1]);
     if (!site) return fail(res, 404, "unknown_site", "no such site");
     const Millis now = s.clock();
@@ -562,46 +596,74 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     const auto target = number_param("target", 0.75, 0.05, 1.0);
     if (!from || !to || *from >= *to) return fail(res, 400, "invalid_range", "from and to: milliseconds since the epoch, from before to");
     if (!target) return fail(res, 400, "invalid_target", "target: a utilisation between 0.05 and 1");
-    json::Array pools;
-    std::lock_guard lock(s.pools_mutex);
-    for (const PoolConfig& pool_config : site->pools) {
-      Pool* pool = s.pool(site->config.site, pool_config.id);
-      const PoolStats now_stats = pool->stats(now);
-      const auto samples = s.store->pool_samples(site->config.site, pool_config.id, static_cast<Millis>(*from), static_cast<Millis>(*to));
-      std::int64_t peak = 0;
-      json::Array series;
-      for (const PoolSample& sample : samples) {
-        peak = std::max(peak, sample.active);
-        json::Object point;
-        point.set("at", static_cast<double>(sample.at));
-        point.set("active", static_cast<double>(sample.active));
-        point.set("utilisation", sample.size ? static_cast<double>(sample.active) / static_cast<double>(sample.size) : 0.0);
-        series.push_back(std::move(point));
-      }
-      const std::int64_t exhausted = samples.size() >= 2 ? samples.back().exhausted_total - samples.front().exhausted_total : 0;
-      peak = std::max<std::int64_t>(peak, static_cast<std::int64_t>(now_stats.active));
-      json::Object out;
-      out.set("pool", pool_config.id);
-      out.set("size", static_cast<double>(now_stats.size));
-      out.set("active", static_cast<double>(now_stats.active));
-      out.set("cooling", static_cast<double>(now_stats.cooling));
-      out.set("free", static_cast<double>(now_stats.free));
-      out.set("peak_active", static_cast<double>(peak));
-      out.set("exhausted_events", static_cast<double>(std::max<std::int64_t>(exhausted, 0)));
-      out.set("exhausted_since_start", static_cast<double>(now_stats.exhausted));
-      out.set("reused_since_start", static_cast<double>(now_stats.reused));
-      // Enough numbers that the peak fills the pool only to the target utilisation, and never
-      // fewer than one; exhaustion says the real peak was higher than any sample saw.
-      const double needed = std::ceil(static_cast<double>(peak) / *target);
-      out.set("recommended_size", std::max(1.0, needed + (exhausted > 0 || now_stats.exhausted > 0 ? 1.0 : 0.0)));
-      out.set("target_utilisation", *target);
-      out.set("utilisation", std::move(series));
-      pools.push_back(std::move(out));
-    }
     json::Object body;
     body.set("site", site->config.site);
-    body.set("pools", std::move(pools));
+    body.set("pools", s.pool_reports(*site, static_cast<Millis>(*from), static_cast<Millis>(*to), *target));
+    s.audit(*key, "pools", site->config.site);
     reply(res, 200, body);
+  });
+
+  // The sites an admin key may report on (for the admin page).
+  http.Get("/v1/admin/sites", [&s](const httplib::Request& req, httplib::Response& res) {
+    const AdminKey* key = s.authorize(req, res, "reports");
+    if (!key) return;
+    json::Array sites;
+    for (const SiteEntry& site : s.config.sites) sites.emplace_back(site.config.site);
+    json::Object body;
+    body.set("sites", std::move(sites));
+    reply(res, 200, body);
+  });
+
+  // The site owner's report: calls per day, source and campaign; pools and their sizes.
+  http.Get(R"(/v1/admin/sites/([a-z0-9_-]{1,64})/report)", [&s](const httplib::Request& req, httplib::Response& res) {
+    const AdminKey* key = s.authorize(req, res, "reports");
+    if (!key) return;
+    const SiteEntry* site = s.site(req.matches[1]);
+    if (!site) return fail(res, 404, "unknown_site", "no such site");
+    constexpr Millis kDay = 24 * 3600'000LL;
+    const Millis today = s.clock() / kDay * kDay;
+    const auto date = [&](const char* name, Millis fallback) -> std::optional<Millis> {
+      return req.has_param(name) ? parse_utc_date(req.get_param_value(name)) : std::optional<Millis>(fallback);
+    };
+    const auto from = date("from", today - 29 * kDay);
+    const auto last = date("to", today);
+    if (!from || !last || *from > *last || *last - *from > 366 * kDay) {
+      return fail(res, 400, "invalid_range", "from and to: dates YYYY-MM-DD (UTC, both included), from not after to, at most 366 days");
+    }
+    const Millis to = *last + kDay;
+    const std::string site_id = site->config.site;
+    json::Value report = call_report(s.store->reportable_calls(site_id, *from, to), *from, to,
+                                     [&](const std::string& hash) { return s.store->first_call_at(site_id, hash); });
+    report.as_object().set("site", site_id);
+    report.as_object().set("from", utc_date(*from));
+    report.as_object().set("to", utc_date(*last));
+    report.as_object().set("pools", s.pool_reports(*site, *from, to, 0.75));
+    json::Object detail;
+    detail.set("from", utc_date(*from));
+    detail.set("to", utc_date(*last));
+    s.audit(*key, "report", site_id, std::move(detail));
+    reply(res, 200, report);
+  });
+
+  // Data-subject rights: access, erase, restrict, unrestrict, rectify (subjects.hpp).
+  http.Post(R"(/v1/admin/subjects/([a-z]{1,16}))", [&s](const httplib::Request& req, httplib::Response& res) {
+    const AdminKey* key = s.authorize(req, res, "subjects");
+    if (!key) return;
+    auto body = json::parse(req.body);
+    if (!body) return fail(res, 400, "invalid_json", body.error().message);
+    const SubjectOutcome outcome = s.subjects->handle(std::string(req.matches[1]), *body, key->id);
+    reply(res, outcome.status, outcome.body);
+  });
+
+  // The admin page: the report with its charts, for a person with a key (scope reports).
+  http.Get("/admin", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(kAdminPage, "text/html; charset=utf-8");
+  });
+  http.Get("/admin/admin.js", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(kAdminScript, "text/javascript; charset=utf-8");
   });
 
   if (!s.config.static_dir.empty()) http.set_mount_point("/", s.config.static_dir);
@@ -651,9 +713,16 @@ std::int64_t Server::purge() {
     line.set("sessions", static_cast<double>(purged.sessions));
     line.set("calls", static_cast<double>(purged.calls));
     line.set("samples", static_cast<double>(purged.samples));
+    const std::int64_t audit = s.store->purge_audit(site.config.site, now - site.retention.audit_days * kDay);
+    total += audit;
+    line.set("audit", static_cast<double>(audit));
     s.log(json::Value(std::move(line)).dump());
   }
   return total;
+}
+
+SubjectOutcome Server::subject(std::string_view action, const json::Value& request, const std::string& actor) {
+  return state_->subjects->handle(action, request, actor);
 }
 
 std::int64_t Server::rotate_caller_key() {

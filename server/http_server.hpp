@@ -11,6 +11,7 @@
 
 #include "operator_config.hpp"
 #include "store.hpp"
+#include "subjects.hpp"
 
 namespace httplib {
 class Server;
@@ -54,6 +55,9 @@ class Server {
   /// Re-seals every caller number sealed with an older key under the current one
   /// (`callswap-server rotate-key`). Returns how many were re-sealed.
   std::int64_t rotate_caller_key();
+
+  /// A data-subject request (`callswap-server subject ...`), as the admin API would answer it.
+  SubjectOutcome subject(std::string_view action, const json::Value& request, const std::string& actor);
 
   /// Where one-line JSON logs go (stderr by default). No personal data is ever logged.
   void set_log_sink(std::function<void(const std::string&)> sink);

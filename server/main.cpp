@@ -29,6 +29,9 @@ constexpr const char* kUsage =
     "usage: callswap-server --config FILE [--db FILE] [--listen HOST:PORT] [--static DIR]\n"
     "       callswap-server purge --config FILE [--db FILE]\n"
     "       callswap-server rotate-key --config FILE [--db FILE]\n"
+    "       callswap-server subject access|erase|restrict|unrestrict --config FILE [--db FILE]\n"
+    "                               (--caller E164 | --session ID)\n"
+    "       callswap-server subject rectify --config FILE [--db FILE] --call ID [--source ID] [--classification WORD]\n"
     "  (or CALLSWAP_CONFIG, CALLSWAP_DB, CALLSWAP_LISTEN, CALLSWAP_STATIC)\n";
 
 void log_line(std::initializer_list<std::pair<const char*, callswap::json::Value>> fields) {
@@ -57,11 +60,21 @@ int main(int argc, char** argv) {
   std::optional<std::string> listen = environment("CALLSWAP_LISTEN");
   std::optional<std::string> static_dir = environment("CALLSWAP_STATIC");
   const std::string command = argc > 1 && !std::string(argv[1]).starts_with("-") ? argv[1] : "";
-  if (!command.empty() && command != "purge" && command != "rotate-key") {
+  if (!command.empty() && command != "purge" && command != "rotate-key" && command != "subject") {
     std::cerr << "callswap-server: unknown command '" << command << "'\n" << kUsage;
     return 2;
   }
-  for (int i = command.empty() ? 1 : 2; i < argc; ++i) {
+  // `subject ACTION`: the request is built from the flags exactly as the admin API takes it.
+  std::string subject_action;
+  callswap::json::Object subject_request;
+  if (command == "subject") {
+    if (argc < 3 || std::string(argv[2]).starts_with("-")) {
+      std::cerr << "callswap-server: subject needs an action\n" << kUsage;
+      return 2;
+    }
+    subject_action = argv[2];
+  }
+  for (int i = command.empty() ? 1 : command == "subject" ? 3 : 2; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
@@ -76,7 +89,10 @@ int main(int argc, char** argv) {
     else if (arg == "--db") database = value;
     else if (arg == "--listen") listen = value;
     else if (arg == "--static") static_dir = value;
-    else {
+    else if (command == "subject" && (arg == "--caller" || arg == "--session" || arg == "--call" || arg == "--source" ||
+                                      arg == "--classification")) {
+      subject_request.set(arg.substr(2), value);
+    } else {
       std::cerr << "callswap-server: unknown option '" << arg << "'\n" << kUsage;
       return 2;
     }
@@ -110,6 +126,12 @@ int main(int argc, char** argv) {
     try {
       callswap::server::Server server(config, callswap::server::open_sqlite_store(config.database));
       if (command == "purge") server.purge();
+      if (command == "subject") {
+        // The answer goes to stdout as JSON (an export is what the data subject receives).
+        const auto outcome = server.subject(subject_action, callswap::json::Value(std::move(subject_request)), "cli");
+        std::cout << outcome.body.dump() << "\n";
+        return outcome.status < 300 ? 0 : 1;
+      }
       if (command == "rotate-key") {
         if (!config.caller_keys) return fail("rotate-key needs caller_numbers keys in the config", 2);
         server.rotate_caller_key();

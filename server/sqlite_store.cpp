@@ -64,6 +64,22 @@ constexpr const char* kMigrations[] = {
     );
     CREATE INDEX pool_samples_by_time ON pool_samples (site, pool, at);
     )sql",
+    // Version 2 (issue #6): restriction, rectification and the audit log.
+    R"sql(
+    ALTER TABLE sessions ADD COLUMN restricted INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE calls ADD COLUMN restricted INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE calls ADD COLUMN classification TEXT NOT NULL DEFAULT '';
+    CREATE INDEX calls_by_session ON calls (session_id) WHERE session_id IS NOT NULL;
+    CREATE TABLE audit (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      at INTEGER NOT NULL,
+      actor TEXT NOT NULL,
+      action TEXT NOT NULL,
+      site TEXT NOT NULL DEFAULT '',
+      detail_json TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX audit_by_site_time ON audit (site, at);
+    )sql",
 };
 
 class Statement {
@@ -126,21 +142,22 @@ class Use {
 };
 
 constexpr const char* kSessionColumns =
-    "id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, released_at";
+    "id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, released_at, restricted";
 
 // The columns read_call reads, in its order.
 constexpr const char* kCallColumns =
     "provider_call_id, site, called_number, status, duration_seconds, started_at, coalesce(session_id, ''), "
     "coalesce(source, ''), attribution, campaign_json, coalesce(caller_key_id, ''), coalesce(caller_ciphertext, ''), "
-    "coalesce(caller_hash, '')";
+    "coalesce(caller_hash, ''), restricted, classification";
 
 CallRow read_call(const Statement& r) {
   return CallRow{r.text(0), r.text(1), r.text(2), r.text(3), static_cast<int>(r.integer(4)), r.integer(5), r.text(6),
-                 r.text(7), r.text(8), r.text(9), r.text(10), r.text(11), r.text(12)};
+                 r.text(7), r.text(8), r.text(9), r.text(10), r.text(11), r.text(12), r.integer(13) != 0, r.text(14)};
 }
 
 SessionRow read_session(const Statement& s) {
-  SessionRow r{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.integer(7), s.integer(8), std::nullopt};
+  SessionRow r{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.integer(7), s.integer(8), std::nullopt,
+               s.integer(10) != 0};
   if (!s.is_null(9)) r.released_at = s.integer(9);
   return r;
 }
@@ -157,6 +174,8 @@ class SqliteStore final : public Store {
     exec("PRAGMA journal_mode = WAL");
     exec("PRAGMA synchronous = NORMAL");
     exec("PRAGMA foreign_keys = ON");
+    // Deleted rows are overwritten, not left in free pages: an erasure must really erase.
+    exec("PRAGMA secure_delete = ON");
     migrate();
     insert_session_ = std::make_unique<Statement>(db_,
         "INSERT INTO sessions (id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, released_at) "
@@ -202,6 +221,25 @@ class SqliteStore final : public Store {
         "DELETE FROM calls WHERE rowid IN (SELECT rowid FROM calls WHERE site = ?1 AND started_at < ?2 LIMIT 5000)");
     purge_samples_ = std::make_unique<Statement>(db_,
         "DELETE FROM pool_samples WHERE rowid IN (SELECT rowid FROM pool_samples WHERE site = ?1 AND at < ?2 LIMIT 5000)");
+    calls_by_caller_ = std::make_unique<Statement>(db_,
+        (std::string("SELECT ") + kCallColumns + " FROM calls WHERE caller_hash = ?1 ORDER BY started_at").c_str());
+    calls_by_session_ = std::make_unique<Statement>(db_,
+        (std::string("SELECT ") + kCallColumns + " FROM calls WHERE session_id = ?1 ORDER BY started_at").c_str());
+    erase_call_ = std::make_unique<Statement>(db_, "DELETE FROM calls WHERE provider_call_id = ?1");
+    restrict_call_ = std::make_unique<Statement>(db_, "UPDATE calls SET restricted = ?2 WHERE provider_call_id = ?1");
+    restrict_session_ = std::make_unique<Statement>(db_, "UPDATE sessions SET restricted = ?2 WHERE id = ?1");
+    rectify_call_ = std::make_unique<Statement>(db_,
+        "UPDATE calls SET source = nullif(?2, ''), classification = ?3 WHERE provider_call_id = ?1");
+    reportable_calls_ = std::make_unique<Statement>(db_,
+        (std::string("SELECT ") + kCallColumns +
+         " FROM calls WHERE site = ?1 AND started_at >= ?2 AND started_at < ?3 AND restricted = 0 ORDER BY started_at").c_str());
+    first_call_ = std::make_unique<Statement>(db_, "SELECT min(started_at) FROM calls WHERE site = ?1 AND caller_hash = ?2");
+    append_audit_ = std::make_unique<Statement>(db_,
+        "INSERT INTO audit (at, actor, action, site, detail_json) VALUES (?1, ?2, ?3, ?4, ?5)");
+    audit_entries_ = std::make_unique<Statement>(db_,
+        "SELECT at, actor, action, site, detail_json FROM audit WHERE at >= ?1 AND at < ?2 ORDER BY id");
+    purge_audit_ = std::make_unique<Statement>(db_,
+        "DELETE FROM audit WHERE rowid IN (SELECT rowid FROM audit WHERE site = ?1 AND at < ?2 LIMIT 5000)");
     insert_sample_ = std::make_unique<Statement>(db_,
         "INSERT INTO pool_samples (site, pool, at, active, size, exhausted_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     samples_ = std::make_unique<Statement>(db_,
@@ -218,6 +256,9 @@ class SqliteStore final : public Store {
     find_session_.reset(), active_sessions_.reset(), last_releases_.reset(), holding_.reset();
     insert_call_.reset(), find_call_.reset(), count_calls_.reset(), insert_sample_.reset(), samples_.reset();
     purge_sessions_.reset(), purge_calls_.reset(), purge_samples_.reset(), to_reseal_.reset(), reseal_.reset();
+    calls_by_caller_.reset(), calls_by_session_.reset(), erase_call_.reset(), restrict_call_.reset();
+    restrict_session_.reset(), rectify_call_.reset(), reportable_calls_.reset(), first_call_.reset();
+    append_audit_.reset(), audit_entries_.reset(), purge_audit_.reset();
     sqlite3_close(db_);
   }
 
@@ -336,24 +377,54 @@ class SqliteStore final : public Store {
     return count_calls_->integer(0);
   }
 
+  std::vector<CallRow> calls_by_caller(const std::string& caller_hash) override { return calls(*calls_by_caller_, caller_hash); }
+  std::vector<CallRow> calls_by_session(const std::string& session_id) override { return calls(*calls_by_session_, session_id); }
+  void erase_call(const std::string& id) override { run(*erase_call_, id); }
+  void set_call_restricted(const std::string& id, bool restricted) override {
+    run(*restrict_call_, id, static_cast<std::int64_t>(restricted));
+  }
+  void set_session_restricted(const std::string& id, bool restricted) override {
+    run(*restrict_session_, id, static_cast<std::int64_t>(restricted));
+  }
+  void rectify_call(const std::string& id, const std::string& source, const std::string& classification) override {
+    run(*rectify_call_, id, source, classification);
+  }
+  std::vector<CallRow> reportable_calls(const std::string& site, Millis from, Millis to) override {
+    return calls(*reportable_calls_, site, from, to);
+  }
+  std::optional<Millis> first_call_at(const std::string& site, const std::string& caller_hash) override {
+    std::lock_guard lock(mutex_);
+    Use s(*first_call_);
+    s->bind(1, site).bind(2, caller_hash);
+    if (!s->step() || first_call_->is_null(0)) return std::nullopt;
+    return first_call_->integer(0);
+  }
+
+  void flush_erasures() override {
+    std::lock_guard lock(mutex_);
+    // The write-ahead log still holds the pages as they were before the erasure.
+    exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+
+  void append_audit(const AuditEntry& e) override { run(*append_audit_, e.at, e.actor, e.action, e.site, e.detail_json); }
+  std::vector<AuditEntry> audit_entries(Millis from, Millis to) override {
+    std::lock_guard lock(mutex_);
+    Use s(*audit_entries_);
+    s->bind(1, from).bind(2, to);
+    std::vector<AuditEntry> out;
+    while (s->step()) {
+      const Statement& r = *audit_entries_;
+      out.push_back(AuditEntry{r.integer(0), r.text(1), r.text(2), r.text(3), r.text(4)});
+    }
+    return out;
+  }
+  std::int64_t purge_audit(const std::string& site, Millis before) override { return drain(purge_audit_, site, before); }
+
   Purged purge(const std::string& site, Millis sessions_before, Millis calls_before) override {
     Purged purged;
-    // One batch per lock: requests get the database between batches.
-    const auto drain = [&](std::unique_ptr<Statement>& statement, Millis before) {
-      std::int64_t total = 0;
-      while (true) {
-        std::lock_guard lock(mutex_);
-        Use s(*statement);
-        s->bind(1, site).bind(2, before);
-        s->step();
-        const auto deleted = static_cast<std::int64_t>(sqlite3_changes(db_));
-        total += deleted;
-        if (deleted < 5000) return total;
-      }
-    };
-    purged.sessions = drain(purge_sessions_, sessions_before);
-    purged.calls = drain(purge_calls_, calls_before);
-    purged.samples = drain(purge_samples_, calls_before);
+    purged.sessions = drain(purge_sessions_, site, sessions_before);
+    purged.calls = drain(purge_calls_, site, calls_before);
+    purged.samples = drain(purge_samples_, site, calls_before);
     return purged;
   }
 
@@ -411,6 +482,31 @@ class SqliteStore final : public Store {
     }
   }
 
+  // Deletes in batches of 5,000, one batch per lock: requests get the database between them.
+  std::int64_t drain(std::unique_ptr<Statement>& statement, const std::string& site, Millis before) {
+    std::int64_t total = 0;
+    while (true) {
+      std::lock_guard lock(mutex_);
+      Use s(*statement);
+      s->bind(1, site).bind(2, before);
+      s->step();
+      const auto deleted = static_cast<std::int64_t>(sqlite3_changes(db_));
+      total += deleted;
+      if (deleted < 5000) return total;
+    }
+  }
+
+  template <class... Args>
+  std::vector<CallRow> calls(Statement& statement, const Args&... args) {
+    std::lock_guard lock(mutex_);
+    Use s(statement);
+    int index = 0;
+    (s->bind(++index, args), ...);
+    std::vector<CallRow> out;
+    while (s->step()) out.push_back(read_call(statement));
+    return out;
+  }
+
   template <class... Args>
   void run(Statement& statement, const Args&... args) {
     std::lock_guard lock(mutex_);
@@ -425,6 +521,8 @@ class SqliteStore final : public Store {
   std::unique_ptr<Statement> insert_session_, touch_session_, release_session_, record_release_, erase_session_, find_session_, call_exists_,
       active_sessions_, last_releases_, holding_, insert_call_, find_call_, count_calls_, insert_sample_, samples_,
       purge_sessions_, purge_calls_, purge_samples_, to_reseal_, reseal_;
+  std::unique_ptr<Statement> calls_by_caller_, calls_by_session_, erase_call_, restrict_call_, restrict_session_,
+      rectify_call_, reportable_calls_, first_call_, append_audit_, audit_entries_, purge_audit_;
 };
 
 }  // namespace

@@ -24,6 +24,7 @@ struct SessionRow {
   Millis created_at = 0;
   Millis last_activity = 0;
   std::optional<Millis> released_at;  ///< empty while the session holds its number
+  bool restricted = false;            ///< GDPR Art. 18: kept, but out of reports and exports
 };
 
 struct CallRow {
@@ -40,6 +41,18 @@ struct CallRow {
   std::string caller_key_id;      ///< the key the caller's number is sealed with; empty if not kept
   std::string caller_ciphertext;  ///< AES-256-GCM, see caller_vault.hpp
   std::string caller_hash;        ///< keyed hash of the caller's number, to find a data subject
+  bool restricted = false;        ///< GDPR Art. 18: kept, but out of reports and exports
+  std::string classification;     ///< set by rectification ("sales", "support", "spam", ...); empty if none
+};
+
+/// One admin action, without personal data: who (the admin key's id, or "cli"), what, for
+/// which site, and counts or ids of configuration objects in `detail_json`.
+struct AuditEntry {
+  Millis at = 0;
+  std::string actor;
+  std::string action;  ///< "report", "subject.erase", ...
+  std::string site;
+  std::string detail_json = "{}";
 };
 
 /// A pool's state at one moment, for utilisation over time.
@@ -74,6 +87,30 @@ class Store {
   virtual bool insert_call(const CallRow& call) = 0;
   [[nodiscard]] virtual std::optional<CallRow> find_call(const std::string& provider_call_id) = 0;
   [[nodiscard]] virtual std::int64_t count_calls(const std::string& site) = 0;
+
+  /// Data-subject requests: every call of a caller (by keyed hash), or of a session.
+  [[nodiscard]] virtual std::vector<CallRow> calls_by_caller(const std::string& caller_hash) = 0;
+  [[nodiscard]] virtual std::vector<CallRow> calls_by_session(const std::string& session_id) = 0;
+  virtual void erase_call(const std::string& provider_call_id) = 0;
+  virtual void set_call_restricted(const std::string& provider_call_id, bool restricted) = 0;
+  virtual void set_session_restricted(const std::string& session_id, bool restricted) = 0;
+  /// Rectification: a call's source and classification.
+  virtual void rectify_call(const std::string& provider_call_id, const std::string& source,
+                            const std::string& classification) = 0;
+  /// A site's calls with from <= started_at < to that are not restricted, oldest first (reports).
+  [[nodiscard]] virtual std::vector<CallRow> reportable_calls(const std::string& site, Millis from, Millis to) = 0;
+  /// When this caller (keyed hash) first called the site, if any call is still stored.
+  [[nodiscard]] virtual std::optional<Millis> first_call_at(const std::string& site, const std::string& caller_hash) = 0;
+
+  /// After an erasure: makes sure no copy of the erased rows is left in the files (the
+  /// SQLite store overwrites deleted rows and empties its write-ahead log).
+  virtual void flush_erasures() = 0;
+
+  virtual void append_audit(const AuditEntry& entry) = 0;
+  /// Audit entries with from <= at < to, oldest first.
+  [[nodiscard]] virtual std::vector<AuditEntry> audit_entries(Millis from, Millis to) = 0;
+  /// Deletes a site's audit entries older than `before` (and, for site "", those of no site).
+  virtual std::int64_t purge_audit(const std::string& site, Millis before) = 0;
 
   /// Storage limitation: deletes a site's ended sessions last active before
   /// `sessions_before`, its calls started before `calls_before` and its pool samples older

@@ -1,0 +1,221 @@
+#include "subjects.hpp"
+
+#include <algorithm>
+#include <callswap/phone_number.hpp>
+
+namespace callswap::server {
+
+json::Value error_body(std::string_view code, std::string_view message) {
+  json::Object error;
+  error.set("code", code);
+  error.set("message", message);
+  json::Object body;
+  body.set("error", std::move(error));
+  return body;
+}
+
+namespace {
+
+SubjectOutcome failure(int status, std::string_view code, std::string_view message) {
+  return {status, error_body(code, message)};
+}
+
+bool is_session_id(const std::string& id) {
+  return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// A classification is a short word a report can group by.
+bool is_classification(const std::string& text) {
+  return !text.empty() && text.size() <= 32 && std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
+json::Value parsed_or_empty(const std::string& text) {
+  auto value = json::parse(text);
+  return value ? *value : json::Value(json::Object{});
+}
+
+json::Value optional_time(const std::optional<Millis>& at) {
+  return at ? json::Value(static_cast<double>(*at)) : json::Value(nullptr);
+}
+
+}  // namespace
+
+Subjects::Subjects(Store& store, const CallerVault* vault, Hooks hooks, std::function<Millis()> clock)
+    : store_(store), vault_(vault), hooks_(std::move(hooks)), clock_(std::move(clock)) {}
+
+SubjectOutcome Subjects::find(const json::Value& request, Found& found) const {
+  if (!request.is_object()) return failure(400, "invalid_body", "the body must be a JSON object");
+  const json::Value* caller = request.find("caller");
+  const json::Value* session = request.find("session");
+  for (const std::string& key : request.as_object().keys) {
+    if (key != "caller" && key != "session") return failure(400, "invalid_body", "unknown field \"" + key + "\"");
+  }
+  if ((caller != nullptr) == (session != nullptr)) {
+    return failure(400, "invalid_body", "name the subject by exactly one of caller (E.164) or session (id)");
+  }
+  if (caller) {
+    if (!caller->is_string()) return failure(400, "invalid_body", "caller: must be an E.164 number");
+    auto number = parse_e164(caller->as_string());
+    if (!number) return failure(400, "invalid_body", "caller: " + number.error().message);
+    if (!vault_) {
+      return failure(409, "callers_not_kept", "no caller_numbers keys are configured, so no call can be found by its caller");
+    }
+    found.by = "caller";
+    found.calls = store_.calls_by_caller(vault_->hash(number->e164()));
+    for (const CallRow& call : found.calls) {
+      if (call.session_id.empty()) continue;
+      const bool seen = std::any_of(found.sessions.begin(), found.sessions.end(),
+                                    [&](const SessionRow& s) { return s.id == call.session_id; });
+      if (!seen) {
+        if (auto row = store_.find_session(call.session_id)) found.sessions.push_back(*row);
+      }
+    }
+  } else {
+    if (!session->is_string() || !is_session_id(session->as_string())) {
+      return failure(400, "invalid_body", "session: must be a session id (32 hex digits)");
+    }
+    found.by = "session";
+    if (auto row = store_.find_session(session->as_string())) found.sessions.push_back(*row);
+    found.calls = store_.calls_by_session(session->as_string());
+  }
+  if (found.sessions.empty() && found.calls.empty()) {
+    return failure(404, "unknown_subject", "nothing is stored about this subject");
+  }
+  return {200, {}};
+}
+
+// Everything held about the subject, for access and portability (Art. 15 and 20).
+json::Value Subjects::describe(const Found& found) const {
+  json::Array sessions;
+  for (const SessionRow& s : found.sessions) {
+    json::Object o;
+    o.set("session", s.id);
+    o.set("site", s.site);
+    o.set("source", s.source);
+    o.set("campaign", parsed_or_empty(s.campaign_json));
+    o.set("landing_path", s.landing_path);
+    o.set("tracking_number", s.number);
+    o.set("created_at", static_cast<double>(s.created_at));
+    o.set("last_activity", static_cast<double>(s.last_activity));
+    o.set("released_at", optional_time(s.released_at));
+    o.set("restricted", s.restricted);
+    sessions.push_back(std::move(o));
+  }
+  json::Array calls;
+  for (const CallRow& c : found.calls) {
+    json::Object o;
+    o.set("call", c.provider_call_id);
+    o.set("site", c.site);
+    o.set("called_number", c.called_number);
+    std::optional<std::string> caller;
+    if (vault_ && !c.caller_ciphertext.empty()) caller = vault_->open(SealedCaller{c.caller_key_id, c.caller_ciphertext});
+    o.set("caller", caller ? json::Value(*caller) : json::Value(nullptr));
+    o.set("caller_kept", !c.caller_ciphertext.empty());
+    o.set("status", c.status);
+    o.set("duration_seconds", static_cast<double>(c.duration_seconds));
+    o.set("started_at", static_cast<double>(c.started_at));
+    o.set("session", c.session_id.empty() ? json::Value(nullptr) : json::Value(c.session_id));
+    o.set("source", c.source);
+    o.set("attribution", c.attribution);
+    o.set("campaign", parsed_or_empty(c.campaign_json));
+    o.set("classification", c.classification);
+    o.set("restricted", c.restricted);
+    calls.push_back(std::move(o));
+  }
+  json::Object out;
+  out.set("found_by", found.by);
+  out.set("generated_at", static_cast<double>(clock_()));
+  out.set("sessions", std::move(sessions));
+  out.set("calls", std::move(calls));
+  return out;
+}
+
+void Subjects::audit(const std::string& actor, std::string_view action, const std::string& site, json::Object detail) {
+  store_.append_audit(AuditEntry{clock_(), actor, "subject." + std::string(action), site, json::Value(std::move(detail)).dump()});
+}
+
+SubjectOutcome Subjects::rectify(const json::Value& request, const std::string& actor) {
+  if (!request.is_object()) return failure(400, "invalid_body", "the body must be a JSON object");
+  for (const std::string& key : request.as_object().keys) {
+    if (key != "call" && key != "source" && key != "classification") {
+      return failure(400, "invalid_body", "unknown field \"" + key + "\"");
+    }
+  }
+  const json::Value* call_id = request.find("call");
+  if (!call_id || !call_id->is_string() || call_id->as_string().empty() || call_id->as_string().size() > 128) {
+    return failure(400, "invalid_body", "call: the provider's call id is required");
+  }
+  const json::Value* source = request.find("source");
+  const json::Value* classification = request.find("classification");
+  if (!source && !classification) return failure(400, "invalid_body", "give source, classification or both");
+  const auto call = store_.find_call(call_id->as_string());
+  if (!call) return failure(404, "unknown_subject", "no such call");
+  std::string new_source = call->source;
+  std::string new_classification = call->classification;
+  json::Array fields;
+  if (source) {
+    if (!source->is_string() || !hooks_.source_exists(call->site, source->as_string())) {
+      return failure(400, "invalid_body", "source: not a source of the call's site");
+    }
+    new_source = source->as_string();
+    fields.emplace_back("source");
+  }
+  if (classification) {
+    if (!classification->is_string() || !is_classification(classification->as_string())) {
+      return failure(400, "invalid_body", "classification: a word of a-z, 0-9, '-' and '_', at most 32 characters");
+    }
+    new_classification = classification->as_string();
+    fields.emplace_back("classification");
+  }
+  store_.rectify_call(call->provider_call_id, new_source, new_classification);
+  json::Object detail;
+  detail.set("fields", std::move(fields));
+  audit(actor, "rectify", call->site, std::move(detail));
+  Found found{"call", {}, {*store_.find_call(call->provider_call_id)}};
+  return {200, describe(found)};
+}
+
+SubjectOutcome Subjects::handle(std::string_view action, const json::Value& request, const std::string& actor) {
+  if (std::find(std::begin(kActions), std::end(kActions), action) == std::end(kActions)) {
+    return failure(404, "unknown_action", "subject actions: access, erase, restrict, unrestrict, rectify");
+  }
+  if (action == "rectify") return rectify(request, actor);
+  Found found;
+  if (SubjectOutcome located = find(request, found); located.status != 200) return located;
+  const std::string site = !found.calls.empty() ? found.calls.front().site : found.sessions.front().site;
+  json::Object detail;
+  detail.set("found_by", found.by);
+  detail.set("sessions", static_cast<double>(found.sessions.size()));
+  detail.set("calls", static_cast<double>(found.calls.size()));
+
+  if (action == "access") {
+    audit(actor, action, site, std::move(detail));
+    return {200, describe(found)};
+  }
+  if (action == "erase") {
+    for (const CallRow& call : found.calls) store_.erase_call(call.provider_call_id);
+    for (const SessionRow& session : found.sessions) {
+      if (!session.released_at) hooks_.release_number(session);
+      store_.erase_session(session.id);
+    }
+    store_.flush_erasures();
+    json::Object out;
+    out.set("erased_sessions", static_cast<double>(found.sessions.size()));
+    out.set("erased_calls", static_cast<double>(found.calls.size()));
+    audit(actor, action, site, std::move(detail));
+    return {200, out};
+  }
+  const bool restricted = action == "restrict";
+  for (const CallRow& call : found.calls) store_.set_call_restricted(call.provider_call_id, restricted);
+  for (const SessionRow& session : found.sessions) store_.set_session_restricted(session.id, restricted);
+  json::Object out;
+  out.set("restricted", restricted);
+  out.set("sessions", static_cast<double>(found.sessions.size()));
+  out.set("calls", static_cast<double>(found.calls.size()));
+  audit(actor, action, site, std::move(detail));
+  return {200, out};
+}
+
+}  // namespace callswap::server

@@ -1,0 +1,67 @@
+#pragma once
+// Data-subject rights (GDPR Art. 15 to 18 and 20, issue #6): find what is held about a
+// caller or about a visit's session, hand it over as JSON, erase it, restrict it, or
+// rectify a call. One implementation behind both the admin API (/v1/admin/subjects/...)
+// and `callswap-server subject ...`; every action leaves an audit entry without personal data.
+
+#include <callswap/json.hpp>
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "caller_vault.hpp"
+#include "store.hpp"
+
+namespace callswap::server {
+
+/// A request that cannot be carried out: the HTTP status, a stable code and the reason.
+struct SubjectError {
+  int status = 400;
+  std::string code;
+  std::string message;
+};
+
+struct SubjectOutcome {
+  int status = 200;
+  json::Value body;
+};
+
+class Subjects {
+ public:
+  /// What the server must do beyond the store: give back the number of a session that
+  /// still holds one, and tell which sources a site has (for rectification).
+  struct Hooks {
+    std::function<void(const SessionRow&)> release_number;
+    std::function<bool(const std::string& site, const std::string& source)> source_exists;
+  };
+  Subjects(Store& store, const CallerVault* vault, Hooks hooks, std::function<Millis()> clock);
+
+  /// Carries out `action` ("access", "erase", "restrict", "unrestrict", "rectify") for the
+  /// subject the request names ({"caller": "+49..."} or {"session": "<id>"}; rectify takes
+  /// {"call": "<provider id>", "source"?, "classification"?}). `actor` goes to the audit log.
+  [[nodiscard]] SubjectOutcome handle(std::string_view action, const json::Value& request, const std::string& actor);
+
+  static constexpr std::string_view kActions[] = {"access", "erase", "restrict", "unrestrict", "rectify"};
+
+ private:
+  struct Found {
+    std::string by;  // "caller" or "session"
+    std::vector<SessionRow> sessions;
+    std::vector<CallRow> calls;
+  };
+  [[nodiscard]] SubjectOutcome find(const json::Value& request, Found& found) const;
+  [[nodiscard]] json::Value describe(const Found& found) const;
+  SubjectOutcome rectify(const json::Value& request, const std::string& actor);
+  void audit(const std::string& actor, std::string_view action, const std::string& site, json::Object detail);
+
+  Store& store_;
+  const CallerVault* vault_;
+  Hooks hooks_;
+  std::function<Millis()> clock_;
+};
+
+/// The error body every endpoint uses: {"error": {"code", "message"}}.
+json::Value error_body(std::string_view code, std::string_view message);
+
+}  // namespace callswap::server
