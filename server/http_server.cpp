@@ -146,6 +146,28 @@ struct Server::State {
     return true;
   }
 
+  // The client's address for rate limiting. Behind a trusted reverse proxy it is the
+  // right-most X-Forwarded-For entry that is not a trusted proxy itself: entries further
+  // left were written by the client and can be anything.
+  std::string client_address(const httplib::Request& req) const {
+    const auto trusted = [&](std::string_view address) {
+      return std::find(config.trust_proxy.begin(), config.trust_proxy.end(), address) != config.trust_proxy.end();
+    };
+    if (!trusted(req.remote_addr)) return req.remote_addr;
+    std::string chain;
+    for (auto [it, end] = req.headers.equal_range("X-Forwarded-For"); it != end; ++it) chain += (chain.empty() ? "" : ",") + it->second;
+    std::string_view rest(chain);
+    while (!rest.empty()) {
+      const std::size_t comma = rest.rfind(',');
+      std::string_view entry = comma == std::string_view::npos ? rest : rest.substr(comma + 1);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(0, comma);
+      while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
+      while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
+      if (!entry.empty() && !trusted(entry)) return std::string(entry);
+    }
+    return req.remote_addr;
+  }
+
   // Admin API keys: "Authorization: Bearer <key>", compared by SHA-256 in constant time.
   // Answers the key, or nullptr after answering 401 or 403.
   const AdminKey* authorize(const httplib::Request& req, httplib::Response& res, std::string_view scope) const {
@@ -327,7 +349,7 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   http.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
     const bool limited = req.path.starts_with("/v1/sites/") || req.path.starts_with("/v1/sessions/") || req.path.starts_with("/amp/");
     int retry_after = 0;
-    if (!limited || s.limiter->allow(req.remote_addr, s.clock(), retry_after)) return httplib::Server::HandlerResponse::Unhandled;
+    if (!limited || s.limiter->allow(s.client_address(req), s.clock(), retry_after)) return httplib::Server::HandlerResponse::Unhandled;
     res.set_header("Retry-After", std::to_string(retry_after));
     fail(res, 429, "rate_limited", "too many requests from this address; retry later");
     return httplib::Server::HandlerResponse::Handled;

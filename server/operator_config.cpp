@@ -1,5 +1,7 @@
 #include "operator_config.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <callswap/config_reader.hpp>
 #include <map>
@@ -266,7 +268,17 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
     r.error("public_url", "is required with webhooks.twilio_auth_token: Twilio signs the URL it calls");
   }
   if (const json::Value* limits = o->find("limits")) {
-    if (const json::Object* lo = r.object(*limits, "limits", {"max_body_bytes", "threads", "rate_per_minute", "rate_burst"})) {
+    if (const json::Object* lo = r.object(*limits, "limits", {"max_body_bytes", "threads", "rate_per_minute", "rate_burst", "trust_proxy"})) {
+      if (auto proxies = r.strings(*lo, "limits", "trust_proxy", false, true)) {
+        for (std::size_t k = 0; k < proxies->size(); ++k) {
+          unsigned char address[16];
+          const char* text = (*proxies)[k].c_str();
+          if (inet_pton(AF_INET, text, address) != 1 && inet_pton(AF_INET6, text, address) != 1) {
+            r.error(index_path("limits.trust_proxy", k), quoted((*proxies)[k]) + " is not an IP address");
+          }
+        }
+        config.trust_proxy = std::move(*proxies);
+      }
       if (auto rate = r.integer(*lo, "limits", "rate_per_minute", 0, 1'000'000)) config.rate_per_minute = *rate;
       if (auto burst = r.integer(*lo, "limits", "rate_burst", 1, 1'000'000)) config.rate_burst = *burst;
       if (auto bytes = r.integer(*lo, "limits", "max_body_bytes", 1024, 1 << 20)) config.max_body_bytes = static_cast<std::size_t>(*bytes);

@@ -67,6 +67,8 @@ struct OperatorConfig {
   std::size_t max_body_bytes = 16 * 1024;
   int rate_per_minute = 120;  ///< per client address on the public endpoints; 0: no limit
   int rate_burst = 60;
+  /// Reverse proxies whose X-Forwarded-For is believed (exact addresses); empty: none.
+  std::vector<std::string> trust_proxy;
   int threads = 32;
 
   [[nodiscard]] const SiteEntry* find_site(std::string_view id) const;

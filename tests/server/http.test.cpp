@@ -488,6 +488,37 @@ TEST_CASE("Public endpoints are rate limited per client address; webhooks and he
   CHECK(c.Get("/v1/sites/acme/config")->status == 429);
   // The address is used for the bucket only: it is in no log line.
   CHECK(server.logs().find("127.0.0.1") == std::string::npos);
+  // X-Forwarded-For is not believed from a client that is not a trusted proxy.
+  CHECK(c.Get("/v1/sites/acme/config", httplib::Headers{{"X-Forwarded-For", "198.51.100.7"}})->status == 429);
+}
+
+TEST_CASE("Behind a trusted reverse proxy each client gets its own bucket", "[http][rate]") {
+  TempDir dir;
+  std::atomic<Millis> now{kStart};
+  std::string config = operator_config();
+  config.replace(config.find(R"("rate_per_minute": 0)"), std::string(R"("rate_per_minute": 0)").size(),
+                 R"("rate_per_minute": 60, "rate_burst": 2, "trust_proxy": ["127.0.0.1"])");
+  Running server(config, dir.file("callswap.db"), now);
+  auto c = server.client();
+  const auto from = [&](const char* chain) {
+    return c.Get("/v1/sites/acme/config", httplib::Headers{{"X-Forwarded-For", chain}})->status;
+  };
+  CHECK(from("198.51.100.1") == 200);
+  CHECK(from("198.51.100.1") == 200);
+  CHECK(from("198.51.100.1") == 429);
+  CHECK(from("198.51.100.2") == 200);
+  // A client cannot escape its bucket by writing its own entries to the left.
+  CHECK(from("203.0.113.9, 198.51.100.1") == 429);
+  // A chain through a second trusted hop still finds the client.
+  CHECK(from("198.51.100.2, 127.0.0.1") == 200);
+  CHECK(from("198.51.100.2, 127.0.0.1") == 429);
+  CHECK(server.logs().find("198.51.100") == std::string::npos);
+  // A proxy address that is not an address is a config error.
+  std::string bad = operator_config();
+  bad.replace(bad.find(R"("rate_per_minute": 0)"), std::string(R"("rate_per_minute": 0)").size(), R"("trust_proxy": ["proxy.local"])");
+  const auto result = callswap::server::load_operator_config(bad, [](const std::string&) { return std::nullopt; });
+  REQUIRE(!result.ok());
+  CHECK(result.errors.front().to_string() == R"(limits.trust_proxy[0]: "proxy.local" is not an IP address)");
 }
 
 TEST_CASE("API answers carry security headers and are not cached", "[http][headers]") {

@@ -67,6 +67,20 @@ check "purge says what it deleted" grep -q '"msg":"retention purge","site":"acme
 "$bin" rotate-key --config "$root/examples/server/callswap.json" --db "$work/callswap.db" 2>"$work/rotate.log"
 check "rotate-key runs once and exits 0" [ $? = 0 ]
 check "rotate-key says what it did" grep -q '"msg":"caller numbers re-sealed","key":"2026-11"' "$work/rotate.log"
+# Data-subject requests from the command line (the same code as /v1/admin/subjects/...).
+subject() { "$bin" subject "$@" --config "$root/examples/server/callswap.json" --db "$work/callswap.db" 2>>"$work/subject.log"; }
+out=$(subject access --session "$session")
+check "subject access exits 0 and exports the session" grep -q "\"session\":\"$session\"" <<<"$out"
+out=$(subject erase --session "$session")
+check "subject erase erases it" grep -q '"erased_sessions":1' <<<"$out"
+out=$(subject access --session "$session")
+check "an erased subject is unknown (exit 1)" [ $? = 1 ]
+check "and says so" grep -q '"code":"unknown_subject"' <<<"$out"
+subject access --caller 030 >/dev/null
+check "a bad caller number exits 1" [ $? = 1 ]
+"$bin" subject --config "$root/examples/server/callswap.json" 2>/dev/null
+check "subject without an action exits 2" [ $? = 2 ]
+check "no session id in the subject log" bash -c "! grep -q '$session' '$work/subject.log'"
 "$bin" explode --config "$root/examples/server/callswap.json" 2>/dev/null
 check "an unknown command exits 2" [ $? = 2 ]
 
