@@ -89,6 +89,8 @@ async function startCallswap(sites, extra = {}) {
         child.kill('SIGTERM');
         await new Promise((resolve) => child.on('exit', resolve));
       }
+      // Every log line of the suite goes to one place the privacy scan reads (tests/privacy).
+      if (process.env.CALLSWAP_TEST_LOG_DIR) fs.appendFileSync(path.join(process.env.CALLSWAP_TEST_LOG_DIR, 'browser.log'), log);
       fs.rmSync(work, { recursive: true, force: true });
     },
   };

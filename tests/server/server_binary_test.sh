@@ -6,7 +6,12 @@ bin=${1:?usage: server_binary_test.sh path/to/callswap-server}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null
+  # Every log line of the suite goes to one place the privacy scan reads (tests/privacy).
+  [ -n "${CALLSWAP_TEST_LOG_DIR:-}" ] && cat "$work"/*.log "$work/log" >>"$CALLSWAP_TEST_LOG_DIR/server_binary.log" 2>/dev/null
+  rm -rf "$work"
+}
 trap cleanup EXIT
 passed=0
 failed=0
