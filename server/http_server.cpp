@@ -633,6 +633,7 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     for (const SiteEntry& site : s.config.sites) sites.emplace_back(site.config.site);
     json::Object body;
     body.set("sites", std::move(sites));
+    s.audit(*key, "sites", "");
     reply(res, 200, body);
   });
 

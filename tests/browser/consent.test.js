@@ -148,6 +148,49 @@ test('manual API: grant, a second page keeps the number, deny', async () => {
   await context.close();
 });
 
+test('localStorage instead of a cookie when the config says so; mode events tell each step', async () => {
+  const config = { ...siteConfig, session: { storage: 'localStorage' } };
+  const html = page(`<script>window.callswapConfig = ${JSON.stringify(config)};
+    window.modes = []; document.addEventListener('callswap:mode', (e) => window.modes.push(e.detail.mode));</script>${SDK}`);
+  const path = '/local-storage.html';
+  site.pages[path] = html;
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  await p.goto(site.url(path));
+  await p.evaluate(() => window.callswap.ready);
+  assert.deepEqual(ourDevice(await deviceState(p)), NOTHING);
+  await p.evaluate(() => window.callswap.consent.grant());
+  await until(p, () => window.callswap.state().mode === 'dynamic');
+  const device = ourDevice(await deviceState(p));
+  assert.deepEqual(device.cookies, []);
+  assert.deepEqual(device.local, ['callswap']);
+  const stored = JSON.parse(await p.evaluate(() => localStorage.getItem('callswap')));
+  assert.equal(stored.session.id, (await p.evaluate(() => window.callswap.state())).session);
+  await p.evaluate(() => window.callswap.consent.deny());
+  await until(p, () => window.callswap.state().mode === 'static');
+  assert.deepEqual(ourDevice(await deviceState(p)), NOTHING);
+  assert.deepEqual(await p.evaluate(() => window.modes), ['static', 'requesting', 'dynamic', 'static']);
+  await context.close();
+});
+
+test('Do Not Track vetoes a granted default too', async () => {
+  const grantedDefault = `<script>window.dataLayer = []; function gtag() { dataLayer.push(arguments); }
+    gtag('consent', 'default', { analytics_storage: 'granted' });</script>`;
+  site.pages['/dnt.html'] = page(`${grantedDefault}${SDK}`);
+  const context = await browser.newContext();
+  await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'doNotTrack', { get: () => '1' }));
+  const p = await context.newPage();
+  const requests = recordRequests(p);
+  await p.goto(site.url('/dnt.html'));
+  await p.evaluate(() => window.callswap.ready);
+  await p.waitForTimeout(500);
+  await assertBeforeConsent(p, requests);
+  // An explicit update is a choice: DNT does not veto it.
+  await p.evaluate(() => window.gtag('consent', 'update', { analytics_storage: 'granted' }));
+  await assertDynamic(p, requests);
+  await context.close();
+});
+
 const TCF_HEAD = `<script src="/node_modules/@iabtechlabtcf/stub/lib/stub.js"></script>
 <script type="importmap">{"imports": {"@iabtechlabtcf/core": "/node_modules/@iabtechlabtcf/core/lib/mjs/index.js"}}</script>
 <script type="module">
