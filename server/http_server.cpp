@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <callswap/attribution.hpp>
 #include <callswap/json.hpp>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -592,7 +593,26 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     json::Object out;
     out.set("phoneNumber", number.e164());
     out.set("formattedPhoneNumber", format_for_display(number, *site->config.country));
-    res.set_header("Access-Control-Allow-Origin", "*");
+    // AMP's CORS rules: amp-call-tracking sends credentials, so the origin is echoed (the
+    // answer is the same public number for everyone; no cookie is read or set), and the
+    // source origin AMP names in __amp_source_origin is confirmed.
+    const std::string origin = req.get_header_value("Origin");
+    if (origin.empty()) {
+      res.set_header("Access-Control-Allow-Origin", "*");
+    } else {
+      res.set_header("Access-Control-Allow-Origin", origin);
+      res.set_header("Access-Control-Allow-Credentials", "true");
+      res.set_header("Vary", "Origin");
+    }
+    const std::string source_origin = req.get_param_value("__amp_source_origin");
+    const bool looks_like_origin =
+        (source_origin.starts_with("https://") || source_origin.starts_with("http://")) && source_origin.size() <= 256 &&
+        std::all_of(source_origin.begin(), source_origin.end(),
+                    [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == ':' || ch == '/' || ch == '-'; });
+    if (looks_like_origin) {
+      res.set_header("AMP-Access-Control-Allow-Source-Origin", source_origin);
+      res.set_header("Access-Control-Expose-Headers", "AMP-Access-Control-Allow-Source-Origin");
+    }
     res.set_header("Cache-Control", "public, max-age=300");
     reply(res, 200, out);
   });

@@ -132,17 +132,20 @@ function createSwapper(matcher, noswapAttribute) {
   function write(segment, value) {
     const { node, attribute } = segment;
     const current = attribute ? node.getAttribute(attribute) : node.nodeValue;
-    if (current === value) return;
+    if (current === value) return false;
     const entry = log.get(node);
     if (!entry) log.set(node, { original: current, written: value, attribute });
     else entry.written = value;
     if (attribute) node.setAttribute(attribute, value);
     else node.nodeValue = value;
+    return true;
   }
 
   // Applies one edit over the segments it covers. The replacement is shared out in the
   // proportions of the original text, so `<span>030</span> 1234567` keeps its markup.
+  // Returns whether anything changed (an edit can rewrite a number as it already stands).
   function applyEdit(edit, segments, first) {
+    let changed = false;
     let remaining = edit.text;
     let index = first;
     while (index < segments.length && segments[index].start < edit.end) {
@@ -153,9 +156,10 @@ function createSwapper(matcher, noswapAttribute) {
       const share = isLast ? remaining : remaining.slice(0, to - from);
       remaining = remaining.slice(share.length);
       const value = segment.attribute ? segment.node.getAttribute(segment.attribute) : segment.node.nodeValue;
-      write(segment, value.slice(0, from - segment.start) + share + value.slice(to - segment.start));
+      changed = write(segment, value.slice(0, from - segment.start) + share + value.slice(to - segment.start)) || changed;
       index++;
     }
+    return changed;
   }
 
   function segmentAt(segments, offset) {
@@ -170,14 +174,17 @@ function createSwapper(matcher, noswapAttribute) {
   }
 
   return {
-    /** Swaps the numbers under `roots` (nodes or shadow roots). Returns the edit count. */
+    /** Swaps the numbers under `roots` (nodes or shadow roots). Returns how many changed. */
     swap(roots) {
       const { text, segments } = collect(roots);
       if (segments.length === 0) return 0;
       const edits = matcher.planEdits(text);
+      let changed = 0;
       // Backwards, so the offsets of earlier edits in the same node stay valid.
-      for (let i = edits.length - 1; i >= 0; i--) applyEdit(edits[i], segments, segmentAt(segments, edits[i].start));
-      return edits.length;
+      for (let i = edits.length - 1; i >= 0; i--) {
+        if (applyEdit(edits[i], segments, segmentAt(segments, edits[i].start))) changed++;
+      }
+      return changed;
     },
     /** Puts back every value the swap changed, unless the page has changed it since. */
     revert() {

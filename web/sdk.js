@@ -221,7 +221,9 @@ function startCallswap(window) {
     const connected = [...roots].filter((node) => node.isConnected && !covered(node));
     if (connected.length === 0) return;
     const count = unobserved(() => swapper.swap(connected));
-    emit('swap', { ...state(), edits: count });
+    // Only real changes are announced: a listener that updates the page on every event
+    // would otherwise feed the observer forever.
+    if (count > 0) emit('swap', { ...state(), edits: count });
   }
 
   // Shadow roots attached after the first walk: observe them as soon as they exist.

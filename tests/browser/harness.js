@@ -2,12 +2,12 @@
 // callswap-server (a fresh SQLite file each time) serving dist/ and the API, and a second
 // origin serving the test pages and the real CMP libraries from node_modules.
 'use strict';
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
+const { startCallswapServer } = require('../../examples/serve.js');
 
 const root = path.join(__dirname, '..', '..');
 const dist = process.env.CALLSWAP_DIST_DIR || path.join(root, 'dist');
@@ -62,38 +62,21 @@ async function startSite(pagesDir = __dirname, options = {}) {
 async function startCallswap(sites, extra = {}) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'callswap-browser-'));
   const config = { listen: '127.0.0.1:0', database: path.join(work, 'callswap.db'), static_dir: dist, sites, ...extra };
-  fs.writeFileSync(path.join(work, 'callswap.json'), JSON.stringify(config));
-  const child = spawn(serverBinary, ['--config', path.join(work, 'callswap.json')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (chunk) => {
-    log += chunk;
-  });
-  const port = await new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      const found = /"port":(\d+)/.exec(log);
-      if (found) {
-        clearInterval(timer);
-        resolve(Number(found[1]));
-      }
-    }, 20);
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`callswap-server exited with ${code}: ${log}`));
-    });
-  });
+  const server = await startCallswapServer(config, { binary: serverBinary });
   return {
-    url: `http://127.0.0.1:${port}`,
-    log: () => log,
+    url: server.url,
+    log: server.log,
     async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await new Promise((resolve) => child.on('exit', resolve));
-      }
-      // Every log line of the suite goes to one place the privacy scan reads (tests/privacy).
-      if (process.env.CALLSWAP_TEST_LOG_DIR) fs.appendFileSync(path.join(process.env.CALLSWAP_TEST_LOG_DIR, 'browser.log'), log);
+      await server.stop();
+      keepLog(server.log());
       fs.rmSync(work, { recursive: true, force: true });
     },
   };
+}
+
+/** Every server log line of the suite goes to one place the privacy scan reads (tests/privacy). */
+function keepLog(text) {
+  if (process.env.CALLSWAP_TEST_LOG_DIR) fs.appendFileSync(path.join(process.env.CALLSWAP_TEST_LOG_DIR, 'browser.log'), text);
 }
 
 /** Records every request a page makes, with the headers the browser really sent. */
@@ -132,4 +115,4 @@ async function closedPort() {
   return port;
 }
 
-module.exports = { launchBrowser, closedPort, startSite, startCallswap, recordRequests, deviceState, until, root, dist };
+module.exports = { launchBrowser, closedPort, keepLog, startSite, startCallswap, recordRequests, deviceState, until, root, dist };

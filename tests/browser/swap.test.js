@@ -129,6 +129,24 @@ test('content added later is swapped without a call from the site, and revert() 
   await page.close();
 });
 
+test('a page that writes the shown number on every swap event does not loop', async () => {
+  // Regression: the demo toolbar did this, and an event for every observed mutation fed the
+  // observer forever and froze the page.
+  const { page } = await open(`<p>030 1234567</p><p id="status"></p><script>
+    window.events = 0;
+    document.addEventListener('callswap:swap', () => {
+      window.events++;
+      document.getElementById('status').textContent = 'Nummer: ' + window.callswap.state().number;
+    });
+  </script>`);
+  await page.evaluate(() => document.body.append(Object.assign(document.createElement('p'), { textContent: '+49 30 1234567' })));
+  await page.waitForTimeout(300);
+  const events = await page.evaluate(() => window.events);
+  assert.ok(events >= 1 && events <= 3, `events: ${events}`);
+  assert.equal(await page.textContent('#status'), 'Nummer: +49309876543');
+  await page.close();
+});
+
 test('shadow roots: open now and opened later', async () => {
   const { page } = await open(`<div id="host"></div><script>
     document.getElementById('host').attachShadow({ mode: 'open' }).innerHTML = '<p>030 1234567</p>';

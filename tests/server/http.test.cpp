@@ -50,6 +50,15 @@ TEST_CASE_METHOD(ServerFixture, "Health and the public site config", "[http]") {
   auto amp = c.Get("/amp/v1/sites/acme/number");
   REQUIRE(amp);
   CHECK(body_of(amp).dump() == R"({"phoneNumber":"+49301234567","formattedPhoneNumber":"030 1234567"})");
+  // AMP's CORS rules: credentials allowed for the calling origin, the source origin confirmed.
+  auto from_amp = c.Get("/amp/v1/sites/acme/number?__amp_source_origin=https%3A%2F%2Facme.example",
+                        httplib::Headers{{"Origin", "https://acme-example.cdn.ampproject.org"}});
+  CHECK(from_amp->get_header_value("Access-Control-Allow-Origin") == "https://acme-example.cdn.ampproject.org");
+  CHECK(from_amp->get_header_value("Access-Control-Allow-Credentials") == "true");
+  CHECK(from_amp->get_header_value("AMP-Access-Control-Allow-Source-Origin") == "https://acme.example");
+  auto injected = c.Get("/amp/v1/sites/acme/number?__amp_source_origin=https%3A%2F%2Fa.example%0D%0AX-Evil%3A%201");
+  CHECK(!injected->has_header("AMP-Access-Control-Allow-Source-Origin"));
+  CHECK(!injected->has_header("X-Evil"));
 }
 
 TEST_CASE_METHOD(ServerFixture, "Sessions get pool numbers, keep them, give them back, and the pool runs out honestly", "[http][sessions]") {
