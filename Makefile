@@ -31,7 +31,9 @@ test: build dist
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(TEST_FUZZ_SECONDS),15) FUZZ_SEED=1
 	ctest --test-dir build --output-on-failure -j $(JOBS)
 
-demo: build
+# The whole product: callswap-server on SQLite, the example site and the integration
+# examples; prints the URLs, Ctrl-C stops it.
+demo: build dist
 	@scripts/demo
 
 bench: build dist
