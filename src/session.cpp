@@ -200,10 +200,16 @@ std::string string_member(const json::Value& v, std::string_view key) {
   return m && m->is_string() ? m->as_string() : std::string();
 }
 
-Millis number_member(const json::Value& v, std::string_view key) {
-  const json::Value* m = v.find(key);
-  return m && m->is_number() ? static_cast<Millis>(m->as_number()) : 0;
+// Milliseconds from a JSON number, if it is one a clock can hold: integers up to 2^53
+// (far beyond any date), so converting never overflows.
+std::optional<Millis> to_millis(const json::Value* m) {
+  if (!m || !m->is_number()) return std::nullopt;
+  const double value = m->as_number();
+  if (!(value >= -9007199254740992.0 && value <= 9007199254740992.0)) return std::nullopt;  // also NaN
+  return static_cast<Millis>(value);
 }
+
+Millis number_member(const json::Value& v, std::string_view key) { return to_millis(v.find(key)).value_or(0); }
 
 }  // namespace
 
@@ -233,9 +239,9 @@ Expected<SessionEvent> session_event_from_json(const json::Value& v) {
                                   [&](const auto& k) { return k.first == kind; });
   if (found == std::end(kEventKinds)) return Error{"unknown event kind \"" + kind + "\""};
   e.kind = found->second;
-  const json::Value* now = v.find("now");
-  if (!now || !now->is_number()) return Error{"an event needs \"now\" in milliseconds"};
-  e.now = static_cast<Millis>(now->as_number());
+  const auto now = to_millis(v.find("now"));
+  if (!now) return Error{"an event needs \"now\" in milliseconds"};
+  e.now = *now;
   if (const json::Value* c = v.find("consent"); c && c->is_bool()) e.consent = c->as_bool();
   if (const json::Value* vis = v.find("visible"); vis && vis->is_bool()) e.visible = vis->as_bool();
   e.session_id = string_member(v, "session_id");

@@ -221,9 +221,15 @@ function startCallswap(window) {
     const connected = [...roots].filter((node) => node.isConnected && !covered(node));
     if (connected.length === 0) return;
     const count = unobserved(() => swapper.swap(connected));
-    // Only real changes are announced: a listener that updates the page on every event
-    // would otherwise feed the observer forever.
-    if (count > 0) emit('swap', { ...state(), edits: count });
+    // Only real changes are announced, and at most 20 in one task: a listener that writes
+    // a number into the page on every event would otherwise feed the observer forever.
+    if (count > 0 && withinAnnouncementBudget()) emit('swap', { ...state(), edits: count });
+  }
+
+  let announcedThisTask = 0;
+  function withinAnnouncementBudget() {
+    if (announcedThisTask++ === 0) setTimeout(() => { announcedThisTask = 0; }, 0);
+    return announcedThisTask <= 20;
   }
 
   // Shadow roots attached after the first walk: observe them as soon as they exist.

@@ -173,6 +173,39 @@ test('localStorage instead of a cookie when the config says so; mode events tell
   await context.close();
 });
 
+test('heartbeats while the page is visible, none while it is hidden', async () => {
+  const config = { ...siteConfig, session: { heartbeat_seconds: 10 } };
+  site.pages['/heartbeat.html'] = page(`<script>window.callswapConfig = ${JSON.stringify(config)};</script>${SDK}`);
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  await p.clock.install(); // the page's timers and Date, moved by the test
+  const requests = recordRequests(p);
+  await p.goto(site.url('/heartbeat.html'));
+  await p.evaluate(() => window.callswap.ready);
+  await p.evaluate(() => window.callswap.consent.grant());
+  await until(p, () => window.callswap.state().mode === 'dynamic');
+  const heartbeats = () => ours(requests).filter((r) => r.url.endsWith('/heartbeat')).length;
+  assert.equal(heartbeats(), 0);
+  await p.clock.fastForward(11000);
+  await until(p, () => true);
+  await p.waitForTimeout(300);
+  assert.equal(heartbeats(), 1, 'one heartbeat after 10 s');
+  const setHidden = (hidden) => p.evaluate((h) => {
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, hidden);
+  await setHidden(true);
+  await p.clock.fastForward(60000);
+  await p.waitForTimeout(300);
+  assert.equal(heartbeats(), 1, 'none while hidden');
+  await setHidden(false);
+  await p.waitForTimeout(300);
+  assert.equal(heartbeats(), 2, 'one at once when visible again');
+  assert.equal((await p.evaluate(() => window.callswap.state())).mode, 'dynamic');
+  await context.close();
+});
+
 test('Do Not Track vetoes a granted default too', async () => {
   const grantedDefault = `<script>window.dataLayer = []; function gtag() { dataLayer.push(arguments); }
     gtag('consent', 'default', { analytics_storage: 'granted' });</script>`;

@@ -147,6 +147,21 @@ test('a page that writes the shown number on every swap event does not loop', as
   await page.close();
 });
 
+test('a listener that writes a site number on every swap event cannot freeze the page', { timeout: 30000 }, async () => {
+  const { page } = await open(`<p id="status"></p><script>
+    window.events = 0;
+    document.addEventListener('callswap:swap', () => {
+      window.events++;
+      document.getElementById('status').textContent = 'Rufen Sie an: 030 1234567';
+    });
+  </script>`);
+  await page.evaluate(() => document.body.append(Object.assign(document.createElement('p'), { textContent: '030 1234567' })));
+  await page.waitForTimeout(300);
+  const events = await page.evaluate(() => window.events); // the page answers: it is not frozen
+  assert.ok(events <= 25, `events: ${events}`);
+  await page.close();
+});
+
 test('shadow roots: open now and opened later', async () => {
   const { page } = await open(`<div id="host"></div><script>
     document.getElementById('host').attachShadow({ mode: 'open' }).innerHTML = '<p>030 1234567</p>';
