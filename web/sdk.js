@@ -61,8 +61,7 @@ function startCallswap(window) {
         observePage();
         root = undefined;
       }
-      const count = applySwap(root ? [root] : [document]);
-      return count;
+      return applySwap(root ? [root] : [document]);
     },
     /** Restores the page exactly as it was, and stops swapping until rescan(). */
     revert() {
@@ -105,7 +104,7 @@ function startCallswap(window) {
   // here instead and hand the compiled module over.
   function loadModule() {
     let failed;
-    const failure = new Promise((resolve, reject) => {
+    const wasmFailed = new Promise((resolve, reject) => {
       failed = reject;
     });
     const wasmUrl = new URL('callswap.wasm', scriptUrl);
@@ -121,7 +120,7 @@ function startCallswap(window) {
         .then((result) => receive(result.instance, result.module), failed);
       return {};
     };
-    return Promise.race([createCallswapModule({ instantiateWasm }), failure]);
+    return Promise.race([createCallswapModule({ instantiateWasm }), wasmFailed]);
   }
 
   function start(config, module) {
