@@ -23,6 +23,12 @@ function createSwapper(matcher, noswapAttribute) {
   // node → {original, written, attribute?}: the value before our first edit and after our last.
   const log = new Map();
   let shadowRootSeen = () => {};
+  // Open shadow roots: every element is asked for one only where the page may have made one
+  // unseen (a sweep: the first walk, and subtrees the page adds); other walks enter the
+  // hosts already known, because reading element.shadowRoot is a third of a walk's cost.
+  const shadowHosts = new WeakSet();
+  let knownHosts = 0;
+  let sweep = true;
 
   // Editable text belongs to the visitor. The attribute, not isContentEditable: that one
   // forces a style recalculation. Elements opted out by attribute are found with one native
@@ -101,11 +107,16 @@ function createSwapper(matcher, noswapAttribute) {
             separate();
           }
         }
-        if (node.shadowRoot) {
-          shadowRootSeen(node.shadowRoot);
+        const shadow = sweep || (knownHosts > 0 && shadowHosts.has(node)) ? node.shadowRoot : null;
+        if (shadow) {
+          if (!shadowHosts.has(node)) {
+            shadowHosts.add(node);
+            knownHosts++;
+          }
+          shadowRootSeen(shadow);
           broken = true;
           const outer = optedOut;
-          walk(node.shadowRoot);
+          walk(shadow);
           optedOut = outer;
           broken = true;
         }
@@ -174,8 +185,12 @@ function createSwapper(matcher, noswapAttribute) {
   }
 
   return {
-    /** Swaps the numbers under `roots` (nodes or shadow roots). Returns how many changed. */
-    swap(roots) {
+    /**
+     * Swaps the numbers under `roots` (nodes or shadow roots). Returns how many changed.
+     * `sweepShadowRoots: false` enters only the shadow roots already known.
+     */
+    swap(roots, { sweepShadowRoots = true } = {}) {
+      sweep = sweepShadowRoots;
       const { text, segments } = collect(roots);
       if (segments.length === 0) return 0;
       const edits = matcher.planEdits(text);
@@ -205,6 +220,12 @@ function createSwapper(matcher, noswapAttribute) {
       if (current === entry.written) return false; // our own write
       log.delete(node);
       return true;
+    },
+    /** A shadow root attached to `host` after the walks began (the attachShadow hook). */
+    noteShadowHost(host) {
+      if (shadowHosts.has(host)) return;
+      shadowHosts.add(host);
+      knownHosts++;
     },
     /** Called with every open shadow root the walk enters (to observe it). */
     onShadowRoot(callback) {

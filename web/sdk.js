@@ -153,8 +153,14 @@ function startCallswap(window) {
     replaceAllWith(attribution.static || '');
   }
 
+  // The first walk of the page looks for open shadow roots on every element; later full
+  // walks enter the ones known by then or attached since (the hook below), and subtrees the
+  // page adds are always searched (handleMutations).
+  let sweptPage = false;
   function applySwap(roots) {
-    const count = withoutObserver(() => swapper.swap(roots));
+    const sweepShadowRoots = !sweptPage || roots[0] !== document;
+    const count = withoutObserver(() => swapper.swap(roots, { sweepShadowRoots }));
+    if (roots[0] === document) sweptPage = true;
     release();
     emit('swap', { ...state(), edits: count });
     return count;
@@ -239,6 +245,7 @@ function startCallswap(window) {
     prototype.attachShadow = function attachShadow(init) {
       const root = attach.call(this, init);
       if (init && init.mode === 'open') {
+        swapper.noteShadowHost(this);
         observeRoot(root);
         window.queueMicrotask(() => !paused && root.isConnected && applySwap([root]));
       }
