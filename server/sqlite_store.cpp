@@ -357,12 +357,7 @@ class SqliteStore final : public Store {
   }
 
   std::vector<CallRow> calls_to_reseal(const std::string& current_key_id) override {
-    std::lock_guard lock(mutex_);
-    Use s(*to_reseal_);
-    s->bind(1, current_key_id);
-    std::vector<CallRow> out;
-    while (s->step()) out.push_back(read_call(*to_reseal_));
-    return out;
+    return calls(*to_reseal_, current_key_id);
   }
 
   void reseal_caller(const std::string& id, const std::string& key_id, const std::string& ciphertext) override {
@@ -496,12 +491,18 @@ class SqliteStore final : public Store {
     }
   }
 
+  // Binds `args` to ?1, ?2, ... in order.
+  template <class... Args>
+  static void bind_all(Use& s, const Args&... args) {
+    int index = 0;
+    (s->bind(++index, args), ...);
+  }
+
   template <class... Args>
   std::vector<CallRow> calls(Statement& statement, const Args&... args) {
     std::lock_guard lock(mutex_);
     Use s(statement);
-    int index = 0;
-    (s->bind(++index, args), ...);
+    bind_all(s, args...);
     std::vector<CallRow> out;
     while (s->step()) out.push_back(read_call(statement));
     return out;
@@ -511,8 +512,7 @@ class SqliteStore final : public Store {
   void run(Statement& statement, const Args&... args) {
     std::lock_guard lock(mutex_);
     Use s(statement);
-    int index = 0;
-    (s->bind(++index, args), ...);
+    bind_all(s, args...);
     s->step();
   }
 

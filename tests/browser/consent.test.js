@@ -5,7 +5,7 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { launchBrowser, startSite, startCallswap, recordRequests, deviceState, until } = require('./harness.js');
+const { useSiteAndServer, openPage, recordRequests, deviceState, until } = require('./harness.js');
 
 // Released numbers cool down before reuse, so every scenario gets a fresh one.
 const POOL = Array.from({ length: 30 }, (_, i) => `+493090000${String(i + 10)}`);
@@ -24,20 +24,7 @@ const siteConfig = {
   },
 };
 
-let browser;
-let site;
-let callswap;
-test.before(async () => {
-  site = await startSite();
-  callswap = await startCallswap([{ config: siteConfig, allowed_origins: [site.origin], pools: { ads: { numbers: POOL } } }]);
-  site.callswapUrl = callswap.url;
-  browser = await launchBrowser();
-});
-test.after(async () => {
-  await browser.close();
-  await callswap.stop();
-  await site.close();
-});
+const env = useSiteAndServer(test, (origin) => [{ config: siteConfig, allowed_origins: [origin], pools: { ads: { numbers: POOL } } }]);
 
 const SDK = '<script src="{{CALLSWAP}}/callswap.js" data-site="acme" referrerpolicy="no-referrer" async></script>';
 const BODY = '<p id="phone">Rufen Sie an: 030 1234567</p><a id="link" href="tel:+49301234567">Anrufen</a>';
@@ -47,7 +34,7 @@ function page(head, body = '') {
 }
 
 const shown = (p) => p.evaluate(() => document.getElementById('phone').textContent.slice('Rufen Sie an: '.length));
-const ours = (requests) => requests.filter((r) => r.url.startsWith(callswap.url));
+const ours = (requests) => requests.filter((r) => r.url.startsWith(env.callswap.url));
 const ourDevice = (device) => ({
   cookies: device.cookies.filter((name) => name.startsWith('callswap')),
   local: device.local.filter((key) => key.startsWith('callswap')),
@@ -101,17 +88,10 @@ async function assertWithdrawn(p, requests, session) {
   assert.equal(ours(requests).length, count, 'no request after the withdrawal');
 }
 
-async function scenario(html, { init, grant, withdraw, path = `/c-${Math.random().toString(36).slice(2)}.html`,
-  context = null }) {
-  site.pages[path] = html;
-  context = context || (await browser.newContext());
-  if (init) await context.addInitScript(init);
-  const p = await context.newPage();
-  const errors = [];
-  p.on('pageerror', (error) => errors.push(error.message));
-  const requests = recordRequests(p);
-  await p.goto(site.url(path));
-  await p.evaluate(() => window.callswap.ready);
+async function scenario(html, { grant, withdraw }) {
+  const path = `/c-${Math.random().toString(36).slice(2)}.html`;
+  env.site.pages[path] = html;
+  const { context, page: p, errors, requests } = await openPage(env.browser, env.site.url(path));
   await p.waitForTimeout(300); // the CMP has settled; still no consent
   await assertBeforeConsent(p, requests);
   await grant(p);
@@ -132,9 +112,9 @@ test('manual API: grant, a second page keeps the number, deny', async () => {
       await until(p, () => window.callswap.state().mode === 'dynamic');
       const first = await p.evaluate(() => window.callswap.state());
       const second = await context.newPage();
-      site.pages['/second.html'] = html;
+      env.site.pages['/second.html'] = html;
       const requests = recordRequests(second);
-      await second.goto(site.url('/second.html'));
+      await second.goto(env.site.url('/second.html'));
       await second.evaluate(() => window.callswap.ready);
       assert.equal((await second.evaluate(() => window.callswap.state())).mode, 'static', 'nothing read before consent');
       await second.evaluate(() => window.callswap.consent.grant());
@@ -153,10 +133,10 @@ test('localStorage instead of a cookie when the config says so; mode events tell
   const html = page(`<script>window.callswapConfig = ${JSON.stringify(config)};
     window.modes = []; document.addEventListener('callswap:mode', (e) => window.modes.push(e.detail.mode));</script>${SDK}`);
   const path = '/local-storage.html';
-  site.pages[path] = html;
-  const context = await browser.newContext();
+  env.site.pages[path] = html;
+  const context = await env.browser.newContext();
   const p = await context.newPage();
-  await p.goto(site.url(path));
+  await p.goto(env.site.url(path));
   await p.evaluate(() => window.callswap.ready);
   assert.deepEqual(ourDevice(await deviceState(p)), NOTHING);
   await p.evaluate(() => window.callswap.consent.grant());
@@ -175,12 +155,12 @@ test('localStorage instead of a cookie when the config says so; mode events tell
 
 test('heartbeats while the page is visible, none while it is hidden', async () => {
   const config = { ...siteConfig, session: { heartbeat_seconds: 10 } };
-  site.pages['/heartbeat.html'] = page(`<script>window.callswapConfig = ${JSON.stringify(config)};</script>${SDK}`);
-  const context = await browser.newContext();
+  env.site.pages['/heartbeat.html'] = page(`<script>window.callswapConfig = ${JSON.stringify(config)};</script>${SDK}`);
+  const context = await env.browser.newContext();
   const p = await context.newPage();
   await p.clock.install(); // the page's timers and Date, moved by the test
   const requests = recordRequests(p);
-  await p.goto(site.url('/heartbeat.html'));
+  await p.goto(env.site.url('/heartbeat.html'));
   await p.evaluate(() => window.callswap.ready);
   await p.evaluate(() => window.callswap.consent.grant());
   await until(p, () => window.callswap.state().mode === 'dynamic');
@@ -206,16 +186,14 @@ test('heartbeats while the page is visible, none while it is hidden', async () =
   await context.close();
 });
 
+// Consent Mode granted by default only: implied consent, which GPC and DNT veto.
+const GRANTED_DEFAULT = `<script>window.dataLayer = []; function gtag() { dataLayer.push(arguments); }
+  gtag('consent', 'default', { analytics_storage: 'granted' });</script>`;
+
 test('Do Not Track vetoes a granted default too', async () => {
-  const grantedDefault = `<script>window.dataLayer = []; function gtag() { dataLayer.push(arguments); }
-    gtag('consent', 'default', { analytics_storage: 'granted' });</script>`;
-  site.pages['/dnt.html'] = page(`${grantedDefault}${SDK}`);
-  const context = await browser.newContext();
-  await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'doNotTrack', { get: () => '1' }));
-  const p = await context.newPage();
-  const requests = recordRequests(p);
-  await p.goto(site.url('/dnt.html'));
-  await p.evaluate(() => window.callswap.ready);
+  env.site.pages['/dnt.html'] = page(`${GRANTED_DEFAULT}${SDK}`);
+  const { context, page: p, requests } = await openPage(env.browser, env.site.url('/dnt.html'),
+    { init: "Object.defineProperty(Navigator.prototype, 'doNotTrack', { get: () => '1' })" });
   await p.waitForTimeout(500);
   await assertBeforeConsent(p, requests);
   // An explicit update is a choice: DNT does not veto it.
@@ -262,14 +240,14 @@ test('IAB TCF v2.2: a CMP that loads after callswap, through the stub queue', as
 
 test('IAB TCF v2.2: callswap in a child frame reaches the CMP through __tcfapiLocator', async () => {
   // The frame holds callswap and the numbers; the top page holds the CMP.
-  site.pages['/tcf-frame.html'] = page(SDK);
+  env.site.pages['/tcf-frame.html'] = page(SDK);
   const top = `<!doctype html><html><head>${TCF_HEAD}</head><body>
     <iframe id="frame" src="/tcf-frame.html"></iframe><script type="module">window.loadCmp();</script></body></html>`;
-  site.pages['/tcf-top.html'] = top;
-  const context = await browser.newContext();
+  env.site.pages['/tcf-top.html'] = top;
+  const context = await env.browser.newContext();
   const p = await context.newPage();
   const requests = recordRequests(p);
-  await p.goto(site.url('/tcf-top.html'));
+  await p.goto(env.site.url('/tcf-top.html'));
   const frame = await (await p.waitForSelector('#frame')).contentFrame();
   await frame.waitForFunction(() => window.callswap && window.callswap.state().mode === 'static');
   await until(p, () => window.cmp);
@@ -311,16 +289,10 @@ test('Consent Mode after Tag Manager replaced dataLayer.push is still read', asy
 });
 
 test('Global Privacy Control vetoes a granted default; without GPC the same default counts', async () => {
-  const grantedDefault = `<script>window.dataLayer = []; function gtag() { dataLayer.push(arguments); }
-    gtag('consent', 'default', { analytics_storage: 'granted' });</script>`;
-  site.pages['/gpc.html'] = page(`${grantedDefault}${SDK}`);
+  env.site.pages['/gpc.html'] = page(`${GRANTED_DEFAULT}${SDK}`);
   for (const gpc of [true, false]) {
-    const context = await browser.newContext();
-    await context.addInitScript((on) => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => on }), gpc);
-    const p = await context.newPage();
-    const requests = recordRequests(p);
-    await p.goto(site.url('/gpc.html'));
-    await p.evaluate(() => window.callswap.ready);
+    const { context, page: p, requests } = await openPage(env.browser, env.site.url('/gpc.html'),
+      { init: `Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => ${gpc} })` });
     if (gpc) {
       await p.waitForTimeout(500);
       await assertBeforeConsent(p, requests);

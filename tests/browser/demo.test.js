@@ -6,37 +6,21 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { launchBrowser, keepLog, recordRequests, until } = require('./harness.js');
-const { startDemo } = require('../../examples/serve.js');
+const { useDemo, recordRequests, until } = require('./harness.js');
 
-let browser;
-let demo;
-let work;
-test.before(async () => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'callswap-demo-'));
-  demo = await startDemo({ sitePort: 0, callswapPort: 0, database: path.join(work, 'demo.db') });
-  browser = await launchBrowser();
-});
-test.after(async () => {
-  await browser.close();
-  await demo.stop();
-  keepLog(demo.callswapLog());
-  fs.rmSync(work, { recursive: true, force: true });
-});
+const env = useDemo(test);
 
 const header = (page) => page.textContent('header .phone');
 const state = (page) => page.evaluate(() => window.callswap.state());
 
 test('the demo: static number, consent, the same dynamic number on every page, a call on the report, withdrawal', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
   const requests = recordRequests(page);
-  await page.goto(`${demo.siteUrl}/?utm_source=google&utm_medium=cpc`);
+  await page.goto(`${env.demo.siteUrl}/?utm_source=google&utm_medium=cpc`);
   await page.evaluate(() => window.callswap.ready);
   // Before consent: the Google Ads static number, written as the page writes its own.
   assert.equal(await header(page), '030 111 11 11');
@@ -81,8 +65,8 @@ test('the demo: static number, consent, the same dynamic number on every page, a
 
   // The admin report shows it, on the chart too.
   const admin = await context.newPage();
-  await admin.goto(`${demo.callswapUrl}/admin`);
-  await admin.fill('#key', demo.adminKey);
+  await admin.goto(`${env.demo.callswapUrl}/admin`);
+  await admin.fill('#key', env.demo.adminKey);
   await admin.dispatchEvent('#key', 'change');
   await admin.waitForSelector('#site option[value="demo"]', { state: 'attached' });
   await admin.click('button[type=submit]');
@@ -103,7 +87,7 @@ test('the demo: static number, consent, the same dynamic number on every page, a
 
 test('`node examples/serve.js` prints the URLs and stops cleanly on Ctrl-C', async () => {
   const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'examples', 'serve.js'), '--site-port', '0',
-    '--callswap-port', '0', '--db', path.join(work, 'cli.db')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--callswap-port', '0', '--db', path.join(env.work, 'cli.db')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (chunk) => {
     out += chunk;

@@ -5,26 +5,10 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { execFile } = require('node:child_process');
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-const { launchBrowser, keepLog, until } = require('./harness.js');
-const { startDemo } = require('../../examples/serve.js');
+const { useDemo, startCallswap, until } = require('./harness.js');
 
-let browser;
-let demo;
-let work;
-test.before(async () => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'callswap-examples-'));
-  demo = await startDemo({ sitePort: 0, callswapPort: 0, database: path.join(work, 'demo.db') });
-  browser = await launchBrowser();
-});
-test.after(async () => {
-  await browser.close();
-  await demo.stop();
-  keepLog(demo.callswapLog());
-  fs.rmSync(work, { recursive: true, force: true });
-});
+const env = useDemo(test);
 
 const click = (selector) => (page) => page.click(selector);
 const EXAMPLES = {
@@ -58,11 +42,11 @@ const callswapCookie = async (context) => (await context.cookies()).some((c) => 
 
 for (const [name, steps] of Object.entries(EXAMPLES)) {
   test(`examples/${name}: static, accept → dynamic, reject → static`, async () => {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     const page = await context.newPage();
     const errors = [];
     page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(`${demo.siteUrl}/${name}/`);
+    await page.goto(`${env.demo.siteUrl}/${name}/`);
     if (steps.ready) await until(page, steps.ready);
     await page.waitForFunction(() => window.callswap && window.callswap.ready);
     await page.evaluate(() => window.callswap.ready);
@@ -87,24 +71,23 @@ for (const [name, steps] of Object.entries(EXAMPLES)) {
 test('examples/amp: amp-call-tracking gets the number from the AMP endpoint, under AMP\'s CORS rules', async () => {
   // The AMP runtime itself comes from Google's CDN, which this machine cannot reach: the test
   // makes the request amp-call-tracking makes, from the page, with credentials.
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   await context.route('https://cdn.ampproject.org/**', (route) => route.abort());
-  await page.goto(`${demo.siteUrl}/amp/`);
+  await page.goto(`${env.demo.siteUrl}/amp/`);
   const config = await page.getAttribute('amp-call-tracking', 'config');
-  assert.equal(config, `${demo.callswapUrl}/amp/v1/sites/demo/number`);
+  assert.equal(config, `${env.demo.callswapUrl}/amp/v1/sites/demo/number`);
   const answer = await page.evaluate(async (url) => {
     const response = await fetch(`${url}?__amp_source_origin=${encodeURIComponent(location.origin)}`, { credentials: 'include' });
     return { body: await response.json(), source: response.headers.get('AMP-Access-Control-Allow-Source-Origin') };
   }, config);
   assert.deepEqual(answer.body, { phoneNumber: '+49301234567', formattedPhoneNumber: '030 1234567' });
-  assert.equal(answer.source, demo.siteUrl);
+  assert.equal(answer.source, env.demo.siteUrl);
   await context.close();
 });
 
 test('examples/twilio: a status callback signed as Twilio signs it is verified and recorded', async () => {
   // The demo server has no Twilio token: start one that has, with the same config shape.
-  const { startCallswap } = require('./harness.js');
   const token = 'twilio-token-for-the-example-0123';
   const server = await startCallswap([{
     config: { site: 'demo', country: 'DE', targets: ['+49301234567'], sources: [{ id: 'direct', static: '+49301234567', default: true }] },

@@ -5,7 +5,7 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { launchBrowser, startSite, startCallswap, recordRequests, closedPort, until } = require('./harness.js');
+const { useSiteAndServer, openPage, closedPort, until } = require('./harness.js');
 
 const siteConfig = {
   site: 'acme',
@@ -20,43 +20,20 @@ const siteConfig = {
 };
 const BODY = '<p id="phone">030 1234567</p>';
 
-let browser;
-let site;
-let callswap;
-test.before(async () => {
-  site = await startSite();
-  callswap = await startCallswap([{
-    config: siteConfig,
-    allowed_origins: [site.origin],
-    pools: {
-      ads: { numbers: ['+49309000001', '+49309000002', '+49309000003'] },
-      tiny: { numbers: ['+49309000099'], when_exhausted: 'static' },
-    },
-  }]);
-  site.callswapUrl = callswap.url;
-  browser = await launchBrowser();
-});
-test.after(async () => {
-  await browser.close();
-  await callswap.stop();
-  await site.close();
-});
+const env = useSiteAndServer(test, (origin) => [{
+  config: siteConfig,
+  allowed_origins: [origin],
+  pools: {
+    ads: { numbers: ['+49309000001', '+49309000002', '+49309000003'] },
+    tiny: { numbers: ['+49309000099'], when_exhausted: 'static' },
+  },
+}]);
 
-async function visit(html, { query = '', headers } = {}) {
+function visit(html, { query = '', headers } = {}) {
   const path = `/f-${Math.random().toString(36).slice(2)}.html`;
-  site.pages[path] = html;
-  if (headers) site.headers[path] = headers;
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  const warnings = [];
-  page.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
-  const requests = recordRequests(page);
-  await page.goto(site.url(path + query));
-  await page.waitForFunction(() => window.callswap && window.callswap.ready);
-  const state = await page.evaluate(() => window.callswap.ready);
-  return { context, page, errors, warnings, requests, state };
+  env.site.pages[path] = html;
+  if (headers) env.site.headers[path] = headers;
+  return openPage(env.browser, env.site.url(path + query));
 }
 
 const phone = (page) => page.evaluate(() => document.getElementById('phone').textContent);
@@ -81,7 +58,7 @@ test('inserted by a tag manager after load (a custom HTML tag)', async () => {
 });
 
 test('a config from a data-config URL; the SDK hosted by the site itself', async () => {
-  site.pages['/acme-config.json'] = JSON.stringify({ ...siteConfig, sources: [{ id: 'all', static: '+49301111119', default: true }] });
+  env.site.pages['/acme-config.json'] = JSON.stringify({ ...siteConfig, sources: [{ id: 'all', static: '+49301111119', default: true }] });
   const { context, page, requests } = await visit(doc(
     `<script src="/dist/callswap.js" data-config="/acme-config.json" data-server="{{CALLSWAP}}" async></script>`));
   assert.equal(await phone(page), '030 1111119');
@@ -103,7 +80,7 @@ test('an invalid config leaves the page untouched and says why in the console', 
 });
 
 test('wasm blocked by the page\'s Content-Security-Policy: the page keeps its numbers', async () => {
-  const csp = `script-src 'self' 'unsafe-inline' ${callswap.url}; connect-src 'self' ${callswap.url}`;
+  const csp = `script-src 'self' 'unsafe-inline' ${env.callswap.url}; connect-src 'self' ${env.callswap.url}`;
   const { context, page, errors, state } = await visit(doc('<script src="{{CALLSWAP}}/callswap.js" data-site="acme" async></script>'),
     { headers: { 'Content-Security-Policy': csp } });
   assert.equal(state.mode, 'off');
@@ -146,8 +123,8 @@ test('server slow: static after the timeout, and the late number is released', a
 
 test('pool exhausted: the static number stays and the server is not asked again at once', async () => {
   // Someone else holds the only number of the tiny pool.
-  const taken = await fetch(`${callswap.url}/v1/sites/acme/sessions`, {
-    method: 'POST', headers: { Origin: site.origin, 'Content-Type': 'application/json' },
+  const taken = await fetch(`${env.callswap.url}/v1/sites/acme/sessions`, {
+    method: 'POST', headers: { Origin: env.site.origin, 'Content-Type': 'application/json' },
     body: JSON.stringify({ source: 'google-ads', consent: true }) });
   assert.equal(taken.status, 201);
   const { context, page, requests, errors } = await visit(doc('<script src="{{CALLSWAP}}/callswap.js" data-site="acme" async></script>'),
@@ -164,7 +141,7 @@ test('pool exhausted: the static number stays and the server is not asked again 
 
 test('a hostile server answer never becomes markup', async () => {
   const { context, page, errors, requests } = await visit(doc('<script src="{{CALLSWAP}}/callswap.js" data-site="acme" async></script>'));
-  const cors = { 'Access-Control-Allow-Origin': site.origin, 'Access-Control-Allow-Methods': 'POST, DELETE',
+  const cors = { 'Access-Control-Allow-Origin': env.site.origin, 'Access-Control-Allow-Methods': 'POST, DELETE',
     'Access-Control-Allow-Headers': 'Content-Type' };
   await context.route('**/v1/sites/acme/sessions', (route) => route.fulfill({
     status: 201, contentType: 'application/json', headers: cors,

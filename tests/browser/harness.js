@@ -23,8 +23,9 @@ function launchBrowser() {
   return chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_FLAGS });
 }
 
-/** The test site: pages from `pagesDir` (with {{CALLSWAP}} replaced by the server's URL) and /node_modules/. */
-async function startSite(pagesDir = __dirname, options = {}) {
+/** The test site: pages the tests write and files from tests/browser/ (with {{CALLSWAP}} replaced by the server's URL), /dist/ and /node_modules/. */
+async function startSite() {
+  const pagesDir = __dirname;
   // pages: path → HTML written by a test; headers: path → extra response headers.
   const site = { callswapUrl: '', headers: {}, pages: {} };
   const server = http.createServer((req, res) => {
@@ -51,7 +52,6 @@ async function startSite(pagesDir = __dirname, options = {}) {
   site.origin = `http://127.0.0.1:${server.address().port}`;
   site.url = (p) => `${site.origin}${p}`;
   site.close = () => new Promise((resolve) => server.close(resolve));
-  if (options.callswapUrl) site.callswapUrl = options.callswapUrl;
   return site;
 }
 
@@ -77,6 +77,65 @@ async function startCallswap(sites, extra = {}) {
 /** Every server log line of the suite goes to one place the privacy scan reads (tests/privacy). */
 function keepLog(text) {
   if (process.env.CALLSWAP_TEST_LOG_DIR) fs.appendFileSync(path.join(process.env.CALLSWAP_TEST_LOG_DIR, 'browser.log'), text);
+}
+
+/**
+ * The usual setup of a browser test file: the test site, callswap-server with the site
+ * entries `sites(siteOrigin)` returns, and Chromium, all stopped after the file. The
+ * returned object is filled in before the first test: {site, callswap, browser}.
+ */
+function useSiteAndServer(test, sites, extra = {}) {
+  const env = {};
+  test.before(async () => {
+    env.site = await startSite();
+    env.callswap = await startCallswap(sites(env.site.origin), extra);
+    env.site.callswapUrl = env.callswap.url;
+    env.browser = await launchBrowser();
+  });
+  test.after(async () => {
+    await env.browser.close();
+    await env.callswap.stop();
+    await env.site.close();
+  });
+  return env;
+}
+
+/** The same for the demo (examples/serve.js on free ports): {demo, browser}. */
+function useDemo(test) {
+  const { startDemo } = require('../../examples/serve.js');
+  const env = {};
+  test.before(async () => {
+    env.work = fs.mkdtempSync(path.join(os.tmpdir(), 'callswap-demo-'));
+    env.demo = await startDemo({ sitePort: 0, callswapPort: 0, database: path.join(env.work, 'demo.db') });
+    env.browser = await launchBrowser();
+  });
+  test.after(async () => {
+    await env.browser.close();
+    await env.demo.stop();
+    keepLog(env.demo.callswapLog());
+    fs.rmSync(env.work, { recursive: true, force: true });
+  });
+  return env;
+}
+
+/**
+ * Opens `url` in a context of its own (no cookies from other tests; close the context), records
+ * page errors, console warnings and every request, and waits for callswap.ready.
+ * `init` runs in the page before any of its scripts.
+ */
+async function openPage(browser, url, { init } = {}) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  if (init) await page.addInitScript(init);
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  const warnings = [];
+  page.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
+  const requests = recordRequests(page);
+  await page.goto(url);
+  await page.waitForFunction(() => window.callswap && window.callswap.ready);
+  const state = await page.evaluate(() => window.callswap.ready);
+  return { context, page, errors, warnings, requests, state };
 }
 
 /** Records every request a page makes, with the headers the browser really sent. */
@@ -115,4 +174,4 @@ async function closedPort() {
   return port;
 }
 
-module.exports = { launchBrowser, closedPort, keepLog, startSite, startCallswap, recordRequests, deviceState, until, root, dist };
+module.exports = { launchBrowser, closedPort, keepLog, useSiteAndServer, useDemo, openPage, startSite, startCallswap, recordRequests, deviceState, until, root, dist };

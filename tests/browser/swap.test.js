@@ -3,7 +3,7 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { launchBrowser, startSite, startCallswap, until } = require('./harness.js');
+const { useSiteAndServer, openPage, until } = require('./harness.js');
 
 const siteConfig = {
   site: 'acme',
@@ -15,32 +15,14 @@ const siteConfig = {
   ],
 };
 
-let browser;
-let site;
-let callswap;
-test.before(async () => {
-  site = await startSite();
-  callswap = await startCallswap([{ config: siteConfig, allowed_origins: [site.origin] }]);
-  site.callswapUrl = callswap.url;
-  browser = await launchBrowser();
-});
-test.after(async () => {
-  await browser.close();
-  await callswap.stop();
-  await site.close();
-});
+const env = useSiteAndServer(test, (origin) => [{ config: siteConfig, allowed_origins: [origin] }]);
 
 const SCRIPT = '<script src="{{CALLSWAP}}/callswap.js" data-site="acme" async></script>';
 
-async function open(body, query = '') {
+function open(body, query = '') {
   const path = `/case-${Math.random().toString(36).slice(2)}.html`;
-  site.pages[path] = `<!doctype html><html><head><meta charset="utf-8">${SCRIPT}</head><body>${body}</body></html>`;
-  const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(site.url(path + query));
-  await page.evaluate(() => window.callswap.ready);
-  return { page, errors };
+  env.site.pages[path] = `<!doctype html><html><head><meta charset="utf-8">${SCRIPT}</head><body>${body}</body></html>`;
+  return openPage(env.browser, env.site.url(path + query));
 }
 
 const bodyHtml = (page) => page.evaluate(() => document.body.innerHTML);
@@ -81,7 +63,7 @@ for (const [name, input, expected] of CASES) {
     });
     assert.equal(original, input.replace(/<input value="([^"]*)">/, '<input value="$1">'), 'revert() restores the page');
     assert.deepEqual(errors, []);
-    await page.close();
+    await page.context().close();
   });
 }
 
@@ -90,7 +72,7 @@ test('the source decides the static number: a Google Ads click shows its number'
   assert.equal(await bodyHtml(page), '<p>030 1111111</p>');
   assert.deepEqual(await page.evaluate(() => window.callswap.state()),
     { mode: 'static', source: 'google-ads', number: '+49301111111' });
-  await page.close();
+  await page.context().close();
 });
 
 test('content added later is swapped without a call from the site, and revert() restores it', async () => {
@@ -126,7 +108,7 @@ test('content added later is swapped without a call from the site, and revert() 
   });
   // The site's own last write is what revert() leaves, with our swap of it undone.
   assert.equal(reverted, '<main id="app"><p>Neu: 030 1234567</p></main>');
-  await page.close();
+  await page.context().close();
 });
 
 test('a page that writes the shown number on every swap event does not loop', async () => {
@@ -144,7 +126,7 @@ test('a page that writes the shown number on every swap event does not loop', as
   const events = await page.evaluate(() => window.events);
   assert.ok(events >= 1 && events <= 3, `events: ${events}`);
   assert.equal(await page.textContent('#status'), 'Nummer: +49309876543');
-  await page.close();
+  await page.context().close();
 });
 
 test('a listener that writes a site number on every swap event cannot freeze the page', { timeout: 30000 }, async () => {
@@ -159,7 +141,7 @@ test('a listener that writes a site number on every swap event cannot freeze the
   await page.waitForTimeout(300);
   const events = await page.evaluate(() => window.events); // the page answers: it is not frozen
   assert.ok(events <= 25, `events: ${events}`);
-  await page.close();
+  await page.context().close();
 });
 
 test('shadow roots: open now and opened later', async () => {
@@ -179,22 +161,20 @@ test('shadow roots: open now and opened later', async () => {
     document.body.append(document.createElement('call-box'));
   });
   await until(page, () => document.querySelector('call-box').shadowRoot.textContent === 'Tel. 030 9876543');
-  await page.close();
+  await page.context().close();
 });
 
 test('anti-flicker hides the configured elements until the first swap, never longer', async () => {
   const path = '/flicker.html';
-  site.pages[path] = `<!doctype html><html><head><script>window.callswapConfig = ${JSON.stringify({
+  env.site.pages[path] = `<!doctype html><html><head><script>window.callswapConfig = ${JSON.stringify({
     ...siteConfig, swap: { anti_flicker: { selector: '.phone', timeout_ms: 3000 } } })};</script>
     <script src="{{CALLSWAP}}/callswap.js" data-site="acme"></script></head>
     <body><p class="phone">030 1234567</p><script>
       window.seen = getComputedStyle(document.querySelector('.phone')).visibility;
     </script></body></html>`;
-  const page = await browser.newPage();
-  await page.goto(site.url(path));
-  await page.evaluate(() => window.callswap.ready);
+  const { page } = await openPage(env.browser, env.site.url(path));
   assert.equal(await page.evaluate(() => window.seen), 'hidden');
   assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('.phone')).visibility), 'visible');
   assert.equal(await page.evaluate(() => document.querySelector('.phone').textContent), '030 9876543');
-  await page.close();
+  await page.context().close();
 });
