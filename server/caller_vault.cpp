@@ -100,6 +100,11 @@ std::optional<std::string> CallerVault::open(const SealedCaller& sealed) const {
 
 std::string CallerVault::hash(std::string_view e164) const { return hmac_sha256_hex(hash_key_, e164); }
 
+std::string erased_call_key(const CallerVault* vault, std::string_view provider_call_id) {
+  const std::string labelled = "call:" + std::string(provider_call_id);
+  return vault ? vault->hash(labelled) : sha256_hex(labelled);
+}
+
 std::string CallerVault::mask(std::string_view e164) {
   auto number = parse_e164(e164);
   if (!number) return "****";

@@ -42,4 +42,9 @@ class CallerVault {
   std::string hash_key_;
 };
 
+/// What an erased call's tombstone holds: a keyed hash of the provider's call id under the
+/// vault's hash key, so the id itself is never kept. Without caller keys there is no secret
+/// to key it with, and it is a SHA-256 (docs/privacy.md says so).
+std::string erased_call_key(const CallerVault* vault, std::string_view provider_call_id);
+
 }  // namespace callswap::server

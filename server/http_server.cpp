@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <array>
 #include <callswap/attribution.hpp>
 #include <callswap/json.hpp>
 #include <cctype>
@@ -19,6 +20,7 @@
 #include "crypto.hpp"
 #include "rate_limiter.hpp"
 #include "report.hpp"
+#include "routes.hpp"
 #include "subjects.hpp"
 
 namespace callswap::server {
@@ -90,7 +92,29 @@ struct Server::State {
   std::unique_ptr<Store> store;
   Clock clock;
   std::optional<CallerVault> vault;
-  std::unique_ptr<RateLimiter> limiter;
+  // One token bucket per rate-limit class (routes.hpp), each keyed by client address; the
+  // admin class also keeps one per admin key, so a leaked key cannot be used without limit.
+  std::unique_ptr<RateLimiter> visitor_limiter, admin_limiter, webhook_limiter;
+
+  RateLimiter* limiter_for(RateClass rate) const {
+    switch (rate) {
+      case RateClass::visitor: return visitor_limiter.get();
+      case RateClass::admin: return admin_limiter.get();
+      case RateClass::webhook: return webhook_limiter.get();
+      case RateClass::unlimited: return nullptr;
+    }
+    return nullptr;
+  }
+
+  // Takes a token for `client` from the class's bucket; false after answering 429.
+  bool within_rate(RateClass rate, const std::string& client, httplib::Response& res) {
+    RateLimiter* limiter = limiter_for(rate);
+    int retry_after = 0;
+    if (!limiter || limiter->allow(client, clock(), retry_after)) return true;
+    res.set_header("Retry-After", std::to_string(retry_after));
+    fail(res, 429, "rate_limited", "too many requests; retry later");
+    return false;
+  }
   std::unique_ptr<Subjects> subjects;
   std::function<void(const std::string&)> log = [](const std::string& line) { std::cerr << line << "\n"; };
 
@@ -171,7 +195,8 @@ struct Server::State {
 
   // Admin API keys: "Authorization: Bearer <key>", compared by SHA-256 in constant time.
   // Answers the key, or nullptr after answering 401 or 403.
-  const AdminKey* authorize(const httplib::Request& req, httplib::Response& res, std::string_view scope) const {
+  const AdminKey* authorize(const httplib::Request& req, httplib::Response& res, Scope needed) const {
+    const std::string_view scope = scope_name(needed);
     const std::string header = req.get_header_value("Authorization");
     if (!header.starts_with("Bearer ") || header.size() < 8) {
       fail(res, 401, "unauthorized", "an admin API key is required (Authorization: Bearer <key>)");
@@ -198,12 +223,11 @@ struct Server::State {
     store->append_audit(AuditEntry{clock(), key.id, std::move(action), site, json::Value(std::move(detail)).dump()});
   }
 
-  // A session erased on request while it still holds a number gives the number back.
+  // A session erased on request while it still holds a number gives the number back to its
+  // pool (the store records the release for the cool-down as it erases).
   void release_for_erasure(const SessionRow& session) {
-    const Millis now = clock();
     std::lock_guard lock(pools_mutex);
-    if (Pool* p = pool(session.site, session.pool)) p->release(session.id, now);
-    store->release_session(session.id, now);
+    if (Pool* p = pool(session.site, session.pool)) p->release(session.id, clock());
   }
 
   // The report's pool section and the pools endpoint: each pool now and over [from, to).
@@ -231,6 +255,16 @@ struct Server::State {
       fail(res, 404, "unknown_number", "the called number belongs to no site");
       return {};
     }
+    // An erased call stays erased: a replay of its webhook (Twilio signs no timestamp) is
+    // acknowledged, so the provider stops retrying, and stores nothing.
+    if (store->call_erased(erased_call_key(vault ? &*vault : nullptr, provider_id))) {
+      json::Object body;
+      body.set("call", provider_id);
+      body.set("new", false);
+      body.set("stored", false);
+      res.status = 200;
+      return body;
+    }
     CallRow call;
     call.provider_call_id = provider_id;
     call.site = owner->site->config.site;
@@ -254,10 +288,13 @@ struct Server::State {
       call.source = held->source;
       call.attribution = "session";
       call.campaign_json = held->campaign_json;
+      call.restricted = held->restricted;
     } else if (owner->static_source) {
       call.source = owner->static_source->id;
       call.attribution = "static";
     }
+    // A restriction (Art. 18) of the caller or of the visit reaches calls made after it.
+    if (!call.caller_hash.empty() && store->caller_restricted(call.caller_hash, at)) call.restricted = true;
     const bool fresh = store->insert_call(call);
     const auto stored = store->find_call(provider_id);
     json::Object body;
@@ -290,7 +327,9 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
                         return entry && entry->config.find_source(source) != nullptr;
                       }},
       [&s] { return s.clock(); });
-  s.limiter = std::make_unique<RateLimiter>(s.config.rate_per_minute, s.config.rate_burst);
+  s.visitor_limiter = std::make_unique<RateLimiter>(s.config.visitor_rate.per_minute, s.config.visitor_rate.burst);
+  s.admin_limiter = std::make_unique<RateLimiter>(s.config.admin_rate.per_minute, s.config.admin_rate.burst);
+  s.webhook_limiter = std::make_unique<RateLimiter>(s.config.webhook_rate.per_minute, s.config.webhook_rate.burst);
   for (const SiteEntry& site : s.config.sites) {
     for (const PoolConfig& p : site.pools) s.pools.emplace(std::pair{site.config.site, p.id}, Pool(p.numbers, p.settings));
     // Rebuild the pools from the store: cool-downs, then the sessions still holding numbers.
@@ -345,16 +384,6 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     line.set("status", res.status);
     s.log(json::Value(std::move(line)).dump());
   });
-  // The public endpoints a browser reaches are limited per client address (kept in memory
-  // only); webhooks are signed and the admin API needs a key, so they are not.
-  http.set_pre_routing_handler([&s](const httplib::Request& req, httplib::Response& res) {
-    const bool limited = req.path.starts_with("/v1/sites/") || req.path.starts_with("/v1/sessions/") || req.path.starts_with("/amp/");
-    int retry_after = 0;
-    if (!limited || s.limiter->allow(s.client_address(req), s.clock(), retry_after)) return httplib::Server::HandlerResponse::Unhandled;
-    res.set_header("Retry-After", std::to_string(retry_after));
-    fail(res, 429, "rate_limited", "too many requests from this address; retry later");
-    return httplib::Server::HandlerResponse::Handled;
-  });
   http.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Referrer-Policy", "no-referrer");
@@ -370,14 +399,39 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     }
   });
 
-  http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+  // Each route of the table gets its handler here, behind the same middleware: its rate-limit
+  // class, then its admin scope. A route left without a handler stops the server at start.
+  using Handler = std::function<void(const httplib::Request&, httplib::Response&, const AdminKey*)>;
+  std::array<bool, route_ids::count> wired{};
+  const auto on = [&s, &http, &wired](std::size_t id, Handler handler) {
+    const Route& route = kRoutes[id];
+    wired[id] = true;
+    httplib::Server::Handler wrapped = [&s, &route, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+      const std::string client = s.client_address(req);
+      if (!s.within_rate(route.rate, client, res)) return;
+      const AdminKey* key = nullptr;
+      if (route.scope != Scope::none) {
+        key = s.authorize(req, res, route.scope);
+        if (!key || !s.within_rate(route.rate, "key:" + key->id, res)) return;
+      }
+      handler(req, res, key);
+    };
+    const std::string pattern(route.pattern);
+    if (route.method == "GET") http.Get(pattern, std::move(wrapped));
+    else if (route.method == "POST") http.Post(pattern, std::move(wrapped));
+    else if (route.method == "DELETE") http.Delete(pattern, std::move(wrapped));
+    else if (route.method == "OPTIONS") http.Options(pattern, std::move(wrapped));
+    else throw std::logic_error("routes.hpp: unknown method " + std::string(route.method));
+  };
+
+  on(route_ids::health, [](const httplib::Request&, httplib::Response& res, const AdminKey*) {
     json::Object body;
     body.set("status", "ok");
     reply(res, 200, body);
   });
 
   // The public site config: cacheable, cookie-free, readable from any origin.
-  http.Get(R"(/v1/sites/([a-z0-9_-]{1,64})/config)", [&s](const httplib::Request& req, httplib::Response& res) {
+  on(route_ids::site_config, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
     const SiteEntry* site = s.site(req.matches[1]);
     if (!site) return fail(res, 404, "unknown_site", "no such site");
     const std::string etag = "\"" + sha256_hex(site->public_json).substr(0, 32) + "\"";
@@ -408,17 +462,17 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     res.set_header("Access-Control-Max-Age", "600");
     res.set_header("Vary", "Origin");
   };
-  http.Options(R"(/v1/sites/([a-z0-9_-]{1,64})/sessions)", [&s, preflight](const httplib::Request& req, httplib::Response& res) {
+  on(route_ids::session_preflight, [&s, preflight](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
     const SiteEntry* site = s.site(req.matches[1]);
     if (!site) return fail(res, 404, "unknown_site", "no such site");
     preflight(req, res, site);
   });
-  http.Options(R"(/v1/sessions/([0-9a-f]{32})(/heartbeat)?)", [preflight](const httplib::Request& req, httplib::Response& res) {
+  on(route_ids::session_id_preflight, [preflight](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
     preflight(req, res, nullptr);
   });
 
   // A dynamic number for a consenting visitor's session.
-  http.Post(R"(/v1/sites/([a-z0-9_-]{1,64})/sessions)", [&s](const httplib::Request& req, httplib::Response& res) {
+  on(route_ids::session_create, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
     const SiteEntry* site = s.site(req.matches[1]);
     if (!site) return fail(res, 404, "unknown_site", "no such site");
     if (!s.allow_origin(*site, req, res)) return fail(res, 403, "origin_not_allowed", "this origin may not ask for numbers for this site");
@@ -489,7 +543,7 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     reply(res, 201, out);
   });
 
-  http.Post(R"(/v1/sessions/([0-9a-f]{32})/heartbeat)", [&s](const httplib::Request& req, httplib::Response& res) {
+  on(route_ids::session_heartbeat, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
     const std::string id = req.matches[1];
     const auto row = s.store->find_session(id);
     if (!row || row->released_at) return fail(res, 404, "unknown_session", "no such session, or it has ended");
@@ -507,23 +561,26 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   });
 
   // The visitor withdrew consent or left: the number goes back and the session is erased.
-  http.Delete(R"(/v1/sessions/([0-9a-f]{32}))", [&s](const httplib::Request& req, httplib::Response& res) {
+  on(route_ids::session_delete, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
     const std::string id = req.matches[1];
     const auto row = s.store->find_session(id);
     if (!row) return fail(res, 404, "unknown_session", "no such session");
     const SiteEntry* site = s.site(row->site);
     if (site && !s.allow_origin(*site, req, res)) return fail(res, 403, "origin_not_allowed", "this origin may not use this session");
+    // Acknowledged once durable, like a data-subject erasure (the same mechanism).
     const Millis now = s.clock();
     std::lock_guard lock(s.pools_mutex);
     if (Pool* pool = s.pool(row->site, row->pool)) pool->release(id, now);
-    if (!row->released_at) s.store->release_session(id, now);
-    s.store->erase_session(id);
+    Store::Erasure erasure;
+    erasure.session_ids.push_back(id);
+    erasure.at = now;
+    s.store->erase(erasure);
     res.status = 204;
   });
 
   // Twilio's status callback: form-encoded, signed with HMAC-SHA1 over the URL and the
   // sorted parameters (https://www.twilio.com/docs/usage/security).
-  http.Post("/v1/webhooks/twilio", [&s](const httplib::Request& req, httplib::Response& res) {
+  on(route_ids::twilio_webhook, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
     if (s.config.twilio_auth_token.empty()) return fail(res, 404, "not_configured", "Twilio webhooks are not configured");
     if (req.get_header_value("Content-Type").find("application/x-www-form-urlencoded") != 0) {
       return fail(res, 415, "unsupported_media_type", "Twilio posts application/x-www-form-urlencoded");
@@ -555,7 +612,7 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   });
 
   // A generic call event: JSON signed with HMAC-SHA256 over "<timestamp>.<body>".
-  http.Post("/v1/webhooks/calls", [&s](const httplib::Request& req, httplib::Response& res) {
+  on(route_ids::calls_webhook, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
     if (s.config.calls_secret.empty()) return fail(res, 404, "not_configured", "call webhooks are not configured");
     const std::string timestamp = req.get_header_value("X-Callswap-Timestamp");
     const std::string signature = req.get_header_value("X-Callswap-Signature");
@@ -585,7 +642,7 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   });
 
   // amp-call-tracking: the static number of the default source (AMP pages carry no consent).
-  http.Get(R"(/amp/v1/sites/([a-z0-9_-]{1,64})/number)", [&s](const httplib::Request& req, httplib::Response& res) {
+  on(route_ids::amp_number, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
     const SiteEntry* site = s.site(req.matches[1]);
     if (!site) return fail(res, 404, "unknown_site", "no such site");
     const Source* source = site->config.default_source();
@@ -619,9 +676,7 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
 
   // Pool statistics for the operator: utilisation over time, peak concurrent sessions,
   // exhaustion events and the pool size that would keep utilisation at the target.
-  http.Get(R"(/v1/admin/sites/([a-z0-9_-]{1,64})/pools)", [&s](const httplib::Request& req, httplib::Response& res) {
-    const AdminKey* key = s.authorize(req, res, "reports");
-    if (!key) return;
+  on(route_ids::admin_pools, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey* key) {
     const SiteEntry* site = s.site(req.matches[1]);
     if (!site) return fail(res, 404, "unknown_site", "no such site");
     const Millis now = s.clock();
@@ -646,9 +701,7 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   });
 
   // The sites an admin key may report on (for the admin page).
-  http.Get("/v1/admin/sites", [&s](const httplib::Request& req, httplib::Response& res) {
-    const AdminKey* key = s.authorize(req, res, "reports");
-    if (!key) return;
+  on(route_ids::admin_sites, [&s](const httplib::Request&, httplib::Response& res, const AdminKey* key) {
     json::Array sites;
     for (const SiteEntry& site : s.config.sites) sites.emplace_back(site.config.site);
     json::Object body;
@@ -658,9 +711,7 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   });
 
   // The site owner's report: calls per day, source and campaign; pools and their sizes.
-  http.Get(R"(/v1/admin/sites/([a-z0-9_-]{1,64})/report)", [&s](const httplib::Request& req, httplib::Response& res) {
-    const AdminKey* key = s.authorize(req, res, "reports");
-    if (!key) return;
+  on(route_ids::admin_report, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey* key) {
     const SiteEntry* site = s.site(req.matches[1]);
     if (!site) return fail(res, 404, "unknown_site", "no such site");
     constexpr Millis kDay = 24 * 3600'000LL;
@@ -689,27 +740,67 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   });
 
   // Data-subject rights: access, erase, restrict, unrestrict, rectify (subjects.hpp).
-  http.Post(R"(/v1/admin/subjects/([a-z]{1,16}))", [&s](const httplib::Request& req, httplib::Response& res) {
-    const AdminKey* key = s.authorize(req, res, "subjects");
-    if (!key) return;
+  on(route_ids::admin_subjects, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey* key) {
     auto body = json::parse(req.body);
     if (!body) return fail(res, 400, "invalid_json", body.error().message);
-    const SubjectOutcome outcome = s.subjects->handle(std::string(req.matches[1]), *body, key->id);
+    const bool full_numbers = std::find(key->scopes.begin(), key->scopes.end(), scope_name(Scope::callers)) != key->scopes.end();
+    const SubjectOutcome outcome = s.subjects->handle(std::string(req.matches[1]), *body, {key->id, full_numbers});
     reply(res, outcome.status, outcome.body);
   });
 
+  // What the server holds for a site, for the operator's and the DPO's checks: origins,
+  // pools, retention and what is kept of callers. Never a secret or a key.
+  on(route_ids::admin_site_settings, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey* key) {
+    const SiteEntry* site = s.site(req.matches[1]);
+    if (!site) return fail(res, 404, "unknown_site", "no such site");
+    json::Array origins;
+    for (const std::string& origin : site->allowed_origins) origins.emplace_back(origin);
+    json::Array pools;
+    for (const PoolConfig& pool : site->pools) {
+      json::Array numbers;
+      for (const PhoneNumber& n : pool.numbers) numbers.emplace_back(n.e164());
+      json::Object p;
+      p.set("id", pool.id);
+      p.set("numbers", std::move(numbers));
+      p.set("hold_minutes", static_cast<double>(pool.settings.hold_ms / 60'000));
+      p.set("cooldown_minutes", static_cast<double>(pool.settings.cooldown_ms / 60'000));
+      p.set("when_exhausted", pool.settings.when_exhausted == PoolSettings::WhenExhausted::static_number ? "static_number"
+                                                                                                        : "reuse_least_active");
+      pools.push_back(std::move(p));
+    }
+    json::Object retention;
+    retention.set("sessions_days", site->retention.sessions_days);
+    retention.set("calls_days", site->retention.calls_days);
+    retention.set("audit_days", site->retention.audit_days);
+    json::Object callers;
+    callers.set("kept", s.vault.has_value() && site->keep_caller_numbers);
+    callers.set("hashed", s.vault.has_value());
+    json::Object body;
+    body.set("site", site->config.site);
+    body.set("allowed_origins", std::move(origins));
+    body.set("pools", std::move(pools));
+    body.set("attribution_grace_minutes", static_cast<double>(site->attribution_grace_ms / 60'000));
+    body.set("retention", std::move(retention));
+    body.set("callers", std::move(callers));
+    s.audit(*key, "settings", site->config.site);
+    reply(res, 200, body);
+  });
+
   // The admin page: the report with its charts, for a person with a key (scope reports).
-  http.Get("/admin", [](const httplib::Request&, httplib::Response& res) {
+  on(route_ids::admin_page, [](const httplib::Request&, httplib::Response& res, const AdminKey*) {
     res.set_header("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
     res.set_header("Cache-Control", "no-store");
     res.set_content(kAdminPage, "text/html; charset=utf-8");
   });
-  http.Get("/admin/admin.js", [](const httplib::Request&, httplib::Response& res) {
+  on(route_ids::admin_script, [](const httplib::Request&, httplib::Response& res, const AdminKey*) {
     res.set_header("Cache-Control", "no-store");
     res.set_content(kAdminScript, "text/javascript; charset=utf-8");
   });
 
   if (!s.config.static_dir.empty()) http.set_mount_point("/", s.config.static_dir);
+  for (std::size_t id = 0; id < wired.size(); ++id) {
+    if (!wired[id]) throw std::logic_error("routes.hpp: no handler for " + std::string(kRoutes[id].path));
+  }
 }
 
 Server::~Server() { stop(); }
@@ -739,33 +830,79 @@ void Server::sample_pools() {
   }
 }
 
-std::int64_t Server::purge() {
+std::int64_t Server::purge(bool accept_clock) {
   State& s = *state_;
-  const Millis now = s.clock();
   constexpr Millis kDay = 24 * 3600'000LL;
-  std::int64_t total = 0;
-  for (const SiteEntry& site : s.config.sites) {
-    const auto purged = s.store->purge(site.config.site, now - site.retention.sessions_days * kDay,
-                                       now - site.retention.calls_days * kDay);
-    total += purged.sessions + purged.calls + purged.samples;
+  const Millis now = s.clock();
+  const auto log = [&](const char* level, const char* msg, const json::Object& fields) {
     json::Object line;
     line.set("ts", static_cast<double>(now));
-    line.set("level", "info");
-    line.set("msg", "retention purge");
-    line.set("site", site.config.site);
-    line.set("sessions", static_cast<double>(purged.sessions));
-    line.set("calls", static_cast<double>(purged.calls));
-    line.set("samples", static_cast<double>(purged.samples));
-    const std::int64_t audit = s.store->purge_audit(site.config.site, now - site.retention.audit_days * kDay);
-    total += audit;
-    line.set("audit", static_cast<double>(audit));
+    line.set("level", level);
+    line.set("msg", msg);
+    for (std::size_t i = 0; i < fields.size(); ++i) line.set(fields.keys[i], fields.values[i]);
     s.log(json::Value(std::move(line)).dump());
+  };
+  // The purge measures age by the clock, so a clock that jumps would purge wrongly: forward,
+  // it would delete rows long before their time; backward, it would keep them past it. The
+  // last purge's reading is kept in the store. Behind it, the purge goes by that reading
+  // (nothing outlives its retention by the jump); far ahead of it, the purge holds until the
+  // operator confirms the clock (`callswap-server purge --accept-clock`).
+  Millis effective = now;
+  const auto watermark = s.store->purge_watermark();
+  const Millis max_step = s.config.purge_max_step_hours * Millis{3600'000};
+  if (watermark && now < *watermark) {
+    effective = *watermark;
+    json::Object f;
+    f.set("behind_ms", static_cast<double>(*watermark - now));
+    log("warn", "clock is behind the last purge: purging by the last purge's time", std::move(f));
+  } else if (watermark && now - *watermark > max_step && !accept_clock) {
+    json::Object f;
+    f.set("ahead_ms", static_cast<double>(now - *watermark));
+    f.set("max_step_hours", s.config.purge_max_step_hours);
+    log("error", "clock is far ahead of the last purge: purge held; if the clock is right, run callswap-server purge --accept-clock",
+        std::move(f));
+    return 0;
   }
+
+  std::vector<std::string> sites;
+  for (const SiteEntry& site : s.config.sites) sites.push_back(site.config.site);
+  for (std::string& site : s.store->sites_with_data()) {
+    if (std::find(sites.begin(), sites.end(), site) == sites.end()) sites.push_back(std::move(site));
+  }
+  std::int64_t total = 0;
+  int longest_calls_days = s.config.default_retention.calls_days;
+  for (const std::string& site_id : sites) {
+    const SiteEntry* site = s.site(site_id);
+    const Retention& keep = site ? site->retention : s.config.default_retention;
+    longest_calls_days = std::max(longest_calls_days, keep.calls_days);
+    Store::PurgeCutoffs cutoffs;
+    cutoffs.sessions_before = effective - keep.sessions_days * kDay;
+    cutoffs.calls_before = effective - keep.calls_days * kDay;
+    cutoffs.audit_before = effective - keep.audit_days * kDay;
+    cutoffs.tombstones_before = cutoffs.calls_before;
+    const auto purged = s.store->purge(site_id, cutoffs);
+    total += purged.sessions + purged.calls + purged.samples + purged.audit + purged.tombstones;
+    json::Object f;
+    f.set("site", site_id);
+    f.set("configured", site != nullptr);
+    f.set("sessions", static_cast<double>(purged.sessions));
+    f.set("calls", static_cast<double>(purged.calls));
+    f.set("samples", static_cast<double>(purged.samples));
+    f.set("audit", static_cast<double>(purged.audit));
+    f.set("tombstones", static_cast<double>(purged.tombstones));
+    log("info", "retention purge", std::move(f));
+  }
+  // A restriction marker lives while calls it restricted may still be stored.
+  total += s.store->purge_restrictions(effective - longest_calls_days * kDay);
+  s.store->set_purge_watermark(effective);
+  // What the purge deleted must not stay readable in the write-ahead log either.
+  if (total > 0) s.store->scrub();
   return total;
 }
 
 SubjectOutcome Server::subject(std::string_view action, const json::Value& request, const std::string& actor) {
-  return state_->subjects->handle(action, request, actor);
+  // The operator at the machine's console sees callers' numbers in clear, as the keys allow.
+  return state_->subjects->handle(action, request, {actor, true});
 }
 
 std::int64_t Server::rotate_caller_key() {

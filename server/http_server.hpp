@@ -47,10 +47,12 @@ class Server {
   /// every minute; tests too).
   void sample_pools();
 
-  /// Deletes what each site's retention settings say is too old (issue #6: storage
-  /// limitation). The background thread runs it hourly; `callswap-server purge` once.
-  /// Logs and returns the number of rows deleted.
-  std::int64_t purge();
+  /// Deletes what each site's retention settings say is too old (storage limitation), and
+  /// for rows of no site or of a site no longer configured, what the default retention says.
+  /// The background thread runs it hourly; `callswap-server purge` once. With the clock far
+  /// ahead of the last purge it holds unless `accept_clock` (docs/privacy.md). Logs and
+  /// returns the number of rows deleted.
+  std::int64_t purge(bool accept_clock = false);
 
   /// Re-seals every caller number sealed with an older key under the current one
   /// (`callswap-server rotate-key`). Returns how many were re-sealed.

@@ -27,7 +27,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: callswap-server --config FILE [--db FILE] [--listen HOST:PORT] [--static DIR]\n"
-    "       callswap-server purge --config FILE [--db FILE]\n"
+    "       callswap-server purge --config FILE [--db FILE] [--accept-clock]\n"
     "       callswap-server rotate-key --config FILE [--db FILE]\n"
     "       callswap-server subject access|erase|restrict|unrestrict --config FILE [--db FILE]\n"
     "                               (--caller E164 | --session ID)\n"
@@ -65,6 +65,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   // `subject ACTION`: the request is built from the flags exactly as the admin API takes it.
+  bool accept_clock = false;  // purge: the operator confirms a clock far ahead of the last purge
   std::string subject_action;
   callswap::json::Object subject_request;
   if (command == "subject") {
@@ -79,6 +80,10 @@ int main(int argc, char** argv) {
     if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
       return 0;
+    }
+    if (command == "purge" && arg == "--accept-clock") {
+      accept_clock = true;
+      continue;
     }
     if (i + 1 >= argc) {
       std::cerr << "callswap-server: " << arg << (arg.starts_with("--") ? " needs a value\n" : ": unknown argument\n") << kUsage;
@@ -125,7 +130,7 @@ int main(int argc, char** argv) {
   if (!command.empty()) {
     try {
       callswap::server::Server server(config, callswap::server::open_sqlite_store(config.database));
-      if (command == "purge") server.purge();
+      if (command == "purge") server.purge(accept_clock);
       if (command == "subject") {
         // The answer goes to stdout as JSON (an export is what the data subject receives).
         const auto outcome = server.subject(subject_action, callswap::json::Value(std::move(subject_request)), "cli");

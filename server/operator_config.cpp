@@ -7,6 +7,7 @@
 #include <map>
 
 #include "hex.hpp"
+#include "routes.hpp"
 
 namespace callswap::server {
 namespace {
@@ -101,6 +102,28 @@ const SiteEntry* OperatorConfig::find_site(std::string_view id) const {
   return nullptr;
 }
 
+namespace {
+
+// {"sessions_days", "calls_days", "audit_days"} under `parent`.retention, over `into`.
+void read_retention(Reader& r, const json::Object& parent, const std::string& parent_path, Retention& into) {
+  const json::Value* retention = parent.find("retention");
+  if (!retention) return;
+  const std::string rp = join_path(parent_path, "retention");
+  const json::Object* ro = r.object(*retention, rp, {"sessions_days", "calls_days", "audit_days"});
+  if (!ro) return;
+  if (auto d = r.integer(*ro, rp, "sessions_days", 1, 3650)) into.sessions_days = *d;
+  if (auto d = r.integer(*ro, rp, "calls_days", 1, 3650)) into.calls_days = *d;
+  if (auto d = r.integer(*ro, rp, "audit_days", 1, 3650)) into.audit_days = *d;
+}
+
+// limits.<prefix>_per_minute and limits.<prefix>_burst.
+void read_rate(Reader& r, const json::Object& limits, const std::string& prefix, RateLimit& into) {
+  if (auto rate = r.integer(limits, "limits", prefix + "_per_minute", 0, 1'000'000)) into.per_minute = *rate;
+  if (auto burst = r.integer(limits, "limits", prefix + "_burst", 1, 1'000'000)) into.burst = *burst;
+}
+
+}  // namespace
+
 OperatorConfigResult load_operator_config(std::string_view json_text, const Environment& environment) {
   auto document = json::parse(json_text);
   if (!document) return OperatorConfigResult{std::nullopt, {ConfigError{"", document.error().message}}};
@@ -111,7 +134,7 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
   OperatorConfigResult result;
   Reader r(result.errors);
   const json::Object* o = r.object(document, "", {"listen", "database", "static_dir", "public_url", "sites", "admin_keys",
-                                                  "caller_numbers", "webhooks", "limits"});
+                                                  "caller_numbers", "webhooks", "limits", "retention", "purge"});
   if (!o) return result;
   OperatorConfig config;
   if (auto listen = r.string(*o, "", "listen", false)) {
@@ -136,6 +159,13 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
   }
 
   std::map<std::string, std::string> owner_of_number;  // E.164 → where it is used
+  // Before the sites: a site's retention starts from these defaults.
+  read_retention(r, *o, "", config.default_retention);
+  if (const json::Value* purge = o->find("purge")) {
+    if (const json::Object* po = r.object(*purge, "purge", {"max_step_hours"})) {
+      if (auto h = r.integer(*po, "purge", "max_step_hours", 1, 24 * 3650)) config.purge_max_step_hours = *h;
+    }
+  }
   if (const json::Value* sites = r.field(*o, "", "sites", true)) {
     if (!sites->is_array() || sites->as_array().empty()) {
       r.error("sites", "must list at least one site");
@@ -177,14 +207,8 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
         }
         if (auto grace = r.integer(*so, sp, "attribution_grace_minutes", 0, 7 * 24 * 60)) entry.attribution_grace_ms = *grace * Millis{60'000};
         if (auto keep = r.boolean(*so, sp, "keep_caller_numbers")) entry.keep_caller_numbers = *keep;
-        if (const json::Value* retention = so->find("retention")) {
-          const std::string rp = join_path(sp, "retention");
-          if (const json::Object* ro = r.object(*retention, rp, {"sessions_days", "calls_days", "audit_days"})) {
-            if (auto d = r.integer(*ro, rp, "sessions_days", 1, 3650)) entry.retention.sessions_days = *d;
-            if (auto d = r.integer(*ro, rp, "calls_days", 1, 3650)) entry.retention.calls_days = *d;
-            if (auto d = r.integer(*ro, rp, "audit_days", 1, 3650)) entry.retention.audit_days = *d;
-          }
-        }
+        entry.retention = config.default_retention;
+        read_retention(r, *so, sp, entry.retention);
         config.sites.push_back(std::move(entry));
       }
     }
@@ -207,8 +231,9 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
         if (auto scopes = r.strings(*ko, kp, "scopes", true, false)) {
           for (std::size_t k = 0; k < scopes->size(); ++k) {
             const std::string& scope = (*scopes)[k];
-            if (scope != "reports" && scope != "subjects" && scope != "config") {
-              r.error(index_path(join_path(kp, "scopes"), k), quoted(scope) + " is not one of \"reports\", \"subjects\", \"config\"");
+            if (std::none_of(kKeyScopes.begin(), kKeyScopes.end(), [&](Scope known) { return scope_name(known) == scope; })) {
+              r.error(index_path(join_path(kp, "scopes"), k),
+                      quoted(scope) + " is not one of \"reports\", \"subjects\", \"callers\", \"config\"");
             }
           }
           key.scopes = std::move(*scopes);
@@ -268,7 +293,8 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
     r.error("public_url", "is required with webhooks.twilio_auth_token: Twilio signs the URL it calls");
   }
   if (const json::Value* limits = o->find("limits")) {
-    if (const json::Object* lo = r.object(*limits, "limits", {"max_body_bytes", "threads", "rate_per_minute", "rate_burst", "trust_proxy"})) {
+    if (const json::Object* lo = r.object(*limits, "limits", {"max_body_bytes", "threads", "rate_per_minute", "rate_burst", "admin_rate_per_minute",
+                                                                "admin_rate_burst", "webhook_rate_per_minute", "webhook_rate_burst", "trust_proxy"})) {
       if (auto proxies = r.strings(*lo, "limits", "trust_proxy", false, true)) {
         for (std::size_t k = 0; k < proxies->size(); ++k) {
           unsigned char address[16];
@@ -279,8 +305,9 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
         }
         config.trust_proxy = std::move(*proxies);
       }
-      if (auto rate = r.integer(*lo, "limits", "rate_per_minute", 0, 1'000'000)) config.rate_per_minute = *rate;
-      if (auto burst = r.integer(*lo, "limits", "rate_burst", 1, 1'000'000)) config.rate_burst = *burst;
+      read_rate(r, *lo, "rate", config.visitor_rate);
+      read_rate(r, *lo, "admin_rate", config.admin_rate);
+      read_rate(r, *lo, "webhook_rate", config.webhook_rate);
       if (auto bytes = r.integer(*lo, "limits", "max_body_bytes", 1024, 1 << 20)) config.max_body_bytes = static_cast<std::size_t>(*bytes);
       if (auto threads = r.integer(*lo, "limits", "threads", 2, 1024)) config.threads = *threads;
     }

@@ -20,6 +20,19 @@ struct PoolConfig {
   PoolSettings settings;
 };
 
+/// How long each kind of row is kept, in days (docs/privacy.md has the table and reasons).
+struct Retention {
+  int sessions_days = 90;
+  int calls_days = 365;
+  int audit_days = 365;
+};
+
+/// A token bucket: `per_minute` tokens a minute up to `burst`; per_minute 0: no limit.
+struct RateLimit {
+  int per_minute = 0;
+  int burst = 1;
+};
+
 struct SiteEntry {
   SiteConfig config;
   std::string public_json;  ///< the site config as served to browsers
@@ -27,12 +40,7 @@ struct SiteEntry {
   std::vector<PoolConfig> pools;
   Millis attribution_grace_ms = 30 * 60'000;  ///< a call this long after a release still reaches the visit
   bool keep_caller_numbers = true;  ///< false: only the keyed hash of a caller's number is kept
-  /// Storage limitation: how long each kind of row is kept (enforced by the purge, issue #6).
-  struct Retention {
-    int sessions_days = 90;
-    int calls_days = 365;
-    int audit_days = 365;
-  } retention;
+  Retention retention;  ///< storage limitation, enforced by the purge
 };
 
 /// Keys for caller numbers at rest; without them caller numbers are not kept at all.
@@ -49,7 +57,7 @@ struct CallerKeys {
 struct AdminKey {
   std::string id;
   std::string sha256_hex;  ///< of the key; the key itself is never stored
-  std::vector<std::string> scopes;  ///< "reports", "subjects", "config"
+  std::vector<std::string> scopes;  ///< routes.hpp: "reports", "subjects", "callers", "config"
 };
 
 struct OperatorConfig {
@@ -65,8 +73,14 @@ struct OperatorConfig {
   std::string calls_secret;
   int replay_window_seconds = 300;
   std::size_t max_body_bytes = 16 * 1024;
-  int rate_per_minute = 120;  ///< per client address on the public endpoints; 0: no limit
-  int rate_burst = 60;
+  RateLimit visitor_rate{120, 60};  ///< per client address, on what browsers call
+  RateLimit admin_rate{60, 30};     ///< per client address and per admin key
+  RateLimit webhook_rate{600, 200}; ///< per client address, on the telephony webhooks
+  /// Rows of no site (server-level audit entries) and of sites no longer configured.
+  Retention default_retention;
+  /// The purge refuses to move on by more than this since its last run: a clock that jumped
+  /// forward would otherwise delete rows years early (`purge --accept-clock` moves on).
+  int purge_max_step_hours = 72;
   /// Reverse proxies whose X-Forwarded-For is believed (exact addresses); empty: none.
   std::vector<std::string> trust_proxy;
   int threads = 32;

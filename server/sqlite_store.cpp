@@ -3,8 +3,11 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <string>
 #include <utility>
 
@@ -79,6 +82,31 @@ constexpr const char* kMigrations[] = {
       detail_json TEXT NOT NULL DEFAULT '{}'
     );
     CREATE INDEX audit_by_site_time ON audit (site, at);
+    )sql",
+    // Version 3: nothing outlives what it points to. A deleted session (erasure, withdrawal
+    // or retention) is cut from its calls whatever deleted it; erased calls leave a tombstone
+    // of a keyed hash so a replayed webhook stores nothing; a caller's restriction reaches
+    // later calls; the purge keeps its last clock reading to notice clock jumps.
+    R"sql(
+    CREATE TRIGGER sessions_unlink_calls AFTER DELETE ON sessions
+    BEGIN
+      UPDATE calls SET session_id = NULL WHERE session_id = OLD.id;
+    END;
+    UPDATE calls SET session_id = NULL WHERE session_id IS NOT NULL AND session_id NOT IN (SELECT id FROM sessions);
+    CREATE TABLE erased_calls (
+      call_key TEXT PRIMARY KEY,
+      site TEXT NOT NULL,
+      erased_at INTEGER NOT NULL
+    );
+    CREATE INDEX erased_calls_by_site_time ON erased_calls (site, erased_at);
+    CREATE TABLE restricted_callers (
+      caller_hash TEXT PRIMARY KEY,
+      since INTEGER NOT NULL
+    );
+    CREATE TABLE meta (
+      key TEXT PRIMARY KEY,
+      value INTEGER NOT NULL
+    );
     )sql",
 };
 
@@ -186,9 +214,19 @@ class SqliteStore final : public Store {
         "UPDATE sessions SET released_at = ?2 WHERE id = ?1 AND released_at IS NULL");
     // The pool's cool-downs survive a restart even when the session itself is erased.
     record_release_ = std::make_unique<Statement>(db_,
-        "INSERT INTO number_releases (site, number, released_at) SELECT site, number, ?2 FROM sessions WHERE id = ?1 "
-        "ON CONFLICT (site, number) DO UPDATE SET released_at = max(released_at, excluded.released_at)");
+        "INSERT INTO number_releases (site, number, released_at) SELECT site, number, ?2 FROM sessions "
+        "WHERE id = ?1 AND released_at IS NULL ON CONFLICT (site, number) DO UPDATE SET released_at = max(released_at, excluded.released_at)");
     erase_session_ = std::make_unique<Statement>(db_, "DELETE FROM sessions WHERE id = ?1");
+    add_tombstone_ = std::make_unique<Statement>(db_,
+        "INSERT INTO erased_calls (call_key, site, erased_at) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (call_key) DO UPDATE SET erased_at = excluded.erased_at");
+    call_erased_ = std::make_unique<Statement>(db_, "SELECT 1 FROM erased_calls WHERE call_key = ?1");
+    add_restriction_ = std::make_unique<Statement>(db_,
+        "INSERT INTO restricted_callers (caller_hash, since) VALUES (?1, ?2) "
+        "ON CONFLICT (caller_hash) DO UPDATE SET since = max(since, excluded.since)");
+    remove_restriction_ = std::make_unique<Statement>(db_, "DELETE FROM restricted_callers WHERE caller_hash = ?1");
+    refresh_restriction_ = std::make_unique<Statement>(db_,
+        "UPDATE restricted_callers SET since = max(since, ?2) WHERE caller_hash = ?1");
     find_session_ = std::make_unique<Statement>(db_, (std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id = ?1").c_str());
     active_sessions_ = std::make_unique<Statement>(db_,
         (std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE released_at IS NULL ORDER BY last_activity").c_str());
@@ -202,10 +240,10 @@ class SqliteStore final : public Store {
     call_exists_ = std::make_unique<Statement>(db_, "SELECT 1 FROM calls WHERE provider_call_id = ?1");
     insert_call_ = std::make_unique<Statement>(db_,
         "INSERT INTO calls (provider_call_id, site, called_number, status, duration_seconds, started_at, session_id, source, attribution, "
-        "campaign_json, caller_key_id, caller_ciphertext, caller_hash) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''), nullif(?8, ''), ?9, ?10, nullif(?11, ''), nullif(?12, ''), nullif(?13, '')) "
+        "campaign_json, caller_key_id, caller_ciphertext, caller_hash, restricted) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''), nullif(?8, ''), ?9, ?10, nullif(?11, ''), nullif(?12, ''), nullif(?13, ''), ?14) "
         "ON CONFLICT (provider_call_id) DO UPDATE SET status = excluded.status, "
-        "duration_seconds = max(duration_seconds, excluded.duration_seconds)");
+        "duration_seconds = max(duration_seconds, excluded.duration_seconds), restricted = max(restricted, excluded.restricted)");
     find_call_ = std::make_unique<Statement>(db_,
         (std::string("SELECT ") + kCallColumns + " FROM calls WHERE provider_call_id = ?1").c_str());
     to_reseal_ = std::make_unique<Statement>(db_,
@@ -221,6 +259,15 @@ class SqliteStore final : public Store {
         "DELETE FROM calls WHERE rowid IN (SELECT rowid FROM calls WHERE site = ?1 AND started_at < ?2 LIMIT 5000)");
     purge_samples_ = std::make_unique<Statement>(db_,
         "DELETE FROM pool_samples WHERE rowid IN (SELECT rowid FROM pool_samples WHERE site = ?1 AND at < ?2 LIMIT 5000)");
+    purge_tombstones_ = std::make_unique<Statement>(db_,
+        "DELETE FROM erased_calls WHERE rowid IN (SELECT rowid FROM erased_calls WHERE site = ?1 AND erased_at < ?2 LIMIT 5000)");
+    purge_restrictions_ = std::make_unique<Statement>(db_, "DELETE FROM restricted_callers WHERE since < ?1");
+    sites_with_data_ = std::make_unique<Statement>(db_,
+        "SELECT site FROM sessions UNION SELECT site FROM calls UNION SELECT site FROM audit "
+        "UNION SELECT site FROM pool_samples UNION SELECT site FROM erased_calls UNION SELECT site FROM number_releases");
+    watermark_ = std::make_unique<Statement>(db_, "SELECT value FROM meta WHERE key = 'purge_watermark'");
+    set_watermark_ = std::make_unique<Statement>(db_,
+        "INSERT INTO meta (key, value) VALUES ('purge_watermark', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
     calls_by_caller_ = std::make_unique<Statement>(db_,
         (std::string("SELECT ") + kCallColumns + " FROM calls WHERE caller_hash = ?1 ORDER BY started_at").c_str());
     calls_by_session_ = std::make_unique<Statement>(db_,
@@ -250,6 +297,12 @@ class SqliteStore final : public Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   ~SqliteStore() override {
+    {
+      std::lock_guard lock(scrub_mutex_);
+      closing_ = true;
+    }
+    scrub_wanted_.notify_all();
+    if (scrubber_.joinable()) scrubber_.join();
     // Statements first, then a clean close (checkpoints the WAL).
     insert_session_.reset(), touch_session_.reset(), release_session_.reset(), record_release_.reset(), erase_session_.reset();
     call_exists_.reset();
@@ -259,6 +312,9 @@ class SqliteStore final : public Store {
     calls_by_caller_.reset(), calls_by_session_.reset(), erase_call_.reset(), restrict_call_.reset();
     restrict_session_.reset(), rectify_call_.reset(), reportable_calls_.reset(), first_call_.reset();
     append_audit_.reset(), audit_entries_.reset(), purge_audit_.reset();
+    add_tombstone_.reset(), call_erased_.reset(), add_restriction_.reset(), remove_restriction_.reset();
+    refresh_restriction_.reset(), purge_tombstones_.reset(), purge_restrictions_.reset(), sites_with_data_.reset();
+    watermark_.reset(), set_watermark_.reset();
     sqlite3_close(db_);
   }
 
@@ -290,13 +346,6 @@ class SqliteStore final : public Store {
       throw;
     }
   }
-  void erase_session(const std::string& id) override {
-    std::lock_guard lock(mutex_);
-    Use s(*erase_session_);
-    s->bind(1, id);
-    s->step();
-  }
-
   std::optional<SessionRow> find_session(const std::string& id) override {
     std::lock_guard lock(mutex_);
     Use s(*find_session_);
@@ -343,7 +392,7 @@ class SqliteStore final : public Store {
     s->bind(1, c.provider_call_id).bind(2, c.site).bind(3, c.called_number).bind(4, c.status)
         .bind(5, static_cast<std::int64_t>(c.duration_seconds)).bind(6, c.started_at).bind(7, c.session_id)
         .bind(8, c.source).bind(9, c.attribution).bind(10, c.campaign_json).bind(11, c.caller_key_id)
-        .bind(12, c.caller_ciphertext).bind(13, c.caller_hash);
+        .bind(12, c.caller_ciphertext).bind(13, c.caller_hash).bind(14, static_cast<std::int64_t>(c.restricted));
     s->step();
     return !exists;
   }
@@ -374,12 +423,54 @@ class SqliteStore final : public Store {
 
   std::vector<CallRow> calls_by_caller(const std::string& caller_hash) override { return calls(*calls_by_caller_, caller_hash); }
   std::vector<CallRow> calls_by_session(const std::string& session_id) override { return calls(*calls_by_session_, session_id); }
-  void erase_call(const std::string& id) override { run(*erase_call_, id); }
-  void set_call_restricted(const std::string& id, bool restricted) override {
-    run(*restrict_call_, id, static_cast<std::int64_t>(restricted));
+
+  void erase(const Erasure& e) override {
+    {
+      std::lock_guard lock(mutex_);
+      durable_transaction([&] {
+        for (const std::string& id : e.call_ids) step_once(*erase_call_, id);
+        for (const auto& t : e.tombstones) step_once(*add_tombstone_, t.call_key, t.site, e.at);
+        for (const std::string& id : e.session_ids) {
+          step_once(*record_release_, id, e.at);
+          step_once(*erase_session_, id);  // the trigger cuts the session from its calls
+        }
+        if (!e.caller_hash.empty()) step_once(*remove_restriction_, e.caller_hash);
+      });
+    }
+    request_scrub();
   }
-  void set_session_restricted(const std::string& id, bool restricted) override {
-    run(*restrict_session_, id, static_cast<std::int64_t>(restricted));
+
+  void scrub() override {
+    std::lock_guard lock(mutex_);
+    checkpoint();
+  }
+
+  bool call_erased(const std::string& call_key) override {
+    std::lock_guard lock(mutex_);
+    Use s(*call_erased_);
+    s->bind(1, call_key);
+    return s->step();
+  }
+
+  void restrict(const Restriction& r) override {
+    std::lock_guard lock(mutex_);
+    const auto flag = static_cast<std::int64_t>(r.restricted);
+    durable_transaction([&] {
+      for (const std::string& id : r.call_ids) step_once(*restrict_call_, id, flag);
+      for (const std::string& id : r.session_ids) step_once(*restrict_session_, id, flag);
+      if (r.caller_hash.empty()) return;
+      if (r.restricted) {
+        step_once(*add_restriction_, r.caller_hash, r.at);
+      } else {
+        step_once(*remove_restriction_, r.caller_hash);
+      }
+    });
+  }
+
+  bool caller_restricted(const std::string& caller_hash, Millis now) override {
+    std::lock_guard lock(mutex_);
+    step_once(*refresh_restriction_, caller_hash, now);
+    return sqlite3_changes(db_) > 0;
   }
   void rectify_call(const std::string& id, const std::string& source, const std::string& classification) override {
     run(*rectify_call_, id, source, classification);
@@ -395,12 +486,6 @@ class SqliteStore final : public Store {
     return first_call_->integer(0);
   }
 
-  void flush_erasures() override {
-    std::lock_guard lock(mutex_);
-    // The write-ahead log still holds the pages as they were before the erasure.
-    exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  }
-
   void append_audit(const AuditEntry& e) override { run(*append_audit_, e.at, e.actor, e.action, e.site, e.detail_json); }
   std::vector<AuditEntry> audit_entries(Millis from, Millis to) override {
     std::lock_guard lock(mutex_);
@@ -413,15 +498,39 @@ class SqliteStore final : public Store {
     }
     return out;
   }
-  std::int64_t purge_audit(const std::string& site, Millis before) override { return drain(purge_audit_, site, before); }
 
-  Purged purge(const std::string& site, Millis sessions_before, Millis calls_before) override {
+  Purged purge(const std::string& site, const PurgeCutoffs& cutoffs) override {
     Purged purged;
-    purged.sessions = drain(purge_sessions_, site, sessions_before);
-    purged.calls = drain(purge_calls_, site, calls_before);
-    purged.samples = drain(purge_samples_, site, calls_before);
+    purged.sessions = drain(purge_sessions_, site, cutoffs.sessions_before);
+    purged.calls = drain(purge_calls_, site, cutoffs.calls_before);
+    purged.samples = drain(purge_samples_, site, cutoffs.calls_before);
+    purged.audit = drain(purge_audit_, site, cutoffs.audit_before);
+    purged.tombstones = drain(purge_tombstones_, site, cutoffs.tombstones_before);
     return purged;
   }
+
+  std::int64_t purge_restrictions(Millis before) override {
+    std::lock_guard lock(mutex_);
+    step_once(*purge_restrictions_, before);
+    return sqlite3_changes(db_);
+  }
+
+  std::vector<std::string> sites_with_data() override {
+    std::lock_guard lock(mutex_);
+    Use s(*sites_with_data_);
+    std::vector<std::string> out;
+    while (s->step()) out.push_back(sites_with_data_->text(0));
+    return out;
+  }
+
+  std::optional<Millis> purge_watermark() override {
+    std::lock_guard lock(mutex_);
+    Use s(*watermark_);
+    if (!s->step()) return std::nullopt;
+    return watermark_->integer(0);
+  }
+
+  void set_purge_watermark(Millis at) override { run(*set_watermark_, at); }
 
   void insert_pool_sample(const PoolSample& p) override {
     std::lock_guard lock(mutex_);
@@ -508,21 +617,97 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  // One use of a statement, with the mutex already held.
   template <class... Args>
-  void run(Statement& statement, const Args&... args) {
-    std::lock_guard lock(mutex_);
+  static void step_once(Statement& statement, const Args&... args) {
     Use s(statement);
     bind_all(s, args...);
     s->step();
   }
 
+  template <class... Args>
+  void run(Statement& statement, const Args&... args) {
+    std::lock_guard lock(mutex_);
+    step_once(statement, args...);
+  }
+
+  // What the law requires (erasure, withdrawal, restriction) is acknowledged only once it
+  // survives a power cut: this one commit syncs the write-ahead log (synchronous = FULL),
+  // while the hot session path keeps NORMAL, which survives a process crash. The caller
+  // holds the mutex.
+  template <class Body>
+  void durable_transaction(Body&& body) {
+    exec("PRAGMA synchronous = FULL");
+    try {
+      exec("BEGIN IMMEDIATE");
+      try {
+        body();
+        exec("COMMIT");
+      } catch (...) {
+        exec("ROLLBACK");
+        throw;
+      }
+    } catch (...) {
+      exec("PRAGMA synchronous = NORMAL");
+      throw;
+    }
+    exec("PRAGMA synchronous = NORMAL");
+  }
+
+  // Copies the write-ahead log into the database file and truncates it: the log holds the
+  // pages as they were before an erasure. The caller holds the mutex.
+  void checkpoint() {
+    int log_frames = 0;
+    int checkpointed = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log_frames, &checkpointed);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) throw std::runtime_error(std::string("sqlite: checkpoint: ") + sqlite3_errmsg(db_));
+  }
+
+  // Erasures come in bursts (a withdrawal per visitor who declines): one checkpoint serves
+  // every erasure of the last moment, so each one costs a synced commit, not a checkpoint.
+  void request_scrub() {
+    {
+      std::lock_guard lock(scrub_mutex_);
+      scrub_pending_ = true;
+      if (!scrubber_.joinable()) scrubber_ = std::thread([this] { scrub_loop(); });
+    }
+    scrub_wanted_.notify_all();
+  }
+
+  void scrub_loop() {
+    std::unique_lock lock(scrub_mutex_);
+    while (true) {
+      scrub_wanted_.wait(lock, [&] { return scrub_pending_ || closing_; });
+      if (!scrub_pending_) return;
+      // Gather the erasures of the next moment into the same checkpoint.
+      scrub_wanted_.wait_for(lock, kScrubDelay, [&] { return closing_; });
+      scrub_pending_ = false;
+      lock.unlock();
+      try {
+        scrub();
+      } catch (const std::exception&) {
+        // The next erasure or the clean close at shutdown checkpoints again.
+      }
+      lock.lock();
+    }
+  }
+
+  static constexpr std::chrono::milliseconds kScrubDelay{200};
+
   sqlite3* db_ = nullptr;
   std::mutex mutex_;
+  std::mutex scrub_mutex_;
+  std::condition_variable scrub_wanted_;
+  bool scrub_pending_ = false;
+  bool closing_ = false;
+  std::thread scrubber_;
   std::unique_ptr<Statement> insert_session_, touch_session_, release_session_, record_release_, erase_session_, find_session_, call_exists_,
       active_sessions_, last_releases_, holding_, insert_call_, find_call_, count_calls_, insert_sample_, samples_,
       purge_sessions_, purge_calls_, purge_samples_, to_reseal_, reseal_;
   std::unique_ptr<Statement> calls_by_caller_, calls_by_session_, erase_call_, restrict_call_, restrict_session_,
       rectify_call_, reportable_calls_, first_call_, append_audit_, audit_entries_, purge_audit_;
+  std::unique_ptr<Statement> add_tombstone_, call_erased_, add_restriction_, remove_restriction_, refresh_restriction_,
+      purge_tombstones_, purge_restrictions_, sites_with_data_, watermark_, set_watermark_;
 };
 
 }  // namespace

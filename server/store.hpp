@@ -72,7 +72,6 @@ class Store {
   virtual void insert_session(const SessionRow& session) = 0;
   virtual void touch_session(const std::string& id, Millis now) = 0;
   virtual void release_session(const std::string& id, Millis now) = 0;
-  virtual void erase_session(const std::string& id) = 0;
   [[nodiscard]] virtual std::optional<SessionRow> find_session(const std::string& id) = 0;
   /// Sessions still holding a number, for rebuilding the pools at start.
   [[nodiscard]] virtual std::vector<SessionRow> active_sessions() = 0;
@@ -91,9 +90,47 @@ class Store {
   /// Data-subject requests: every call of a caller (by keyed hash), or of a session.
   [[nodiscard]] virtual std::vector<CallRow> calls_by_caller(const std::string& caller_hash) = 0;
   [[nodiscard]] virtual std::vector<CallRow> calls_by_session(const std::string& session_id) = 0;
-  virtual void erase_call(const std::string& provider_call_id) = 0;
-  virtual void set_call_restricted(const std::string& provider_call_id, bool restricted) = 0;
-  virtual void set_session_restricted(const std::string& session_id, bool restricted) = 0;
+
+  /// What an erasure or a consent withdrawal removes, in one transaction.
+  struct Erasure {
+    std::vector<std::string> session_ids;  ///< a session still holding a number releases it (cool-down kept)
+    std::vector<std::string> call_ids;
+    /// Kept so that a replayed webhook of an erased call stores nothing: a keyed hash of the
+    /// provider's call id (never the id itself), and the site whose retention applies.
+    struct Tombstone {
+      std::string call_key;
+      std::string site;
+    };
+    std::vector<Tombstone> tombstones;
+    /// A caller whose restriction marker goes with the erasure (keyed hash); empty if none.
+    std::string caller_hash;
+    Millis at = 0;
+  };
+  /// Erases and returns only once the erasure is durable against power loss. Deleting a
+  /// session also cuts it from every call attributed to it (the calls keep source and
+  /// campaign). Deleted bytes are overwritten, and the write-ahead log that still holds the
+  /// old pages is emptied shortly after (within a second; see scrub()).
+  virtual void erase(const Erasure& erasure) = 0;
+  /// Empties the write-ahead log now, so no copy of erased rows is left in any file.
+  virtual void scrub() = 0;
+  /// True if a call with this keyed id hash was erased (and its tombstone not yet purged).
+  [[nodiscard]] virtual bool call_erased(const std::string& call_key) = 0;
+
+  /// Restriction of processing (Art. 18), durable like an erasure: marks the calls and
+  /// sessions, and for a caller (keyed hash) keeps a marker so later calls are stored
+  /// restricted too; lifting it removes the marker.
+  struct Restriction {
+    std::vector<std::string> session_ids;
+    std::vector<std::string> call_ids;
+    std::string caller_hash;  ///< empty when the subject is a session
+    bool restricted = true;
+    Millis at = 0;
+  };
+  virtual void restrict(const Restriction& restriction) = 0;
+  /// True if this caller's processing is restricted; refreshes the marker's time to `now`,
+  /// since it must outlive the restricted calls it produces.
+  virtual bool caller_restricted(const std::string& caller_hash, Millis now) = 0;
+
   /// Rectification: a call's source and classification.
   virtual void rectify_call(const std::string& provider_call_id, const std::string& source,
                             const std::string& classification) = 0;
@@ -102,25 +139,34 @@ class Store {
   /// When this caller (keyed hash) first called the site, if any call is still stored.
   [[nodiscard]] virtual std::optional<Millis> first_call_at(const std::string& site, const std::string& caller_hash) = 0;
 
-  /// After an erasure: makes sure no copy of the erased rows is left in the files (the
-  /// SQLite store overwrites deleted rows and empties its write-ahead log).
-  virtual void flush_erasures() = 0;
-
   virtual void append_audit(const AuditEntry& entry) = 0;
   /// Audit entries with from <= at < to, oldest first.
   [[nodiscard]] virtual std::vector<AuditEntry> audit_entries(Millis from, Millis to) = 0;
-  /// Deletes a site's audit entries older than `before` (and, for site "", those of no site).
-  virtual std::int64_t purge_audit(const std::string& site, Millis before) = 0;
-
-  /// Storage limitation: deletes a site's ended sessions last active before
-  /// `sessions_before`, its calls started before `calls_before` and its pool samples older
-  /// than that. Sessions still holding a number are never deleted. Returns rows deleted.
+  /// Storage limitation: what the purge deletes for one site ("" for rows of no site, such
+  /// as server-level audit entries). Each table has its cut-off; sessions still holding a
+  /// number are never deleted, and deleting a session cuts it from its calls.
+  struct PurgeCutoffs {
+    Millis sessions_before = 0;    ///< ended sessions last active before this
+    Millis calls_before = 0;       ///< calls started before this, and pool samples
+    Millis audit_before = 0;       ///< audit entries
+    Millis tombstones_before = 0;  ///< erased-call tombstones made before this
+  };
   struct Purged {
     std::int64_t sessions = 0;
     std::int64_t calls = 0;
     std::int64_t samples = 0;
+    std::int64_t audit = 0;
+    std::int64_t tombstones = 0;
   };
-  virtual Purged purge(const std::string& site, Millis sessions_before, Millis calls_before) = 0;
+  virtual Purged purge(const std::string& site, const PurgeCutoffs& cutoffs) = 0;
+  /// Deletes restriction markers not refreshed since `before`; returns how many.
+  virtual std::int64_t purge_restrictions(Millis before) = 0;
+  /// Every site that has rows in any table, "" included (for rows of no site): the purge
+  /// covers sites no longer configured too.
+  [[nodiscard]] virtual std::vector<std::string> sites_with_data() = 0;
+  /// The clock reading of the last purge, kept across restarts to notice clock jumps.
+  [[nodiscard]] virtual std::optional<Millis> purge_watermark() = 0;
+  virtual void set_purge_watermark(Millis at) = 0;
 
   /// Calls whose caller number is sealed with another key than `current_key_id`.
   [[nodiscard]] virtual std::vector<CallRow> calls_to_reseal(const std::string& current_key_id) = 0;

@@ -63,7 +63,8 @@ SubjectOutcome Subjects::find(const json::Value& request, Found& found) const {
       return failure(409, "callers_not_kept", "no caller_numbers keys are configured, so no call can be found by its caller");
     }
     found.by = "caller";
-    found.calls = store_.calls_by_caller(vault_->hash(number->e164()));
+    found.caller_hash = vault_->hash(number->e164());
+    found.calls = store_.calls_by_caller(found.caller_hash);
     for (const CallRow& call : found.calls) {
       if (call.session_id.empty()) continue;
       const bool seen = std::any_of(found.sessions.begin(), found.sessions.end(),
@@ -87,7 +88,7 @@ SubjectOutcome Subjects::find(const json::Value& request, Found& found) const {
 }
 
 // Everything held about the subject, for access and portability (Art. 15 and 20).
-json::Value Subjects::describe(const Found& found) const {
+json::Value Subjects::describe(const Found& found, bool full_numbers) const {
   json::Array sessions;
   for (const SessionRow& s : found.sessions) {
     json::Object o;
@@ -111,7 +112,8 @@ json::Value Subjects::describe(const Found& found) const {
     o.set("called_number", c.called_number);
     std::optional<std::string> caller;
     if (vault_ && !c.caller_ciphertext.empty()) caller = vault_->open(SealedCaller{c.caller_key_id, c.caller_ciphertext});
-    o.set("caller", caller ? json::Value(*caller) : json::Value(nullptr));
+    o.set("caller", !caller ? json::Value(nullptr) : json::Value(full_numbers ? *caller : CallerVault::mask(*caller)));
+    o.set("caller_masked", caller.has_value() && !full_numbers);
     o.set("caller_kept", !c.caller_ciphertext.empty());
     o.set("status", c.status);
     o.set("duration_seconds", static_cast<double>(c.duration_seconds));
@@ -136,7 +138,7 @@ void Subjects::audit(const std::string& actor, std::string_view action, const st
   store_.append_audit(AuditEntry{clock_(), actor, "subject." + std::string(action), site, json::Value(std::move(detail)).dump()});
 }
 
-SubjectOutcome Subjects::rectify(const json::Value& request, const std::string& actor) {
+SubjectOutcome Subjects::rectify(const json::Value& request, const Requester& requester) {
   if (!request.is_object()) return failure(400, "invalid_body", "the body must be a JSON object");
   for (const std::string& key : request.as_object().keys) {
     if (key != "call" && key != "source" && key != "classification") {
@@ -172,16 +174,16 @@ SubjectOutcome Subjects::rectify(const json::Value& request, const std::string& 
   store_.rectify_call(call->provider_call_id, new_source, new_classification);
   json::Object detail;
   detail.set("fields", std::move(fields));
-  audit(actor, "rectify", call->site, std::move(detail));
-  Found found{"call", {}, {*store_.find_call(call->provider_call_id)}};
-  return {200, describe(found)};
+  audit(requester.actor, "rectify", call->site, std::move(detail));
+  Found found{"call", {}, {}, {*store_.find_call(call->provider_call_id)}};
+  return {200, describe(found, requester.full_numbers)};
 }
 
-SubjectOutcome Subjects::handle(std::string_view action, const json::Value& request, const std::string& actor) {
+SubjectOutcome Subjects::handle(std::string_view action, const json::Value& request, const Requester& requester) {
   if (std::find(std::begin(kActions), std::end(kActions), action) == std::end(kActions)) {
     return failure(404, "unknown_action", "subject actions: access, erase, restrict, unrestrict, rectify");
   }
-  if (action == "rectify") return rectify(request, actor);
+  if (action == "rectify") return rectify(request, requester);
   Found found;
   if (SubjectOutcome located = find(request, found); located.status != 200) return located;
   const std::string site = !found.calls.empty() ? found.calls.front().site : found.sessions.front().site;
@@ -191,30 +193,40 @@ SubjectOutcome Subjects::handle(std::string_view action, const json::Value& requ
   detail.set("calls", static_cast<double>(found.calls.size()));
 
   if (action == "access") {
-    audit(actor, action, site, std::move(detail));
-    return {200, describe(found)};
+    audit(requester.actor, action, site, std::move(detail));
+    return {200, describe(found, requester.full_numbers)};
   }
   if (action == "erase") {
-    for (const CallRow& call : found.calls) store_.erase_call(call.provider_call_id);
+    Store::Erasure erasure;
+    erasure.at = clock_();
+    erasure.caller_hash = found.caller_hash;
+    for (const CallRow& call : found.calls) {
+      erasure.call_ids.push_back(call.provider_call_id);
+      erasure.tombstones.push_back({erased_call_key(vault_, call.provider_call_id), call.site});
+    }
     for (const SessionRow& session : found.sessions) {
       if (!session.released_at) hooks_.release_number(session);
-      store_.erase_session(session.id);
+      erasure.session_ids.push_back(session.id);
     }
-    store_.flush_erasures();
+    store_.erase(erasure);
     json::Object out;
     out.set("erased_sessions", static_cast<double>(found.sessions.size()));
     out.set("erased_calls", static_cast<double>(found.calls.size()));
-    audit(actor, action, site, std::move(detail));
+    audit(requester.actor, action, site, std::move(detail));
     return {200, out};
   }
-  const bool restricted = action == "restrict";
-  for (const CallRow& call : found.calls) store_.set_call_restricted(call.provider_call_id, restricted);
-  for (const SessionRow& session : found.sessions) store_.set_session_restricted(session.id, restricted);
+  Store::Restriction restriction;
+  restriction.restricted = action == "restrict";
+  restriction.at = clock_();
+  restriction.caller_hash = found.caller_hash;
+  for (const CallRow& call : found.calls) restriction.call_ids.push_back(call.provider_call_id);
+  for (const SessionRow& session : found.sessions) restriction.session_ids.push_back(session.id);
+  store_.restrict(restriction);
   json::Object out;
-  out.set("restricted", restricted);
+  out.set("restricted", restriction.restricted);
   out.set("sessions", static_cast<double>(found.sessions.size()));
   out.set("calls", static_cast<double>(found.calls.size()));
-  audit(actor, action, site, std::move(detail));
+  audit(requester.actor, action, site, std::move(detail));
   return {200, out};
 }
 

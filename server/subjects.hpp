@@ -29,30 +29,37 @@ struct SubjectOutcome {
 
 class Subjects {
  public:
-  /// What the server must do beyond the store: give back the number of a session that
-  /// still holds one, and tell which sources a site has (for rectification).
+  /// What the server must do beyond the store: give back the pool's number of a session
+  /// that still holds one, and tell which sources a site has (for rectification).
   struct Hooks {
     std::function<void(const SessionRow&)> release_number;
     std::function<bool(const std::string& site, const std::string& source)> source_exists;
   };
   Subjects(Store& store, const CallerVault* vault, Hooks hooks, std::function<Millis()> clock);
 
+  /// Who asks, and what they may see.
+  struct Requester {
+    std::string actor;           ///< goes to the audit log: an admin key's id, or "cli"
+    bool full_numbers = false;   ///< callers' numbers in clear; otherwise masked
+  };
+
   /// Carries out `action` ("access", "erase", "restrict", "unrestrict", "rectify") for the
   /// subject the request names ({"caller": "+49..."} or {"session": "<id>"}; rectify takes
-  /// {"call": "<provider id>", "source"?, "classification"?}). `actor` goes to the audit log.
-  [[nodiscard]] SubjectOutcome handle(std::string_view action, const json::Value& request, const std::string& actor);
+  /// {"call": "<provider id>", "source"?, "classification"?}).
+  [[nodiscard]] SubjectOutcome handle(std::string_view action, const json::Value& request, const Requester& requester);
 
   static constexpr std::string_view kActions[] = {"access", "erase", "restrict", "unrestrict", "rectify"};
 
  private:
   struct Found {
     std::string by;  // "caller" or "session"
+    std::string caller_hash;  // when found by caller
     std::vector<SessionRow> sessions;
     std::vector<CallRow> calls;
   };
   [[nodiscard]] SubjectOutcome find(const json::Value& request, Found& found) const;
-  [[nodiscard]] json::Value describe(const Found& found) const;
-  SubjectOutcome rectify(const json::Value& request, const std::string& actor);
+  [[nodiscard]] json::Value describe(const Found& found, bool full_numbers) const;
+  SubjectOutcome rectify(const json::Value& request, const Requester& requester);
   void audit(const std::string& actor, std::string_view action, const std::string& site, json::Object detail);
 
   Store& store_;

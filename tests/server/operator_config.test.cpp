@@ -75,7 +75,7 @@ TEST_CASE("Every error in an operator config is reported with its path", "[opera
       "sites[1].config.targets: must list the site's own numbers in E.164 (\"+49301234567\")",
       "sites[1].config.sources: must list at least one source",
       "admin_keys[0].sha256: must be the SHA-256 of the key in lower-case hex (64 characters), never the key itself",
-      "admin_keys[0].scopes[1]: \"root\" is not one of \"reports\", \"subjects\", \"config\"",
+      "admin_keys[0].scopes[1]: \"root\" is not one of \"reports\", \"subjects\", \"callers\", \"config\"",
       "webhooks.twilio_auth_token: is too short to be a secret (16 characters at least)",
       "webhooks.calls_secret.env: the environment variable CALLS_SECRET is not set",
       "limits.threads: must be between 2 and 1024, not 1",

@@ -8,6 +8,8 @@
 #include <openssl/hmac.h>
 
 #include <atomic>
+#include <chrono>
+#include <iterator>
 #include <cstdlib>
 #include <fstream>
 #include <callswap/json.hpp>
@@ -46,11 +48,28 @@ std::string operator_config(const char* when_exhausted = "static", int cooldown_
       "attribution_grace_minutes": 30
     }],
     "webhooks": {"twilio_auth_token": "twilio-auth-token-0123456789", "calls_secret": "calls-secret-0123456789abcdef"},
-    "limits": {"max_body_bytes": 4096, "threads": 8, "rate_per_minute": 0}
+    "limits": {"max_body_bytes": 4096, "threads": 8, "rate_per_minute": 0, "admin_rate_per_minute": 0, "webhook_rate_per_minute": 0}
   })";
 }
 
 using test::TempDir;
+
+// True once no file of the SQLite database at `path` (the database, its write-ahead log and
+// its shared-memory index) holds `value` anywhere in its raw bytes. An erasure is
+// acknowledged once durable and scrubbed from the log within a moment: waits up to 3 s.
+inline bool erased_from_disk(const std::string& path, const std::string& value) {
+  for (int attempt = 0; attempt < 30; ++attempt) {
+    bool found = false;
+    for (const std::string& file : {path, path + "-wal", path + "-shm"}) {
+      std::ifstream in(file, std::ios::binary);
+      const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      found = found || bytes.find(value) != std::string::npos;
+    }
+    if (!found) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
 
 // One running server; stops and joins when it goes out of scope.
 class Running {

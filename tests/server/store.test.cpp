@@ -1,5 +1,6 @@
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -86,10 +87,100 @@ TEST_CASE("The session that held a number at a call's time is found, also within
   CHECK_FALSE(store->session_holding("acme", "+493055510001", 60'000, grace));
   CHECK_FALSE(store->session_holding("other", "+493055510000", 60'000, grace));
   store->release_session("late", 70'000);
-  store->erase_session("late");
+  store->erase({{"late"}, {}, {}, "", 80'000});
   CHECK_FALSE(store->find_session("late"));
   // The number's release outlives the erased session, for the pool's cool-down.
   CHECK(store->last_releases("acme") == std::vector<std::pair<std::string, callswap::server::Millis>>{{"+493055510000", 70'000}});
+}
+
+TEST_CASE("Erasing a session still holding its number records the release, for the cool-down", "[store][erase]") {
+  TempDatabase db;
+  auto store = callswap::server::open_sqlite_store(db.path());
+  store->insert_session(session("held", "+493055510000", 1000));
+  store->erase({{"held"}, {}, {}, "", 5000});
+  CHECK(store->last_releases("acme") == std::vector<std::pair<std::string, callswap::server::Millis>>{{"+493055510000", 5000}});
+  CHECK(store->active_sessions().empty());
+}
+
+TEST_CASE("A deleted session is cut from every call attributed to it, whatever deleted it", "[store][erase]") {
+  TempDatabase db;
+  auto store = callswap::server::open_sqlite_store(db.path());
+  for (const char* id : {"erased", "purged"}) {
+    store->insert_session(session(id, "+493055510000", 1000));
+    store->release_session(id, 2000);
+  }
+  for (const auto& [call_id, session_id] : {std::pair{"CA1", "erased"}, {"CA2", "erased"}, {"CA3", "purged"}}) {
+    CallRow call{call_id, "acme", "+493055510000", "completed", 30, 1500, session_id, "google", "session", R"({"utm_campaign":"x"})"};
+    REQUIRE(store->insert_call(call));
+  }
+  store->erase({{"erased"}, {"CA1"}, {{"key-CA1", "acme"}}, "", 3000});
+  CHECK_FALSE(store->find_call("CA1"));
+  CHECK(store->find_call("CA2")->session_id.empty());
+  CHECK(store->calls_by_session("erased").empty());
+  // The attribution facts a report needs stay.
+  CHECK(store->find_call("CA2")->source == "google");
+  CHECK(store->find_call("CA2")->attribution == "session");
+  CHECK(store->find_call("CA2")->campaign_json == R"({"utm_campaign":"x"})");
+  CHECK(store->call_erased("key-CA1"));
+  CHECK_FALSE(store->call_erased("key-CA2"));
+
+  callswap::server::Store::PurgeCutoffs cutoffs;
+  cutoffs.sessions_before = 10'000;  // sessions only: the calls stay
+  const auto purged = store->purge("acme", cutoffs);
+  CHECK(purged.sessions == 1);
+  CHECK(purged.calls == 0);
+  CHECK(store->find_call("CA3")->session_id.empty());
+  CHECK(store->find_call("CA3")->source == "google");
+}
+
+TEST_CASE("The purge applies a cut-off to every table, rows of no site included", "[store][purge]") {
+  TempDatabase db;
+  auto store = callswap::server::open_sqlite_store(db.path());
+  store->append_audit({1000, "ops", "key.rotate", "", "{}"});
+  store->append_audit({1000, "ops", "report", "gone-site", "{}"});
+  store->append_audit({9000, "ops", "report", "", "{}"});
+  store->erase({{}, {}, {{"tomb", "acme"}}, "", 1000});
+  const auto sites = store->sites_with_data();
+  CHECK(std::find(sites.begin(), sites.end(), "") != sites.end());
+  CHECK(std::find(sites.begin(), sites.end(), "gone-site") != sites.end());
+  CHECK(std::find(sites.begin(), sites.end(), "acme") != sites.end());
+
+  callswap::server::Store::PurgeCutoffs cutoffs{5000, 5000, 5000, 5000};
+  CHECK(store->purge("", cutoffs).audit == 1);
+  CHECK(store->purge("gone-site", cutoffs).audit == 1);
+  CHECK(store->purge("acme", cutoffs).tombstones == 1);
+  CHECK_FALSE(store->call_erased("tomb"));
+  CHECK(store->audit_entries(0, 100'000).size() == 1);  // the newer server-level entry stays
+}
+
+TEST_CASE("A caller's restriction marker reaches later calls until lifted, and is purged when stale", "[store][restrict]") {
+  TempDatabase db;
+  auto store = callswap::server::open_sqlite_store(db.path());
+  CHECK_FALSE(store->caller_restricted("hash-a", 1000));
+  store->restrict({{}, {}, "hash-a", true, 1000});
+  CHECK(store->caller_restricted("hash-a", 5000));  // refreshes the marker to 5000
+  CHECK(store->purge_restrictions(4000) == 0);
+  CHECK(store->caller_restricted("hash-a", 6000));
+  store->restrict({{}, {}, "hash-a", false, 7000});
+  CHECK_FALSE(store->caller_restricted("hash-a", 8000));
+  store->restrict({{}, {}, "hash-b", true, 1000});
+  CHECK(store->purge_restrictions(2000) == 1);
+  CHECK_FALSE(store->caller_restricted("hash-b", 3000));
+  // An erasure of the caller takes the marker with it.
+  store->restrict({{}, {}, "hash-c", true, 1000});
+  store->erase({{}, {}, {}, "hash-c", 2000});
+  CHECK_FALSE(store->caller_restricted("hash-c", 3000));
+}
+
+TEST_CASE("The purge's clock reading survives a reopen", "[store][purge]") {
+  TempDatabase db;
+  {
+    auto store = callswap::server::open_sqlite_store(db.path());
+    CHECK_FALSE(store->purge_watermark());
+    store->set_purge_watermark(123'456);
+  }
+  auto store = callswap::server::open_sqlite_store(db.path());
+  CHECK(store->purge_watermark() == 123'456);
 }
 
 TEST_CASE("A database from a newer server, or not a database at all, is refused with the reason", "[store]") {

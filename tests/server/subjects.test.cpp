@@ -16,7 +16,8 @@ namespace {
 const std::string kCaller = "+4915112345678";
 const std::string kOtherCaller = "+4917699887766";
 
-// The test config with caller keys and two admin keys: "reports-key" and "dpo-key".
+// The test config with caller keys and three admin keys: "reports-key", "dpo-key" (subjects,
+// callers' numbers in clear) and "support-key" (subjects, numbers masked).
 std::string config_with_keys() {
   std::string config = operator_config();
   config.insert(config.rfind('}'), R"(, "caller_numbers": {"keys": [{"id": "k1", "key": ")" + std::string(64, '1') +
@@ -24,7 +25,8 @@ std::string config_with_keys() {
   // The config holds the keys' SHA-256, never the keys themselves.
   config.insert(config.rfind('}'), R"(, "admin_keys": [
       {"id": "reports", "sha256": ")" + callswap::server::sha256_hex("reports-key") + R"(", "scopes": ["reports"]},
-      {"id": "dpo", "sha256": ")" + callswap::server::sha256_hex("dpo-key") + R"(", "scopes": ["subjects"]}])");
+      {"id": "dpo", "sha256": ")" + callswap::server::sha256_hex("dpo-key") + R"(", "scopes": ["subjects", "callers"]},
+      {"id": "support", "sha256": ")" + callswap::server::sha256_hex("support-key") + R"(", "scopes": ["subjects"]}])");
   return config;
 }
 
@@ -52,14 +54,6 @@ struct SubjectFixture {
   }
 };
 
-std::string database_bytes(const std::string& path) {
-  std::ostringstream bytes;
-  for (const std::string& file : {path, path + "-wal"}) {
-    std::ifstream in(file, std::ios::binary);
-    bytes << in.rdbuf();
-  }
-  return bytes.str();
-}
 
 }  // namespace
 
@@ -75,6 +69,15 @@ TEST_CASE_METHOD(SubjectFixture, "Access and export: everything held about a cal
   REQUIRE(calls.size() == 2);
   CHECK(calls[0].find("call")->as_string() == "call-1");
   CHECK(calls[0].find("caller")->as_string() == kCaller);  // opened for the export: it is the subject's own number
+  CHECK_FALSE(calls[0].find("caller_masked")->as_bool());
+  // A key without the "callers" scope sees the same export with the number masked.
+  const json::Value masked = body_of(c.Post("/v1/admin/subjects/access", {{"Authorization", "Bearer support-key"}},
+                                            R"({"caller": ")" + kCaller + R"("})", "application/json"));
+  const auto& masked_calls = masked.find("calls")->as_array();
+  REQUIRE(masked_calls.size() == 2);
+  CHECK(masked_calls[0].find("caller")->as_string() == "+49 151 *****678");
+  CHECK(masked_calls[0].find("caller_masked")->as_bool());
+  CHECK(masked.dump().find("12345678") == std::string::npos);
   CHECK(calls[0].find("source")->as_string() == "google-ads");
   CHECK(calls[0].find("attribution")->as_string() == "session");
   CHECK(calls[1].find("attribution")->as_string() == "static");
@@ -117,7 +120,7 @@ TEST_CASE_METHOD(SubjectFixture, "Erasure deletes the subject, frees a held numb
     CHECK(entry.detail_json.find(session) == std::string::npos);
     CHECK(entry.detail_json.find("4915112345678") == std::string::npos);
   }
-  CHECK(database_bytes(dir.file("callswap.db")).find(session) == std::string::npos);
+  CHECK(erased_from_disk(dir.file("callswap.db"), session));
 }
 
 TEST_CASE_METHOD(SubjectFixture, "Restriction keeps the data but takes it out of reports; rectification corrects a call", "[subjects][report]") {
