@@ -843,25 +843,29 @@ std::int64_t Server::purge(bool accept_clock) {
     s.log(json::Value(std::move(line)).dump());
   };
   // The purge measures age by the clock, so a clock that jumps would purge wrongly: forward,
-  // it would delete rows long before their time; backward, it would keep them past it. The
-  // last purge's reading is kept in the store. Behind it, the purge goes by that reading
-  // (nothing outlives its retention by the jump); far ahead of it, the purge holds until the
-  // operator confirms the clock (`callswap-server purge --accept-clock`).
+  // it would delete rows long before their time; backward, it would keep them for as long as
+  // the jump. So the purge keeps its own time, advanced by how far the clock moved since the
+  // last purge (kept in the store): a clock far ahead holds the purge until the operator
+  // confirms it (`callswap-server purge --accept-clock`); a clock gone back does not move the
+  // purge's time back, and it goes on advancing with the clock from there.
   Millis effective = now;
-  const auto watermark = s.store->purge_watermark();
   const Millis max_step = s.config.purge_max_step_hours * Millis{3600'000};
-  if (watermark && now < *watermark) {
-    effective = *watermark;
+  if (const auto mark = s.store->purge_mark(); mark && !accept_clock) {
+    const Millis moved = now - mark->clock;
     json::Object f;
-    f.set("behind_ms", static_cast<double>(*watermark - now));
-    log("warn", "clock is behind the last purge: purging by the last purge's time", std::move(f));
-  } else if (watermark && now - *watermark > max_step && !accept_clock) {
-    json::Object f;
-    f.set("ahead_ms", static_cast<double>(now - *watermark));
-    f.set("max_step_hours", s.config.purge_max_step_hours);
-    log("error", "clock is far ahead of the last purge: purge held; if the clock is right, run callswap-server purge --accept-clock",
-        std::move(f));
-    return 0;
+    if (moved > max_step) {
+      f.set("ahead_ms", static_cast<double>(moved));
+      f.set("max_step_hours", s.config.purge_max_step_hours);
+      log("error", "clock moved far ahead since the last purge: purge held; if the clock is right, run callswap-server purge --accept-clock",
+          f);
+      return 0;
+    }
+    effective = mark->purged_by + std::max<Millis>(moved, 0);
+    if (moved < 0 || effective != now) {
+      f.set("purge_time_minus_clock_ms", static_cast<double>(effective - now));
+      log("warn", "clock differs from the purge's time (it went back): purging by the purge's time; rows stamped by this clock look older",
+          f);
+    }
   }
 
   std::vector<std::string> sites;
@@ -894,7 +898,7 @@ std::int64_t Server::purge(bool accept_clock) {
   }
   // A restriction marker lives while calls it restricted may still be stored.
   total += s.store->purge_restrictions(effective - longest_calls_days * kDay);
-  s.store->set_purge_watermark(effective);
+  s.store->set_purge_mark({effective, now});
   // What the purge deleted must not stay readable in the write-ahead log either.
   if (total > 0) s.store->scrub();
   return total;

@@ -265,9 +265,11 @@ class SqliteStore final : public Store {
     sites_with_data_ = std::make_unique<Statement>(db_,
         "SELECT site FROM sessions UNION SELECT site FROM calls UNION SELECT site FROM audit "
         "UNION SELECT site FROM pool_samples UNION SELECT site FROM erased_calls UNION SELECT site FROM number_releases");
-    watermark_ = std::make_unique<Statement>(db_, "SELECT value FROM meta WHERE key = 'purge_watermark'");
+    watermark_ = std::make_unique<Statement>(db_,
+        "SELECT (SELECT value FROM meta WHERE key = 'purged_by'), (SELECT value FROM meta WHERE key = 'purge_clock')");
     set_watermark_ = std::make_unique<Statement>(db_,
-        "INSERT INTO meta (key, value) VALUES ('purge_watermark', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+        "INSERT INTO meta (key, value) VALUES ('purged_by', ?1), ('purge_clock', ?2) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
     calls_by_caller_ = std::make_unique<Statement>(db_,
         (std::string("SELECT ") + kCallColumns + " FROM calls WHERE caller_hash = ?1 ORDER BY started_at").c_str());
     calls_by_session_ = std::make_unique<Statement>(db_,
@@ -523,14 +525,14 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  std::optional<Millis> purge_watermark() override {
+  std::optional<PurgeMark> purge_mark() override {
     std::lock_guard lock(mutex_);
     Use s(*watermark_);
-    if (!s->step()) return std::nullopt;
-    return watermark_->integer(0);
+    if (!s->step() || watermark_->is_null(0) || watermark_->is_null(1)) return std::nullopt;
+    return PurgeMark{watermark_->integer(0), watermark_->integer(1)};
   }
 
-  void set_purge_watermark(Millis at) override { run(*set_watermark_, at); }
+  void set_purge_mark(const PurgeMark& mark) override { run(*set_watermark_, mark.purged_by, mark.clock); }
 
   void insert_pool_sample(const PoolSample& p) override {
     std::lock_guard lock(mutex_);

@@ -164,9 +164,14 @@ class Store {
   /// Every site that has rows in any table, "" included (for rows of no site): the purge
   /// covers sites no longer configured too.
   [[nodiscard]] virtual std::vector<std::string> sites_with_data() = 0;
-  /// The clock reading of the last purge, kept across restarts to notice clock jumps.
-  [[nodiscard]] virtual std::optional<Millis> purge_watermark() = 0;
-  virtual void set_purge_watermark(Millis at) = 0;
+  /// Where the last purge left off, kept across restarts to notice clock jumps: the time it
+  /// purged by, and the system clock's reading then.
+  struct PurgeMark {
+    Millis purged_by = 0;
+    Millis clock = 0;
+  };
+  [[nodiscard]] virtual std::optional<PurgeMark> purge_mark() = 0;
+  virtual void set_purge_mark(const PurgeMark& mark) = 0;
 
   /// Calls whose caller number is sealed with another key than `current_key_id`.
   [[nodiscard]] virtual std::vector<CallRow> calls_to_reseal(const std::string& current_key_id) = 0;

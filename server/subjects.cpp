@@ -208,11 +208,12 @@ SubjectOutcome Subjects::handle(std::string_view action, const json::Value& requ
       if (!session.released_at) hooks_.release_number(session);
       erasure.session_ids.push_back(session.id);
     }
+    // Audited first: the erasure's durable commit then makes the audit entry durable too.
+    audit(requester.actor, action, site, std::move(detail));
     store_.erase(erasure);
     json::Object out;
     out.set("erased_sessions", static_cast<double>(found.sessions.size()));
     out.set("erased_calls", static_cast<double>(found.calls.size()));
-    audit(requester.actor, action, site, std::move(detail));
     return {200, out};
   }
   Store::Restriction restriction;
@@ -221,12 +222,12 @@ SubjectOutcome Subjects::handle(std::string_view action, const json::Value& requ
   restriction.caller_hash = found.caller_hash;
   for (const CallRow& call : found.calls) restriction.call_ids.push_back(call.provider_call_id);
   for (const SessionRow& session : found.sessions) restriction.session_ids.push_back(session.id);
+  audit(requester.actor, action, site, std::move(detail));
   store_.restrict(restriction);
   json::Object out;
   out.set("restricted", restriction.restricted);
   out.set("sessions", static_cast<double>(found.sessions.size()));
   out.set("calls", static_cast<double>(found.calls.size()));
-  audit(requester.actor, action, site, std::move(detail));
   return {200, out};
 }
 

@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "crypto.hpp"
 #include "http_server.hpp"
 #include "temp_dir.hpp"
 
@@ -53,6 +54,21 @@ std::string operator_config(const char* when_exhausted = "static", int cooldown_
 }
 
 using test::TempDir;
+
+// The test config with caller keys and three admin keys: "reports-key", "dpo-key" (subjects,
+// callers' numbers in clear) and "support-key" (subjects, numbers masked).
+inline std::string config_with_keys() {
+  std::string config = operator_config();
+  config.insert(config.rfind('}'), R"(, "caller_numbers": {"keys": [{"id": "k1", "key": ")" + std::string(64, '1') +
+                                       R"("}], "current": "k1", "hash_key": ")" + std::string(64, '3') + R"("})");
+  // The config holds the keys' SHA-256, never the keys themselves.
+  config.insert(config.rfind('}'), R"(, "admin_keys": [
+      {"id": "reports", "sha256": ")" + callswap::server::sha256_hex("reports-key") + R"(", "scopes": ["reports"]},
+      {"id": "dpo", "sha256": ")" + callswap::server::sha256_hex("dpo-key") + R"(", "scopes": ["subjects", "callers"]},
+      {"id": "support", "sha256": ")" + callswap::server::sha256_hex("support-key") + R"(", "scopes": ["subjects"]}])");
+  return config;
+}
+
 
 // True once no file of the SQLite database at `path` (the database, its write-ahead log and
 // its shared-memory index) holds `value` anywhere in its raw bytes. An erasure is

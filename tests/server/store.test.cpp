@@ -176,11 +176,13 @@ TEST_CASE("The purge's clock reading survives a reopen", "[store][purge]") {
   TempDatabase db;
   {
     auto store = callswap::server::open_sqlite_store(db.path());
-    CHECK_FALSE(store->purge_watermark());
-    store->set_purge_watermark(123'456);
+    CHECK_FALSE(store->purge_mark());
+    store->set_purge_mark({123'456, 100'000});
   }
   auto store = callswap::server::open_sqlite_store(db.path());
-  CHECK(store->purge_watermark() == 123'456);
+  REQUIRE(store->purge_mark());
+  CHECK(store->purge_mark()->purged_by == 123'456);
+  CHECK(store->purge_mark()->clock == 100'000);
 }
 
 TEST_CASE("A database from a newer server, or not a database at all, is refused with the reason", "[store]") {

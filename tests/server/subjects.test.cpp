@@ -16,20 +16,6 @@ namespace {
 const std::string kCaller = "+4915112345678";
 const std::string kOtherCaller = "+4917699887766";
 
-// The test config with caller keys and three admin keys: "reports-key", "dpo-key" (subjects,
-// callers' numbers in clear) and "support-key" (subjects, numbers masked).
-std::string config_with_keys() {
-  std::string config = operator_config();
-  config.insert(config.rfind('}'), R"(, "caller_numbers": {"keys": [{"id": "k1", "key": ")" + std::string(64, '1') +
-                                       R"("}], "current": "k1", "hash_key": ")" + std::string(64, '3') + R"("})");
-  // The config holds the keys' SHA-256, never the keys themselves.
-  config.insert(config.rfind('}'), R"(, "admin_keys": [
-      {"id": "reports", "sha256": ")" + callswap::server::sha256_hex("reports-key") + R"(", "scopes": ["reports"]},
-      {"id": "dpo", "sha256": ")" + callswap::server::sha256_hex("dpo-key") + R"(", "scopes": ["subjects", "callers"]},
-      {"id": "support", "sha256": ")" + callswap::server::sha256_hex("support-key") + R"(", "scopes": ["subjects"]}])");
-  return config;
-}
-
 struct SubjectFixture {
   TempDir dir;
   std::atomic<Millis> now{kStart};
