@@ -153,9 +153,20 @@ struct Server::State {
     return it->second;
   }
 
-  void expire_locked(Millis now) {
+  // Store writes submitted while pools_mutex is held, so the store applies them in the
+  // pools' order, and waited for once it is let go: the requests of one moment then share
+  // one commit (the store's group commit) instead of queueing behind each other's.
+  struct PendingWrites {
+    std::vector<Store::Committed> committed;
+    void add(Store::Committed c) { committed.push_back(std::move(c)); }
+    void wait() {
+      for (Store::Committed& c : committed) c.get();
+    }
+  };
+
+  void expire_locked(Millis now, PendingWrites& writes) {
     for (auto& [key, pool] : pools) {
-      for (const auto& [session, released_at] : pool.expire(now)) store->release_session(session, released_at);
+      for (const auto& [session, released_at] : pool.expire(now)) writes.add(store->release_session(session, released_at));
     }
   }
 
@@ -524,21 +535,32 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     if (source->pool.empty()) return static_reply("static_only");
 
     const Millis now = s.clock();
-    std::lock_guard lock(s.pools_mutex);
-    Pool* pool = s.pool(site->config.site, source->pool);
-    if (!pool) return static_reply("static_only");
-    s.expire_locked(now);
     const std::string id = random_id();
-    const auto assignment = pool->assign(id, now);
+    std::optional<Assignment> assignment;
+    Millis hold_ms = 0;
+    State::PendingWrites writes;
+    {
+      std::lock_guard lock(s.pools_mutex);
+      Pool* pool = s.pool(site->config.site, source->pool);
+      if (!pool) return static_reply("static_only");
+      s.expire_locked(now, writes);
+      hold_ms = pool->settings().hold_ms;
+      assignment = pool->assign(id, now);
+      if (assignment && !assignment->displaced_session.empty()) {
+        writes.add(s.store->release_session(assignment->displaced_session, now));
+      }
+      if (assignment) {
+        writes.add(s.store->insert_session(SessionRow{id, site->config.site, source->pool, assignment->number, source->id,
+                                                      json::Value(std::move(campaign)).dump(), landing_path, now, now, std::nullopt}));
+      }
+    }
+    writes.wait();
     if (!assignment) return static_reply("pool_exhausted");
-    if (!assignment->displaced_session.empty()) s.store->release_session(assignment->displaced_session, now);
-    s.store->insert_session(SessionRow{id, site->config.site, source->pool, assignment->number, source->id,
-                                       json::Value(std::move(campaign)).dump(), landing_path, now, now, std::nullopt});
     json::Object out;
     out.set("session", id);
     out.set("number", assignment->number);
     out.set("display", format_for_display(*parse_e164(assignment->number), *site->config.country));
-    out.set("expires_in", static_cast<double>(pool->settings().hold_ms / 1000));
+    out.set("expires_in", static_cast<double>(hold_ms / 1000));
     if (!assignment->displaced_session.empty()) out.set("reason", "reused_least_active");
     reply(res, 201, out);
   });
@@ -550,13 +572,23 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     const SiteEntry* site = s.site(row->site);
     if (site && !s.allow_origin(*site, req, res)) return fail(res, 403, "origin_not_allowed", "this origin may not use this session");
     const Millis now = s.clock();
-    std::lock_guard lock(s.pools_mutex);
-    s.expire_locked(now);
-    Pool* pool = s.pool(row->site, row->pool);
-    if (!pool || !pool->touch(id, now)) return fail(res, 404, "unknown_session", "no such session, or it has ended");
-    s.store->touch_session(id, now);
+    State::PendingWrites writes;
+    bool held = false;
+    Millis hold_ms = 0;
+    {
+      std::lock_guard lock(s.pools_mutex);
+      s.expire_locked(now, writes);
+      Pool* pool = s.pool(row->site, row->pool);
+      held = pool && pool->touch(id, now);
+      if (held) {
+        hold_ms = pool->settings().hold_ms;
+        writes.add(s.store->touch_session(id, now));
+      }
+    }
+    writes.wait();
+    if (!held) return fail(res, 404, "unknown_session", "no such session, or it has ended");
     json::Object out;
-    out.set("expires_in", static_cast<double>(pool->settings().hold_ms / 1000));
+    out.set("expires_in", static_cast<double>(hold_ms / 1000));
     reply(res, 200, out);
   });
 
@@ -569,12 +601,16 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     if (site && !s.allow_origin(*site, req, res)) return fail(res, 403, "origin_not_allowed", "this origin may not use this session");
     // Acknowledged once durable, like a data-subject erasure (the same mechanism).
     const Millis now = s.clock();
-    std::lock_guard lock(s.pools_mutex);
-    if (Pool* pool = s.pool(row->site, row->pool)) pool->release(id, now);
     Store::Erasure erasure;
     erasure.session_ids.push_back(id);
     erasure.at = now;
-    s.store->erase(erasure);
+    Store::Committed erased;
+    {
+      std::lock_guard lock(s.pools_mutex);
+      if (Pool* pool = s.pool(row->site, row->pool)) pool->release(id, now);
+      erased = s.store->erase(erasure);
+    }
+    erased.get();
     res.status = 204;
   });
 
@@ -814,20 +850,30 @@ void Server::stop() {
 bool Server::is_running() const { return http_->is_running(); }
 
 void Server::expire_sessions() {
-  std::lock_guard lock(state_->pools_mutex);
-  state_->expire_locked(state_->clock());
+  State::PendingWrites writes;
+  {
+    std::lock_guard lock(state_->pools_mutex);
+    state_->expire_locked(state_->clock(), writes);
+  }
+  writes.wait();
 }
 
 void Server::sample_pools() {
   State& s = *state_;
-  std::lock_guard lock(s.pools_mutex);
   const Millis now = s.clock();
-  s.expire_locked(now);
-  for (const auto& [key, pool] : s.pools) {
-    const PoolStats stats = pool.stats(now);
-    s.store->insert_pool_sample(PoolSample{key.first, key.second, now, static_cast<std::int64_t>(stats.active),
-                                           static_cast<std::int64_t>(stats.size), static_cast<std::int64_t>(stats.exhausted)});
+  State::PendingWrites writes;
+  std::vector<PoolSample> samples;
+  {
+    std::lock_guard lock(s.pools_mutex);
+    s.expire_locked(now, writes);
+    for (const auto& [key, pool] : s.pools) {
+      const PoolStats stats = pool.stats(now);
+      samples.push_back(PoolSample{key.first, key.second, now, static_cast<std::int64_t>(stats.active),
+                                   static_cast<std::int64_t>(stats.size), static_cast<std::int64_t>(stats.exhausted)});
+    }
   }
+  writes.wait();
+  for (const PoolSample& sample : samples) s.store->insert_pool_sample(sample);
 }
 
 std::int64_t Server::purge(bool accept_clock) {

@@ -1,9 +1,10 @@
 #pragma once
-// What the server keeps (issue #5): visitor sessions and the calls attributed to them.
-// An interface, so the pool and attribution logic never see SQL; SqliteStore is the
-// default implementation. No IP address, no user agent, no full URL is ever stored.
+// What the server keeps: visitor sessions and the calls attributed to them. An interface,
+// so the pool and attribution logic never see SQL; SqliteStore is the default
+// implementation. No IP address, no user agent, no full URL is ever stored.
 
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,9 +70,15 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  virtual void insert_session(const SessionRow& session) = 0;
-  virtual void touch_session(const std::string& id, Millis now) = 0;
-  virtual void release_session(const std::string& id, Millis now) = 0;
+  /// A write's acknowledgement: ready once the write is committed. The writes of the session
+  /// path are submitted, not waited for, so a caller can submit them under its own lock (the
+  /// store applies them in the order submitted) and wait after letting the lock go; writes
+  /// that arrive together share one transaction and one commit.
+  using Committed = std::future<void>;
+
+  [[nodiscard]] virtual Committed insert_session(const SessionRow& session) = 0;
+  [[nodiscard]] virtual Committed touch_session(const std::string& id, Millis now) = 0;
+  [[nodiscard]] virtual Committed release_session(const std::string& id, Millis now) = 0;
   [[nodiscard]] virtual std::optional<SessionRow> find_session(const std::string& id) = 0;
   /// Sessions still holding a number, for rebuilding the pools at start.
   [[nodiscard]] virtual std::vector<SessionRow> active_sessions() = 0;
@@ -106,11 +113,11 @@ class Store {
     std::string caller_hash;
     Millis at = 0;
   };
-  /// Erases and returns only once the erasure is durable against power loss. Deleting a
-  /// session also cuts it from every call attributed to it (the calls keep source and
-  /// campaign). Deleted bytes are overwritten, and the write-ahead log that still holds the
-  /// old pages is emptied shortly after (within a second; see scrub()).
-  virtual void erase(const Erasure& erasure) = 0;
+  /// Erases; the acknowledgement is ready only once the erasure is durable against power
+  /// loss. Deleting a session also cuts it from every call attributed to it (the calls keep
+  /// source and campaign). Deleted bytes are overwritten, and the write-ahead log that still
+  /// holds the old pages is emptied shortly after (within a second; see scrub()).
+  [[nodiscard]] virtual Committed erase(const Erasure& erasure) = 0;
   /// Empties the write-ahead log now, so no copy of erased rows is left in any file.
   virtual void scrub() = 0;
   /// True if a call with this keyed id hash was erased (and its tombstone not yet purged).

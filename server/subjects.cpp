@@ -210,7 +210,7 @@ SubjectOutcome Subjects::handle(std::string_view action, const json::Value& requ
     }
     // Audited first: the erasure's durable commit then makes the audit entry durable too.
     audit(requester.actor, action, site, std::move(detail));
-    store_.erase(erasure);
+    store_.erase(erasure).get();
     json::Object out;
     out.set("erased_sessions", static_cast<double>(found.sessions.size()));
     out.set("erased_calls", static_cast<double>(found.calls.size()));

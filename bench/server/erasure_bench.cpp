@@ -45,15 +45,16 @@ Result run(Mode mode, int operations, const std::filesystem::path& file) {
   for (int i = 0; i < operations; ++i) {
     const Millis at = 1'790'000'000'000 + i;
     store->insert_session(SessionRow{ids[static_cast<std::size_t>(i)], "acme", "ads", "+49309000001", "google-ads",
-                                     R"({"utm_source":"google"})", "/offer", at, at, std::nullopt});
+                                     R"({"utm_source":"google"})", "/offer", at, at, std::nullopt})
+        .get();
     if (mode == Mode::release) {
-      store->release_session(ids[static_cast<std::size_t>(i)], at + 1);
+      store->release_session(ids[static_cast<std::size_t>(i)], at + 1).get();
       continue;
     }
     Store::Erasure erasure;
     erasure.session_ids.push_back(ids[static_cast<std::size_t>(i)]);
     erasure.at = at + 1;
-    store->erase(erasure);
+    store->erase(erasure).get();
     if (mode == Mode::unbatched) store->scrub();
   }
   Result result;

@@ -31,10 +31,10 @@ TEST_CASE("The store creates its schema in a new file and keeps everything acros
   TempDatabase db;
   {
     auto store = callswap::server::open_sqlite_store(db.path());
-    store->insert_session(session("s1", "+493055510000", 1000));
-    store->insert_session(session("s2", "+493055510001", 2000));
-    store->touch_session("s1", 5000);
-    store->release_session("s2", 6000);
+    store->insert_session(session("s1", "+493055510000", 1000)).get();
+    store->insert_session(session("s2", "+493055510001", 2000)).get();
+    store->touch_session("s1", 5000).get();
+    store->release_session("s2", 6000).get();
     CHECK(store->insert_call(CallRow{"CA1", "acme", "+493055510000", "completed", 42, 7000, "s1", "google-ads", "session"}));
   }
   auto store = callswap::server::open_sqlite_store(db.path());
@@ -76,9 +76,9 @@ TEST_CASE("A call is stored once per provider id", "[store]") {
 TEST_CASE("The session that held a number at a call's time is found, also within the grace period", "[store]") {
   TempDatabase db;
   auto store = callswap::server::open_sqlite_store(db.path());
-  store->insert_session(session("early", "+493055510000", 1000));
-  store->release_session("early", 2000);
-  store->insert_session(session("late", "+493055510000", 50'000));
+  store->insert_session(session("early", "+493055510000", 1000)).get();
+  store->release_session("early", 2000).get();
+  store->insert_session(session("late", "+493055510000", 50'000)).get();
   const callswap::server::Millis grace = 10'000;
   CHECK(store->session_holding("acme", "+493055510000", 1500, grace)->id == "early");   // while held
   CHECK(store->session_holding("acme", "+493055510000", 11'999, grace)->id == "early");  // in the grace period
@@ -86,8 +86,8 @@ TEST_CASE("The session that held a number at a call's time is found, also within
   CHECK(store->session_holding("acme", "+493055510000", 60'000, grace)->id == "late");
   CHECK_FALSE(store->session_holding("acme", "+493055510001", 60'000, grace));
   CHECK_FALSE(store->session_holding("other", "+493055510000", 60'000, grace));
-  store->release_session("late", 70'000);
-  store->erase({{"late"}, {}, {}, "", 80'000});
+  store->release_session("late", 70'000).get();
+  store->erase({{"late"}, {}, {}, "", 80'000}).get();
   CHECK_FALSE(store->find_session("late"));
   // The number's release outlives the erased session, for the pool's cool-down.
   CHECK(store->last_releases("acme") == std::vector<std::pair<std::string, callswap::server::Millis>>{{"+493055510000", 70'000}});
@@ -96,8 +96,8 @@ TEST_CASE("The session that held a number at a call's time is found, also within
 TEST_CASE("Erasing a session still holding its number records the release, for the cool-down", "[store][erase]") {
   TempDatabase db;
   auto store = callswap::server::open_sqlite_store(db.path());
-  store->insert_session(session("held", "+493055510000", 1000));
-  store->erase({{"held"}, {}, {}, "", 5000});
+  store->insert_session(session("held", "+493055510000", 1000)).get();
+  store->erase({{"held"}, {}, {}, "", 5000}).get();
   CHECK(store->last_releases("acme") == std::vector<std::pair<std::string, callswap::server::Millis>>{{"+493055510000", 5000}});
   CHECK(store->active_sessions().empty());
 }
@@ -106,14 +106,14 @@ TEST_CASE("A deleted session is cut from every call attributed to it, whatever d
   TempDatabase db;
   auto store = callswap::server::open_sqlite_store(db.path());
   for (const char* id : {"erased", "purged"}) {
-    store->insert_session(session(id, "+493055510000", 1000));
-    store->release_session(id, 2000);
+    store->insert_session(session(id, "+493055510000", 1000)).get();
+    store->release_session(id, 2000).get();
   }
   for (const auto& [call_id, session_id] : {std::pair{"CA1", "erased"}, {"CA2", "erased"}, {"CA3", "purged"}}) {
     CallRow call{call_id, "acme", "+493055510000", "completed", 30, 1500, session_id, "google", "session", R"({"utm_campaign":"x"})"};
     REQUIRE(store->insert_call(call));
   }
-  store->erase({{"erased"}, {"CA1"}, {{"key-CA1", "acme"}}, "", 3000});
+  store->erase({{"erased"}, {"CA1"}, {{"key-CA1", "acme"}}, "", 3000}).get();
   CHECK_FALSE(store->find_call("CA1"));
   CHECK(store->find_call("CA2")->session_id.empty());
   CHECK(store->calls_by_session("erased").empty());
@@ -139,7 +139,7 @@ TEST_CASE("The purge applies a cut-off to every table, rows of no site included"
   store->append_audit({1000, "ops", "key.rotate", "", "{}"});
   store->append_audit({1000, "ops", "report", "gone-site", "{}"});
   store->append_audit({9000, "ops", "report", "", "{}"});
-  store->erase({{}, {}, {{"tomb", "acme"}}, "", 1000});
+  store->erase({{}, {}, {{"tomb", "acme"}}, "", 1000}).get();
   const auto sites = store->sites_with_data();
   CHECK(std::find(sites.begin(), sites.end(), "") != sites.end());
   CHECK(std::find(sites.begin(), sites.end(), "gone-site") != sites.end());
@@ -168,7 +168,7 @@ TEST_CASE("A caller's restriction marker reaches later calls until lifted, and i
   CHECK_FALSE(store->caller_restricted("hash-b", 3000));
   // An erasure of the caller takes the marker with it.
   store->restrict({{}, {}, "hash-c", true, 1000});
-  store->erase({{}, {}, {}, "hash-c", 2000});
+  store->erase({{}, {}, {}, "hash-c", 2000}).get();
   CHECK_FALSE(store->caller_restricted("hash-c", 3000));
 }
 
