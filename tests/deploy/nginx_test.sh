@@ -20,13 +20,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-passed=0
-failed=0
-check() {  # NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $name"; fi
-}
+. "$root/tests/lib/check.sh"
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # The server: one site whose browsers come from https://acme.example, nginx trusted as proxy.
@@ -183,5 +177,4 @@ else
   echo "NOTE: systemd-analyze not installed; examples/deploy/callswap.service not verified"
 fi
 
-echo "nginx front: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+checks_passed "nginx front"

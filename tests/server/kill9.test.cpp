@@ -7,8 +7,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sqlite3.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,8 +26,6 @@
 #include "server_fixture.hpp"
 
 using namespace std::chrono_literals;
-
-extern char** environ;
 
 namespace {
 
@@ -66,18 +64,23 @@ class ServerProcess {
  public:
   ServerProcess(const std::string& binary, const std::string& config, const std::string& database,
                 const std::string& log) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     std::vector<std::string> args{binary,   "--config", config,       "--db",
                                   database, "--listen", "127.0.0.1:0"};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    const int spawned = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    REQUIRE(spawned == 0);
+    const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    REQUIRE(log_fd >= 0);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      // The server dies with this test process, however the test ends.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      ::dup2(log_fd, 2);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(log_fd);
+    REQUIRE(pid_ > 0);
     // The port is in the "listening" line of this start's own log.
     for (int i = 0; i < 400 && port_ == 0; ++i) {
       std::this_thread::sleep_for(25ms);
@@ -145,20 +148,23 @@ void load(int port, int worker, std::atomic<bool>& stop, Ledger& ledger) {
       ledger.sessions[id].number = number;
       ++ledger.assigns;
     }
-    const auto uncertain = [&] {
+    // Records what an answer acknowledged, or marks the session uncertain without one.
+    const auto acknowledged = [&](const httplib::Result& answer, int status, auto&& record) {
       std::lock_guard lock(ledger.mutex);
-      ledger.sessions[id].uncertain = true;
+      if (!answer || answer->status != status) {
+        ledger.sessions[id].uncertain = true;
+        return false;
+      }
+      record();
+      return true;
     };
     const Millis sent = wall_now();
-    const auto beat = c.Post("/v1/sessions/" + id + "/heartbeat", "", "application/json");
-    if (!beat || beat->status != 200) {
-      uncertain();
+    if (!acknowledged(c.Post("/v1/sessions/" + id + "/heartbeat", "", "application/json"), 200,
+                      [&] {
+                        ledger.sessions[id].last_heartbeat_sent = sent;
+                        ++ledger.heartbeats;
+                      })) {
       continue;
-    }
-    {
-      std::lock_guard lock(ledger.mutex);
-      ledger.sessions[id].last_heartbeat_sent = sent;
-      ++ledger.heartbeats;
     }
     const std::string call_id = "kill9-" + std::to_string(worker) + "-" + std::to_string(round);
     json::Object event;
@@ -167,26 +173,18 @@ void load(int port, int worker, std::atomic<bool>& stop, Ledger& ledger) {
     event.set("from", "+4915112345678");
     event.set("status", "completed");
     event.set("duration_seconds", 42);
-    const auto called =
-        post_call(c, json::Value(std::move(event)).dump(), wall_now(), kCallsSecret);
-    if (!called || called->status != 201) {
-      uncertain();
+    if (!acknowledged(post_call(c, json::Value(std::move(event)).dump(), wall_now(), kCallsSecret),
+                      201, [&] {
+                        ledger.calls[call_id] = id;
+                        ++ledger.call_count;
+                      })) {
       continue;
-    }
-    {
-      std::lock_guard lock(ledger.mutex);
-      ledger.calls[call_id] = id;
-      ++ledger.call_count;
     }
     if (random() % 2 == 0) continue;  // half the sessions stay, holding their numbers
-    const auto released = c.Delete("/v1/sessions/" + id);
-    if (!released || released->status != 204) {
-      uncertain();
-      continue;
-    }
-    std::lock_guard lock(ledger.mutex);
-    ledger.sessions[id].released = true;
-    ++ledger.releases;
+    acknowledged(c.Delete("/v1/sessions/" + id), 204, [&] {
+      ledger.sessions[id].released = true;
+      ++ledger.releases;
+    });
   }
 }
 

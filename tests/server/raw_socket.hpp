@@ -63,12 +63,8 @@ class RawSocket {
         if (at != std::string::npos && at < head_end) length = std::stoul(got.substr(at + 16));
         if (got.size() >= head_end + 4 + length) return got;
       }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      pollfd p{fd_, POLLIN, 0};
-      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return got;
       char buffer[4096];
-      const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
+      const ssize_t n = receive(deadline, buffer, sizeof(buffer));
       if (n <= 0) return got;
       got.append(buffer, static_cast<std::size_t>(n));
     }
@@ -77,18 +73,27 @@ class RawSocket {
   // Waits until the server closes the connection (reading and dropping what it sends).
   [[nodiscard]] bool closed_within(std::chrono::milliseconds timeout) const {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
+    char buffer[4096];
     for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      pollfd p{fd_, POLLIN, 0};
-      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-      char buffer[4096];
-      const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
-      if (n <= 0) return true;
+      const ssize_t n = receive(deadline, buffer, sizeof(buffer));
+      if (n < 0) return false;
+      if (n == 0) return true;
     }
   }
 
  private:
+  // Reads what arrives before `deadline`: its size; 0 when the server closed the connection
+  // (or reset it); -1 when nothing came in time.
+  ssize_t receive(std::chrono::steady_clock::time_point deadline, char* buffer,
+                  std::size_t size) const {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{fd_, POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return -1;
+    const ssize_t n = ::recv(fd_, buffer, size, 0);
+    return n < 0 ? 0 : n;
+  }
+
   int fd_;
 };
 
