@@ -38,13 +38,21 @@ measure() {  # NAME PORT DATABASE|"" → one table row per connection count
     leftover=0
     while read -r id; do
       [ -n "$id" ] || continue
-      curl -sf -X DELETE "http://127.0.0.1:$port/v1/sessions/$id" >/dev/null || failures+=("$name c=$c: releasing a queued session failed")
+      code=$(curl -s -o "$work/queued.body" -w '%{http_code}' -X DELETE "http://127.0.0.1:$port/v1/sessions/$id")
+      [ "$code" = 204 ] || failures+=("$name c=$c: releasing a queued session: HTTP $code $(cat "$work/queued.body")")
       leftover=$((leftover + 1))
     done <"$work/leftover"
     stray=0
     if [ -n "$database" ]; then
+      # The server still finishes the requests wrk had sent: wait until no session changes.
+      for _ in $(seq 40); do
+        before=$(live_sessions "$database" | sort | md5sum)
+        sleep 0.25
+        [ "$before" = "$(live_sessions "$database" | sort | md5sum)" ] && break
+      done
       for id in $(live_sessions "$database"); do
-        curl -sf -X DELETE "http://127.0.0.1:$port/v1/sessions/$id" >/dev/null || failures+=("$name c=$c: releasing a stray session failed")
+        code=$(curl -s -o "$work/stray.body" -w '%{http_code}' -X DELETE "http://127.0.0.1:$port/v1/sessions/$id")
+        [ "$code" = 204 ] || failures+=("$name c=$c: releasing a stray session: HTTP $code $(cat "$work/stray.body")")
         stray=$((stray + 1))
       done
     fi
@@ -110,7 +118,7 @@ for c in $connection_counts; do
   done
 done
 if [ ${#failures[@]} -gt 0 ]; then
-  printf 'FAILED: %s\n' "${failures[@]}"
+  printf '%s\n' "${failures[@]}" | sort | uniq -c | sed 's/^ *\([0-9]*\) /FAILED (×\1): /'
   exit 1
 fi
 echo "every request did its work: all assigns real (no fallback), every session released"

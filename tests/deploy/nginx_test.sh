@@ -21,7 +21,14 @@ cleanup() {
 }
 trap cleanup EXIT
 . "$root/tests/lib/check.sh"
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+free_port() {  # a port in the ephemeral range nothing listens on now (nginx cannot take port 0)
+  local port
+  for _ in $(seq 50); do
+    port=$((32768 + RANDOM % 28000))
+    [ -z "$(ss -Htln "sport = :$port")" ] && { echo "$port"; return 0; }
+  done
+  return 1
+}
 
 # The server: one site whose browsers come from https://acme.example, nginx trusted as proxy.
 cat >"$work/callswap.json" <<'JSON'
