@@ -11,8 +11,8 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
-#include <unordered_map>
 #include <optional>
+#include <unordered_map>
 
 #include "admin_page.hpp"
 #include "caller_vault.hpp"
@@ -721,7 +721,8 @@ int Server::bind_to_any_port(const std::string& host) {
   return port > 0 && http_->apply_backlog() ? port : -1;
 }
 bool Server::bind() {
-  return http_->bind_to_port(state_->config.listen_host, state_->config.listen_port) && http_->apply_backlog();
+  return http_->bind_to_port(state_->config.listen_host, state_->config.listen_port) &&
+         http_->apply_backlog();
 }
 bool Server::listen_after_bind() {
   // Each connection is a socket; the database, logs and refused connections still closing
@@ -730,14 +731,18 @@ bool Server::listen_after_bind() {
   if (const long limit = HttpListener::raise_open_file_limit(wanted); limit < wanted) {
     json::Object line;
     line.set("level", "warning");
-    line.set("msg", "the open-file limit is below what limits.max_connections needs; raise LimitNOFILE or lower max_connections");
+    line.set("msg",
+             "the open-file limit is below what limits.max_connections needs; raise LimitNOFILE or "
+             "lower max_connections");
     line.set("open_files", static_cast<double>(limit));
     line.set("wanted", static_cast<double>(wanted));
     state_->log(json::Value(std::move(line)).dump());
   }
   return http_->listen_after_bind();
 }
-void Server::stop() { http_->stop_serving(); }
+void Server::stop() {
+  http_->stop_serving();
+}
 bool Server::is_running() const { return http_->is_running(); }
 
 void Server::expire_sessions() {

@@ -104,9 +104,11 @@ TEST_CASE("Structural problems in an operator config", "[operator_config]") {
         V{"public_url: is required with webhooks.twilio_auth_token: Twilio signs the URL it calls"});
 }
 
-TEST_CASE("Connection limits: defaults, operator values, and values that cannot work", "[operator_config]") {
+TEST_CASE("Connection limits: defaults, operator values, and values that cannot work",
+          "[operator_config]") {
   using V = std::vector<std::string>;
-  const std::string sites = R"("sites": [{"config": {"site": "a", "country": "DE", "targets": ["+49301234567"],
+  const std::string sites =
+      R"("sites": [{"config": {"site": "a", "country": "DE", "targets": ["+49301234567"],
       "sources": [{"id": "d", "static": "+49301234567", "default": true}]}}])";
   const auto defaults = callswap::server::load_operator_config("{" + sites + "}", no_environment);
   REQUIRE(defaults.ok());
@@ -125,10 +127,15 @@ TEST_CASE("Connection limits: defaults, operator values, and values that cannot 
   CHECK(set.config->keep_alive_seconds == 2);
   CHECK(set.config->request_timeout_seconds == 3);
   CHECK(set.config->listen_backlog == 64);
-  CHECK(errors_of("{" + sites +
-                  R"(, "limits": {"max_connections": 8, "keep_alive_seconds": 0, "request_timeout_seconds": 301, "listen_backlog": 5}})") ==
-        V{"limits.max_connections: must be between 16 and 65536, not 8", "limits.keep_alive_seconds: must be between 1 and 300, not 0",
-          "limits.request_timeout_seconds: must be between 1 and 300, not 301", "limits.listen_backlog: must be between 16 and 65535, not 5"});
+  CHECK(
+      errors_of(
+          "{" + sites +
+          R"(, "limits": {"max_connections": 8, "keep_alive_seconds": 0, "request_timeout_seconds": 301, "listen_backlog": 5}})") ==
+      V{"limits.max_connections: must be between 16 and 65536, not 8",
+        "limits.keep_alive_seconds: must be between 1 and 300, not 0",
+        "limits.request_timeout_seconds: must be between 1 and 300, not 301",
+        "limits.listen_backlog: must be between 16 and 65535, not 5"});
   CHECK(errors_of("{" + sites + R"(, "limits": {"max_connections": 16, "threads": 32}})") ==
-        V{"limits.threads: is more than limits.max_connections (16): a ready worker serves one connection"});
+        V{"limits.threads: is more than limits.max_connections (16): a ready worker serves one "
+          "connection"});
 }
