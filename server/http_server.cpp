@@ -12,12 +12,13 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
-#include <unordered_map>
 #include <optional>
+#include <unordered_map>
 
 #include "admin_page.hpp"
 #include "caller_vault.hpp"
 #include "crypto.hpp"
+#include "http_listener.hpp"
 #include "rate_limiter.hpp"
 #include "report.hpp"
 #include "routes.hpp"
@@ -319,7 +320,14 @@ struct Server::State {
 };
 
 Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
-    : state_(std::make_unique<State>()), http_(std::make_unique<httplib::Server>()) {
+    : state_(std::make_unique<State>()),
+      http_(std::make_unique<HttpListener>(ConnectionLimits{
+          .max_connections = config.max_connections,
+          .ready_threads = config.threads,
+          .keep_alive = std::chrono::seconds(config.keep_alive_seconds),
+          .request_timeout = std::chrono::seconds(config.request_timeout_seconds),
+          .listen_backlog = config.listen_backlog,
+      })) {
   State& s = *state_;
   s.config = std::move(config);
   s.store = std::move(store);
@@ -354,15 +362,9 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     if (Pool* pool = s.pool(row.site, row.pool)) pool->restore_active(row.id, row.number, row.last_activity);
   }
 
+  // Connections, timeouts and workers are the listener's (http_listener.hpp).
   httplib::Server& http = *http_;
-  http.set_tcp_nodelay(true);  // keep-alive requests otherwise stall 40 ms each
   http.set_payload_max_length(s.config.max_body_bytes);
-  http.set_read_timeout(10, 0);
-  http.set_write_timeout(10, 0);
-  http.set_keep_alive_max_count(1000);
-  const auto threads = static_cast<std::size_t>(s.config.threads);
-  // httplib owns the queue it is given; its API takes a raw pointer.
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
 
   // Every error the router or the server itself produces gets the API's JSON error body.
   http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
@@ -841,11 +843,32 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
 
 Server::~Server() { stop(); }
 
-int Server::bind_to_any_port(const std::string& host) { return http_->bind_to_any_port(host); }
-bool Server::bind() { return http_->bind_to_port(state_->config.listen_host, state_->config.listen_port); }
-bool Server::listen_after_bind() { return http_->listen_after_bind(); }
+int Server::bind_to_any_port(const std::string& host) {
+  const int port = http_->bind_to_any_port(host);
+  return port > 0 && http_->apply_backlog() ? port : -1;
+}
+bool Server::bind() {
+  return http_->bind_to_port(state_->config.listen_host, state_->config.listen_port) &&
+         http_->apply_backlog();
+}
+bool Server::listen_after_bind() {
+  // Each connection is a socket; the database, logs and refused connections still closing
+  // need a few hundred more.
+  const long wanted = state_->config.max_connections + 1024L + 64L;
+  if (const long limit = HttpListener::raise_open_file_limit(wanted); limit < wanted) {
+    json::Object line;
+    line.set("level", "warning");
+    line.set("msg",
+             "the open-file limit is below what limits.max_connections needs; raise LimitNOFILE or "
+             "lower max_connections");
+    line.set("open_files", static_cast<double>(limit));
+    line.set("wanted", static_cast<double>(wanted));
+    state_->log(json::Value(std::move(line)).dump());
+  }
+  return http_->listen_after_bind();
+}
 void Server::stop() {
-  if (http_->is_running()) http_->stop();
+  http_->stop_serving();
 }
 bool Server::is_running() const { return http_->is_running(); }
 

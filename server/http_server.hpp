@@ -13,11 +13,9 @@
 #include "store.hpp"
 #include "subjects.hpp"
 
-namespace httplib {
-class Server;
-}
-
 namespace callswap::server {
+
+class HttpListener;
 
 using Clock = std::function<Millis()>;
 
@@ -67,7 +65,7 @@ class Server {
  private:
   struct State;
   std::unique_ptr<State> state_;
-  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<HttpListener> http_;
 };
 
 }  // namespace callswap::server

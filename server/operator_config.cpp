@@ -293,8 +293,10 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
     r.error("public_url", "is required with webhooks.twilio_auth_token: Twilio signs the URL it calls");
   }
   if (const json::Value* limits = o->find("limits")) {
-    if (const json::Object* lo = r.object(*limits, "limits", {"max_body_bytes", "threads", "rate_per_minute", "rate_burst", "admin_rate_per_minute",
-                                                                "admin_rate_burst", "webhook_rate_per_minute", "webhook_rate_burst", "trust_proxy"})) {
+    if (const json::Object* lo = r.object(*limits, "limits",
+                                          {"max_body_bytes", "threads", "rate_per_minute", "rate_burst", "admin_rate_per_minute",
+                                           "admin_rate_burst", "webhook_rate_per_minute", "webhook_rate_burst", "trust_proxy",
+                                           "max_connections", "keep_alive_seconds", "request_timeout_seconds", "listen_backlog"})) {
       if (auto proxies = r.strings(*lo, "limits", "trust_proxy", false, true)) {
         for (std::size_t k = 0; k < proxies->size(); ++k) {
           unsigned char address[16];
@@ -310,6 +312,19 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
       read_rate(r, *lo, "webhook_rate", config.webhook_rate);
       if (auto bytes = r.integer(*lo, "limits", "max_body_bytes", 1024, 1 << 20)) config.max_body_bytes = static_cast<std::size_t>(*bytes);
       if (auto threads = r.integer(*lo, "limits", "threads", 2, 1024)) config.threads = *threads;
+      if (auto n = r.integer(*lo, "limits", "max_connections", 16, 65536))
+        config.max_connections = *n;
+      if (auto n = r.integer(*lo, "limits", "keep_alive_seconds", 1, 300))
+        config.keep_alive_seconds = *n;
+      if (auto n = r.integer(*lo, "limits", "request_timeout_seconds", 1, 300))
+        config.request_timeout_seconds = *n;
+      if (auto n = r.integer(*lo, "limits", "listen_backlog", 16, 65535))
+        config.listen_backlog = *n;
+      if (config.threads > config.max_connections) {
+        r.error("limits.threads", "is more than limits.max_connections (" +
+                                      std::to_string(config.max_connections) +
+                                      "): a ready worker serves one connection");
+      }
     }
   }
   if (result.errors.empty()) result.config = std::move(config);

@@ -83,7 +83,12 @@ struct OperatorConfig {
   int purge_max_step_hours = 72;
   /// Reverse proxies whose X-Forwarded-For is believed (exact addresses); empty: none.
   std::vector<std::string> trust_proxy;
-  int threads = 32;
+  /// Connections: what slow and idle clients may hold (docs/server.md says why these).
+  int threads = 32;                  ///< workers kept ready; more start per connection
+  int max_connections = 2048;        ///< open at once; past it a fast 503 with Retry-After
+  int keep_alive_seconds = 5;        ///< an idle connection waits this long for its next request
+  int request_timeout_seconds = 10;  ///< a whole request must arrive within this
+  int listen_backlog = 1024;         ///< connections the kernel queues before accept
 
   [[nodiscard]] const SiteEntry* find_site(std::string_view id) const;
 };

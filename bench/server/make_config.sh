@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes the benchmark's operator config: one site, one pool of 10,000 numbers, no cool-down
 # (so released numbers serve again at once and the pool never runs dry), and no rate limit
-# (wrk is one address).
+# (wrk is one address); the connection limits are the defaults.
 set -euo pipefail
 numbers=$(seq -f '"+4930900%04g"' 0 9999 | paste -sd,)
 cat <<JSON
@@ -12,6 +12,6 @@ cat <<JSON
                            {"id": "direct", "static": "+49301234567", "default": true}]},
     "pools": {"ads": {"numbers": [$numbers], "cooldown_minutes": 0}}
   }],
-  "limits": {"threads": 32, "rate_per_minute": 0}
+  "limits": {"rate_per_minute": 0}
 }
 JSON

@@ -103,3 +103,36 @@ TEST_CASE("Structural problems in an operator config", "[operator_config]") {
       "webhooks": {"twilio_auth_token": "0123456789abcdef0123"}})") ==
         V{"public_url: is required with webhooks.twilio_auth_token: Twilio signs the URL it calls"});
 }
+
+TEST_CASE("Connection limits: defaults, operator values, and values that cannot work",
+          "[operator_config]") {
+  using V = std::vector<std::string>;
+  const std::string sites =
+      R"("sites": [{"config": {"site": "a", "country": "DE", "targets": ["+49301234567"],
+      "sources": [{"id": "d", "static": "+49301234567", "default": true}]}}])";
+  // max_connections, threads, keep_alive_seconds, request_timeout_seconds, listen_backlog
+  const auto limits_of = [&](const std::string& limits) {
+    const auto result =
+        callswap::server::load_operator_config("{" + sites + limits + "}", no_environment);
+    REQUIRE(result.ok());
+    const auto& c = *result.config;
+    return std::vector<int>{c.max_connections, c.threads, c.keep_alive_seconds,
+                            c.request_timeout_seconds, c.listen_backlog};
+  };
+  CHECK(limits_of("") == std::vector<int>{2048, 32, 5, 10, 1024});
+  CHECK(
+      limits_of(
+          R"(, "limits": {"max_connections": 100, "threads": 4, "keep_alive_seconds": 2, "request_timeout_seconds": 3, "listen_backlog": 64})") ==
+      std::vector<int>{100, 4, 2, 3, 64});
+  CHECK(
+      errors_of(
+          "{" + sites +
+          R"(, "limits": {"max_connections": 8, "keep_alive_seconds": 0, "request_timeout_seconds": 301, "listen_backlog": 5}})") ==
+      V{"limits.max_connections: must be between 16 and 65536, not 8",
+        "limits.keep_alive_seconds: must be between 1 and 300, not 0",
+        "limits.request_timeout_seconds: must be between 1 and 300, not 301",
+        "limits.listen_backlog: must be between 16 and 65535, not 5"});
+  CHECK(errors_of("{" + sites + R"(, "limits": {"max_connections": 16, "threads": 32}})") ==
+        V{"limits.threads: is more than limits.max_connections (16): a ready worker serves one "
+          "connection"});
+}

@@ -13,13 +13,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-passed=0
-failed=0
-check() {  # NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $name"; fi
-}
+. "$root/tests/lib/check.sh"
 export CALLSWAP_TWILIO_AUTH_TOKEN=twilio-token-from-env-0123
 export CALLSWAP_CALLER_KEY_2026_11=$(printf '%064d' 1)
 export CALLSWAP_CALLER_HASH_KEY=$(printf '%064d' 2)
@@ -89,5 +83,4 @@ check "no session id in the subject log" bash -c "! grep -q '$session' '$work/su
 "$bin" explode --config "$root/examples/server/callswap.json" 2>/dev/null
 check "an unknown command exits 2" [ $? = 2 ]
 
-echo "server: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_passed "server"

@@ -115,6 +115,7 @@ class Running {
       std::ofstream(std::string(dir) + "/server_tests.log", std::ios::app) << logs();
     }
   }
+  [[nodiscard]] int port() const { return port_; }
   [[nodiscard]] httplib::Client client() const {
     httplib::Client c("127.0.0.1", port_);
     c.set_tcp_nodelay(true);
