@@ -143,7 +143,7 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
       for (std::size_t i = 0; i < sites->as_array().size(); ++i) {
         const std::string sp = index_path("sites", i);
         const json::Object* so = r.object(sites->as_array()[i], sp, {"config", "allowed_origins", "pools", "attribution_grace_minutes", "retention",
-                                                                     "keep_caller_numbers"});
+                                                                     "keep_caller_numbers", "legal_basis"});
         if (!so) continue;
         const json::Value* site_json = r.field(*so, sp, "config", true);
         if (!site_json) continue;
@@ -177,6 +177,19 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
         }
         if (auto grace = r.integer(*so, sp, "attribution_grace_minutes", 0, 7 * 24 * 60)) entry.attribution_grace_ms = *grace * Millis{60'000};
         if (auto keep = r.boolean(*so, sp, "keep_caller_numbers")) entry.keep_caller_numbers = *keep;
+        if (const json::Value* basis = so->find("legal_basis")) {
+          const std::string bp = join_path(sp, "legal_basis");
+          if (const json::Object* bo = r.object(*basis, bp, {"calls"})) {
+            constexpr std::pair<std::string_view, SiteEntry::CallsLegalBasis> kBases[] = {
+                {"legitimate_interest", SiteEntry::CallsLegalBasis::legitimate_interest},
+                {"consent", SiteEntry::CallsLegalBasis::consent},
+                {"contract", SiteEntry::CallsLegalBasis::contract}};
+            if (const json::Value* calls = bo->find("calls")) {
+              if (auto b = r.choice(*calls, join_path(bp, "calls"), kBases))
+                entry.calls_legal_basis = *b;
+            }
+          }
+        }
         if (const json::Value* retention = so->find("retention")) {
           const std::string rp = join_path(sp, "retention");
           if (const json::Object* ro = r.object(*retention, rp, {"sessions_days", "calls_days", "audit_days"})) {

@@ -86,6 +86,22 @@ check "a bad caller number exits 1" [ $? = 1 ]
 "$bin" subject --config "$root/examples/server/callswap.json" 2>/dev/null
 check "subject without an action exits 2" [ $? = 2 ]
 check "no session id in the subject log" bash -c "! grep -q '$session' '$work/subject.log'"
+# The record of processing: from the config alone, no database opened.
+mkdir "$work/record"
+bin_path=$(realpath "$bin")
+(cd "$work/record" && "$bin_path" privacy-record --config "$root/examples/server/callswap.json" >"$work/record.md" 2>"$work/record.err")
+check "privacy-record exits 0" [ $? = 0 ]
+check "privacy-record prints the Art. 30 record" grep -q '^# Record of processing activities (GDPR Art. 30)$' "$work/record.md"
+check "with the site's retention" grep -qF '| 180 days (`retention.calls_days`) |' "$work/record.md"
+check "and the telephony provider" grep -qF -- '- Twilio, the telephony provider' "$work/record.md"
+check "privacy-record opens no database" [ ! -e "$work/record/callswap.db" ]
+sed 's/"calls_days": 180/"calls_days": 200/' "$root/examples/server/callswap.json" > "$work/record.json"
+"$bin" privacy-record --config "$work/record.json" >"$work/record2.md" 2>/dev/null
+check "a changed retention changes the record" grep -qF '| 200 days (`retention.calls_days`) |' "$work/record2.md"
+printf '{"sites": []}' > "$work/record-bad.json"
+"$bin" privacy-record --config "$work/record-bad.json" >/dev/null 2>&1
+check "privacy-record with a bad config exits 2" [ $? = 2 ]
+
 "$bin" explode --config "$root/examples/server/callswap.json" 2>/dev/null
 check "an unknown command exits 2" [ $? = 2 ]
 
