@@ -86,6 +86,32 @@ check "a bad caller number exits 1" [ $? = 1 ]
 "$bin" subject --config "$root/examples/server/callswap.json" 2>/dev/null
 check "subject without an action exits 2" [ $? = 2 ]
 check "no session id in the subject log" bash -c "! grep -q '$session' '$work/subject.log'"
+# Secrets from files (systemd credentials, container secrets): NAME_FILE or {"file": ...}.
+mkdir -m 700 "$work/keys"
+printf '%064d\n' 1 > "$work/keys/caller-key"
+chmod 600 "$work/keys/caller-key"
+with_key_file() { env -u CALLSWAP_CALLER_KEY_2026_11 CALLSWAP_CALLER_KEY_2026_11_FILE="$work/keys/caller-key" "$@"; }
+with_key_file "$bin" rotate-key --config "$root/examples/server/callswap.json" --db "$work/callswap.db" 2>"$work/keyfile.log"
+check "a key read from NAME_FILE (mode 0600) is used" grep -q '"msg":"caller numbers re-sealed","key":"2026-11"' "$work/keyfile.log"
+chmod 640 "$work/keys/caller-key"
+with_key_file "$bin" privacy-record --config "$root/examples/server/callswap.json" >/dev/null 2>"$work/keyfile.err"
+check "a key file readable by the group (0640) is accepted" [ $? = 0 ]
+chmod 644 "$work/keys/caller-key"
+with_key_file "$bin" rotate-key --config "$root/examples/server/callswap.json" --db "$work/callswap.db" 2>"$work/keyfile.err"
+check "a world-readable key file exits 2" [ $? = 2 ]
+check "and names the field, the file and the fix" grep -qF "caller_numbers.keys[0].key.env: CALLSWAP_CALLER_KEY_2026_11_FILE: $work/keys/caller-key is readable by every user on this machine (mode 0644): chmod 600 $work/keys/caller-key" "$work/keyfile.err"
+chmod 600 "$work/keys/caller-key"
+CALLSWAP_CALLER_KEY_2026_11_FILE="$work/keys/caller-key" "$bin" privacy-record --config "$root/examples/server/callswap.json" >/dev/null 2>"$work/keyfile.err"
+check "a key in NAME and NAME_FILE at once exits 2" [ $? = 2 ]
+check "and says both are set" grep -qF "caller_numbers.keys[0].key.env: both CALLSWAP_CALLER_KEY_2026_11 and CALLSWAP_CALLER_KEY_2026_11_FILE are set" "$work/keyfile.err"
+env -u CALLSWAP_CALLER_KEY_2026_11 CALLSWAP_CALLER_KEY_2026_11_FILE="$work/keys" "$bin" privacy-record --config "$root/examples/server/callswap.json" >/dev/null 2>"$work/keyfile.err"
+check "a folder as key file is refused" grep -qF "CALLSWAP_CALLER_KEY_2026_11_FILE: $work/keys is not a regular file" "$work/keyfile.err"
+sed "s|{\"env\": \"CALLSWAP_CALLER_HASH_KEY\"}|{\"file\": \"$work/keys/hash-key\"}|" "$root/examples/server/callswap.json" > "$work/file-key.json"
+printf '%064d' 2 > "$work/keys/hash-key"
+chmod 400 "$work/keys/hash-key"
+env -u CALLSWAP_CALLER_HASH_KEY "$bin" rotate-key --config "$work/file-key.json" --db "$work/callswap.db" 2>"$work/keyfile.log"
+check "a key from {\"file\": ...} in the config is used" grep -q '"msg":"caller numbers re-sealed"' "$work/keyfile.log"
+
 # The record of processing: from the config alone, no database opened.
 mkdir "$work/record"
 bin_path=$(realpath "$bin")
