@@ -85,7 +85,7 @@ std::string caller_number_kept(const OperatorConfig& config, const SiteEntry& si
 }
 
 void site_section(std::string& out, const OperatorConfig& config, const SiteEntry& site) {
-  const SiteEntry::Retention& keep = site.retention;
+  const auto& keep = site.retention;
   const bool dynamic = has_dynamic_numbers(site);
   const bool click_ids = site.config.session.keep_click_ids;
   const bool twilio = !config.twilio_auth_token.empty();
