@@ -688,26 +688,57 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     json::Object out;
     out.set("phoneNumber", number.e164());
     out.set("formattedPhoneNumber", format_for_display(number, *site->config.country));
-    // AMP's CORS rules: amp-call-tracking sends credentials, so the origin is echoed (the
-    // answer is the same public number for everyone; no cookie is read or set), and the
-    // source origin AMP names in __amp_source_origin is confirmed.
-    const std::string origin = req.get_header_value("Origin");
-    if (origin.empty()) {
-      res.set_header("Access-Control-Allow-Origin", "*");
-    } else {
-      res.set_header("Access-Control-Allow-Origin", origin);
-      res.set_header("Access-Control-Allow-Credentials", "true");
-      res.set_header("Vary", "Origin");
-    }
+    // AMP's rules for its CORS requests (the "CORS in AMP" guide, "Verify CORS requests"): the
+    // Origin must be one of the publisher's own origins or an AMP cache serving the page; a
+    // request without Origin must carry "AMP-Same-Origin: true" (the AMP runtime on the
+    // publisher's own page); and __amp_source_origin, the page's real origin, must be one of the
+    // publisher's. amp-call-tracking sends credentials, so only a checked origin is echoed.
+    const auto own_origin = [site](std::string_view origin) {
+      return std::find(site->allowed_origins.begin(), site->allowed_origins.end(), origin) !=
+             site->allowed_origins.end();
+    };
+    // The caches the guide names: the Google AMP Cache, one label per publisher under
+    // cdn.ampproject.org (and its legacy cdn.ampproject.org itself), and the Bing AMP Cache
+    // under bing-amp.com. One DNS label exactly, so "x.cdn.ampproject.org.evil.com" and
+    // "a.b.cdn.ampproject.org" are not caches.
+    const auto amp_cache_origin = [](std::string_view origin) {
+      if (origin == "https://cdn.ampproject.org") return true;
+      if (!origin.starts_with("https://")) return false;
+      const std::string_view host = origin.substr(8);
+      for (const std::string_view cache :
+           {std::string_view(".cdn.ampproject.org"), std::string_view(".bing-amp.com")}) {
+        if (!host.ends_with(cache)) continue;
+        const std::string_view label = host.substr(0, host.size() - cache.size());
+        return !label.empty() && label.size() <= 63 &&
+               std::all_of(label.begin(), label.end(), [](char ch) {
+                 return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
+               });
+      }
+      return false;
+    };
     const std::string source_origin = req.get_param_value("__amp_source_origin");
-    const bool looks_like_origin =
-        (source_origin.starts_with("https://") || source_origin.starts_with("http://")) && source_origin.size() <= 256 &&
-        std::all_of(source_origin.begin(), source_origin.end(),
-                    [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == ':' || ch == '/' || ch == '-'; });
-    if (looks_like_origin) {
-      res.set_header("AMP-Access-Control-Allow-Source-Origin", source_origin);
-      res.set_header("Access-Control-Expose-Headers", "AMP-Access-Control-Allow-Source-Origin");
+    std::string allowed_origin;
+    if (req.has_header("Origin")) {
+      allowed_origin = req.get_header_value("Origin");
+      if (!own_origin(allowed_origin) && !amp_cache_origin(allowed_origin)) {
+        return fail(res, 403, "origin_not_allowed",
+                    "this origin is neither the site's nor an AMP cache's");
+      }
+    } else if (req.get_header_value("AMP-Same-Origin") == "true") {
+      allowed_origin = source_origin;  // the runtime on the publisher's own page: checked below
+    } else {
+      return fail(res, 403, "origin_not_allowed",
+                  "an AMP request carries an Origin or AMP-Same-Origin: true");
     }
+    if (!own_origin(source_origin)) {
+      return fail(res, 403, "source_origin_not_allowed",
+                  "__amp_source_origin must be one of the site's own origins");
+    }
+    res.set_header("Access-Control-Allow-Origin", allowed_origin);
+    res.set_header("Access-Control-Allow-Credentials", "true");
+    res.set_header("AMP-Access-Control-Allow-Source-Origin", source_origin);
+    res.set_header("Access-Control-Expose-Headers", "AMP-Access-Control-Allow-Source-Origin");
+    res.set_header("Vary", "Origin, AMP-Same-Origin");
     res.set_header("Cache-Control", "public, max-age=300");
     reply(res, 200, out);
   });

@@ -2,6 +2,7 @@
 //   callswap-server --config callswap.json [--db callswap.db] [--listen 127.0.0.1:8080] [--static dist/]
 //   callswap-server purge --config callswap.json [--db callswap.db]   (the retention purge, once, for cron)
 //   callswap-server rotate-key --config callswap.json [--db callswap.db] (re-seal caller numbers)
+//   callswap-server privacy-record --config callswap.json (the GDPR Art. 30 record, Markdown)
 // Each flag can also come from the environment: CALLSWAP_CONFIG, CALLSWAP_DB, CALLSWAP_LISTEN,
 // CALLSWAP_STATIC. SIGTERM or SIGINT: stop accepting, finish in-flight requests, close the
 // database. Exit codes: 0 stopped cleanly, 1 could not start, 2 bad arguments or config.
@@ -22,6 +23,7 @@
 #include <thread>
 
 #include "http_server.hpp"
+#include "privacy_record.hpp"
 
 namespace {
 
@@ -29,6 +31,7 @@ constexpr const char* kUsage =
     "usage: callswap-server --config FILE [--db FILE] [--listen HOST:PORT] [--static DIR]\n"
     "       callswap-server purge --config FILE [--db FILE] [--accept-clock]\n"
     "       callswap-server rotate-key --config FILE [--db FILE]\n"
+    "       callswap-server privacy-record --config FILE\n"
     "       callswap-server subject access|erase|restrict|unrestrict --config FILE [--db FILE]\n"
     "                               (--caller E164 | --session ID)\n"
     "       callswap-server subject rectify --config FILE [--db FILE] --call ID [--source ID] [--classification WORD]\n"
@@ -60,7 +63,8 @@ int main(int argc, char** argv) {
   std::optional<std::string> listen = environment("CALLSWAP_LISTEN");
   std::optional<std::string> static_dir = environment("CALLSWAP_STATIC");
   const std::string command = argc > 1 && !std::string(argv[1]).starts_with("-") ? argv[1] : "";
-  if (!command.empty() && command != "purge" && command != "rotate-key" && command != "subject") {
+  if (!command.empty() && command != "purge" && command != "rotate-key" && command != "subject" &&
+      command != "privacy-record") {
     std::cerr << "callswap-server: unknown command '" << command << "'\n" << kUsage;
     return 2;
   }
@@ -127,6 +131,11 @@ int main(int argc, char** argv) {
   const std::string host = config.listen_host;
   const int port = config.listen_port;
 
+  // The record is made from the config alone: no database is opened.
+  if (command == "privacy-record") {
+    std::cout << callswap::server::privacy_record_markdown(config);
+    return 0;
+  }
   if (!command.empty()) {
     try {
       callswap::server::Server server(config, callswap::server::open_sqlite_store(config.database));

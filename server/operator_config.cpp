@@ -1,9 +1,15 @@
 #include "operator_config.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <callswap/config_reader.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <map>
 
 #include "hex.hpp"
@@ -29,7 +35,84 @@ bool valid_origin(std::string_view origin) {
   return !host.empty() && host.find_first_of("/?# ") == std::string_view::npos;
 }
 
-// A secret as a string, or {"env": "NAME"} read from the environment.
+// Secret files are small; anything larger is not a key file and is not read whole.
+constexpr std::size_t kMaxSecretFileBytes = 64 * 1024;
+
+// Closes the file however the read ends.
+struct OpenFile {
+  explicit OpenFile(int descriptor) : fd(descriptor) {}
+  int fd;
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+  ~OpenFile() { ::close(fd); }
+};
+
+// Reads a secret file as systemd credentials and container secrets hand them over. A path the
+// server cannot pin down, a file other users can read, or anything but a regular file is refused
+// with the reason and the fix, because a key any local account can copy protects nothing.
+std::optional<std::string> read_secret_file(const std::string& path, std::string& problem) {
+  if (!path.starts_with("/")) {
+    problem = quoted(path) +
+              " is not an absolute path: give the full path (a relative one would depend on the "
+              "folder the server starts in)";
+    return std::nullopt;
+  }
+  // O_NONBLOCK: opening a FIFO must not hang the start; fstat on the open file leaves no gap
+  // between the check and the read. Symbolic links are followed (Kubernetes mounts secrets so).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    problem = "cannot read " + path + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  const OpenFile closer(fd);
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) {
+    problem = "cannot read " + path + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  if (!S_ISREG(info.st_mode)) {
+    problem = path + " is not a regular file: name the key file itself";
+    return std::nullopt;
+  }
+  if (info.st_mode & S_IROTH) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
+    problem = path + " is readable by every user on this machine (mode " + mode + "): chmod 600 " +
+              path + " (or 0640 with the server's group)";
+    return std::nullopt;
+  }
+  if (static_cast<std::size_t>(info.st_size) > kMaxSecretFileBytes) {
+    problem = path + " is larger than 64 KiB: not a key file";
+    return std::nullopt;
+  }
+  std::string text(static_cast<std::size_t>(info.st_size), '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      problem = "cannot read " + path +
+                (n < 0 ? std::string(": ") + std::strerror(errno)
+                       : std::string(": it shrank while being read"));
+      return std::nullopt;
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  // `echo KEY > file` and most editors end the file with one newline that is not part of the key.
+  if (text.ends_with("\r\n")) {
+    text.resize(text.size() - 2);
+  } else if (text.ends_with('\n')) {
+    text.pop_back();
+  }
+  if (text.empty()) {
+    problem = path + " is empty";
+    return std::nullopt;
+  }
+  return text;
+}
+
+// A secret as a string, {"env": "NAME"} read from the environment variable NAME or from the file
+// named by NAME_FILE, or {"file": "/path"}.
 std::optional<std::string> secret(Reader& r, const json::Object& o, const std::string& path, std::string_view key,
                                   const Environment& environment) {
   const json::Value* v = o.find(key);
@@ -39,12 +122,41 @@ std::optional<std::string> secret(Reader& r, const json::Object& o, const std::s
     if (v->as_string().size() < 16) r.error(p, "is too short to be a secret (16 characters at least)");
     return v->as_string();
   }
-  if (const json::Object* env = r.object(*v, p, {"env"})) {
-    if (auto name = r.string(*env, p, "env", true)) {
-      if (auto value = environment(*name); value && !value->empty()) return *value;
-      r.error(join_path(p, "env"), "the environment variable " + *name + " is not set");
-    }
+  const json::Object* source = r.object(*v, p, {"env", "file"});
+  if (!source) return std::nullopt;
+  if (source->find("env") && source->find("file")) {
+    r.error(
+        p, "gives both \"env\" and \"file\": give one, so it is clear where the secret comes from");
+    return std::nullopt;
   }
+  std::string problem;
+  if (source->find("file")) {
+    if (auto file = r.string(*source, p, "file", true)) {
+      if (auto value = read_secret_file(*file, problem)) return value;
+      r.error(join_path(p, "file"), problem);
+    }
+    return std::nullopt;
+  }
+  auto name = r.string(*source, p, "env", true);
+  if (!name) return std::nullopt;
+  const std::string file_variable = *name + "_FILE";
+  auto value = environment(*name);
+  auto file = environment(file_variable);
+  if (value && value->empty()) value.reset();
+  if (file && file->empty()) file.reset();
+  if (value && file) {
+    r.error(join_path(p, "env"), "both " + *name + " and " + file_variable +
+                                     " are set: unset one, so it is clear which secret is used");
+    return std::nullopt;
+  }
+  if (value) return value;
+  if (file) {
+    if (auto text = read_secret_file(*file, problem)) return text;
+    r.error(join_path(p, "env"), file_variable + ": " + problem);
+    return std::nullopt;
+  }
+  r.error(join_path(p, "env"), "the environment variable " + *name + " is not set (nor " +
+                                   file_variable + ", a file holding it)");
   return std::nullopt;
 }
 
@@ -173,7 +285,7 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
       for (std::size_t i = 0; i < sites->as_array().size(); ++i) {
         const std::string sp = index_path("sites", i);
         const json::Object* so = r.object(sites->as_array()[i], sp, {"config", "allowed_origins", "pools", "attribution_grace_minutes", "retention",
-                                                                     "keep_caller_numbers"});
+                                                                     "keep_caller_numbers", "legal_basis"});
         if (!so) continue;
         const json::Value* site_json = r.field(*so, sp, "config", true);
         if (!site_json) continue;
@@ -209,6 +321,19 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
         if (auto keep = r.boolean(*so, sp, "keep_caller_numbers")) entry.keep_caller_numbers = *keep;
         entry.retention = config.default_retention;
         read_retention(r, *so, sp, entry.retention);
+        if (const json::Value* basis = so->find("legal_basis")) {
+          const std::string bp = join_path(sp, "legal_basis");
+          if (const json::Object* bo = r.object(*basis, bp, {"calls"})) {
+            constexpr std::pair<std::string_view, SiteEntry::CallsLegalBasis> kBases[] = {
+                {"legitimate_interest", SiteEntry::CallsLegalBasis::legitimate_interest},
+                {"consent", SiteEntry::CallsLegalBasis::consent},
+                {"contract", SiteEntry::CallsLegalBasis::contract}};
+            if (const json::Value* calls = bo->find("calls")) {
+              if (auto b = r.choice(*calls, join_path(bp, "calls"), kBases))
+                entry.calls_legal_basis = *b;
+            }
+          }
+        }
         config.sites.push_back(std::move(entry));
       }
     }

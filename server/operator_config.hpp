@@ -40,6 +40,10 @@ struct SiteEntry {
   std::vector<PoolConfig> pools;
   Millis attribution_grace_ms = 30 * 60'000;  ///< a call this long after a release still reaches the visit
   bool keep_caller_numbers = true;  ///< false: only the keyed hash of a caller's number is kept
+  /// The legal basis the site owner relies on to record calls, as the privacy record states it.
+  /// Sessions need none configured: the server creates them only with the visitor's consent.
+  enum class CallsLegalBasis { legitimate_interest, consent, contract };
+  CallsLegalBasis calls_legal_basis = CallsLegalBasis::legitimate_interest;
   Retention retention;  ///< storage limitation, enforced by the purge
 };
 

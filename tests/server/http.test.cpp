@@ -46,19 +46,78 @@ TEST_CASE_METHOD(ServerFixture, "Health and the public site config", "[http]") {
   auto nowhere = c.Get("/no/such/route");
   CHECK(nowhere->status == 404);
   CHECK(error_code(nowhere) == "not_found");
+}
 
-  auto amp = c.Get("/amp/v1/sites/acme/number");
-  REQUIRE(amp);
-  CHECK(body_of(amp).dump() == R"({"phoneNumber":"+49301234567","formattedPhoneNumber":"030 1234567"})");
-  // AMP's CORS rules: credentials allowed for the calling origin, the source origin confirmed.
-  auto from_amp = c.Get("/amp/v1/sites/acme/number?__amp_source_origin=https%3A%2F%2Facme.example",
-                        httplib::Headers{{"Origin", "https://acme-example.cdn.ampproject.org"}});
-  CHECK(from_amp->get_header_value("Access-Control-Allow-Origin") == "https://acme-example.cdn.ampproject.org");
-  CHECK(from_amp->get_header_value("Access-Control-Allow-Credentials") == "true");
-  CHECK(from_amp->get_header_value("AMP-Access-Control-Allow-Source-Origin") == "https://acme.example");
-  auto injected = c.Get("/amp/v1/sites/acme/number?__amp_source_origin=https%3A%2F%2Fa.example%0D%0AX-Evil%3A%201");
-  CHECK(!injected->has_header("AMP-Access-Control-Allow-Source-Origin"));
-  CHECK(!injected->has_header("X-Evil"));
+TEST_CASE_METHOD(ServerFixture,
+                 "The AMP endpoint answers only the site's own origins and the AMP caches, as "
+                 "AMP's CORS rules say",
+                 "[http][amp]") {
+  const std::string path = "/amp/v1/sites/acme/number?__amp_source_origin=";
+  const std::string own = "https%3A%2F%2Facme.example";
+  const auto get = [&](const std::string& source_origin, const httplib::Headers& headers) {
+    auto r = c.Get(path + source_origin, headers);
+    REQUIRE(r);
+    return r;
+  };
+  const auto allowed = [&](const httplib::Result& r, const std::string& origin) {
+    CHECK(r->status == 200);
+    CHECK(body_of(r).dump() ==
+          R"({"phoneNumber":"+49301234567","formattedPhoneNumber":"030 1234567"})");
+    CHECK(r->get_header_value("Access-Control-Allow-Origin") == origin);
+    CHECK(r->get_header_value("Access-Control-Allow-Credentials") == "true");
+    CHECK(r->get_header_value("AMP-Access-Control-Allow-Source-Origin") == "https://acme.example");
+    CHECK(r->get_header_value("Access-Control-Expose-Headers") ==
+          "AMP-Access-Control-Allow-Source-Origin");
+    CHECK_FALSE(r->has_header("Set-Cookie"));
+  };
+  const auto refused = [&](const httplib::Result& r, const std::string& code) {
+    CHECK(r->status == 403);
+    CHECK(error_code(r) == code);
+    CHECK_FALSE(r->has_header("Access-Control-Allow-Origin"));
+    CHECK_FALSE(r->has_header("Access-Control-Allow-Credentials"));
+    CHECK_FALSE(r->has_header("AMP-Access-Control-Allow-Source-Origin"));
+  };
+
+  SECTION("the site's own origin, and the AMP runtime on the site's own page") {
+    allowed(get(own, {{"Origin", "https://acme.example"}}), "https://acme.example");
+    allowed(get(own, {{"AMP-Same-Origin", "true"}}), "https://acme.example");
+  }
+  SECTION("the AMP caches: Google's (per publisher and legacy) and Bing's") {
+    allowed(get(own, {{"Origin", "https://acme-example.cdn.ampproject.org"}}),
+            "https://acme-example.cdn.ampproject.org");
+    allowed(get(own, {{"Origin", "https://cdn.ampproject.org"}}), "https://cdn.ampproject.org");
+    allowed(get(own, {{"Origin", "https://acme-example.bing-amp.com"}}),
+            "https://acme-example.bing-amp.com");
+  }
+  SECTION("a foreign origin, and look-alikes of the caches") {
+    for (const char* origin :
+         {"https://evil.example", "https://evil.cdn.ampproject.org.evil.com",
+          "https://evilcdn.ampproject.org", "http://acme-example.cdn.ampproject.org",
+          "https://a.b.cdn.ampproject.org", "https://.cdn.ampproject.org",
+          "https://acme-example.cdn.ampproject.org:8443", "null"}) {
+      INFO(origin);
+      refused(get(own, {{"Origin", origin}}), "origin_not_allowed");
+    }
+    // Neither Origin nor AMP-Same-Origin: not a request the AMP runtime makes.
+    refused(get(own, {}), "origin_not_allowed");
+    refused(get(own, {{"AMP-Same-Origin", "false"}}), "origin_not_allowed");
+  }
+  SECTION("a source origin that is not the site's, from a cache or the same origin") {
+    refused(
+        get("https%3A%2F%2Fevil.example", {{"Origin", "https://evil-example.cdn.ampproject.org"}}),
+        "source_origin_not_allowed");
+    refused(get("https%3A%2F%2Fevil.example", {{"AMP-Same-Origin", "true"}}),
+            "source_origin_not_allowed");
+    refused(get("", {{"Origin", "https://acme.example"}}), "source_origin_not_allowed");
+    refused(
+        get("https%3A%2F%2Facme.example%0D%0AX-Evil%3A%201", {{"Origin", "https://acme.example"}}),
+        "source_origin_not_allowed");
+  }
+  SECTION("an unknown site") {
+    CHECK(c.Get("/amp/v1/sites/nope/number?__amp_source_origin=" + own,
+                httplib::Headers{{"Origin", "https://acme.example"}})
+              ->status == 404);
+  }
 }
 
 TEST_CASE_METHOD(ServerFixture, "Sessions get pool numbers, keep them, give them back, and the pool runs out honestly", "[http][sessions]") {

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "operator_config.hpp"
+#include "temp_dir.hpp"
 
 namespace {
 
@@ -77,7 +78,7 @@ TEST_CASE("Every error in an operator config is reported with its path", "[opera
       "admin_keys[0].sha256: must be the SHA-256 of the key in lower-case hex (64 characters), never the key itself",
       "admin_keys[0].scopes[1]: \"root\" is not one of \"reports\", \"subjects\", \"callers\", \"config\"",
       "webhooks.twilio_auth_token: is too short to be a secret (16 characters at least)",
-      "webhooks.calls_secret.env: the environment variable CALLS_SECRET is not set",
+      "webhooks.calls_secret.env: the environment variable CALLS_SECRET is not set (nor CALLS_SECRET_FILE, a file holding it)",
       "limits.threads: must be between 2 and 1024, not 1",
   };
   CHECK(errors_of(bad) == expected);
@@ -135,4 +136,113 @@ TEST_CASE("Connection limits: defaults, operator values, and values that cannot 
   CHECK(errors_of("{" + sites + R"(, "limits": {"max_connections": 16, "threads": 32}})") ==
         V{"limits.threads: is more than limits.max_connections (16): a ready worker serves one "
           "connection"});
+}
+
+namespace {
+
+// A secret file as an operator writes it (`echo KEY > file` ends it with a newline), with a mode.
+std::string write_secret(const test::TempDir& dir, const char* name, const std::string& text,
+                         std::filesystem::perms mode) {
+  const std::string path = dir.file(name);
+  std::ofstream(path) << text;
+  std::filesystem::permissions(path, mode);
+  return path;
+}
+
+constexpr auto kOwnerOnly =
+    std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+constexpr auto kOwnerAndGroup = kOwnerOnly | std::filesystem::perms::group_read;
+constexpr auto kEveryone = kOwnerAndGroup | std::filesystem::perms::others_read;
+
+const std::string kMinimalSite =
+    R"({"config": {"site": "a", "country": "DE", "targets": ["+49301234567"],
+    "sources": [{"id": "d", "static": "+49301234567", "default": true}]}})";
+
+std::string with_keys(const std::string& key, const std::string& hash_key) {
+  return R"({"sites": [)" + kMinimalSite +
+         R"(], "caller_numbers": {"keys": [{"id": "k1", "key": )" + key +
+         R"(}], "current": "k1", "hash_key": )" + hash_key + "}}";
+}
+
+}  // namespace
+
+TEST_CASE("Secrets are read from files named in the config or by NAME_FILE", "[operator_config]") {
+  const test::TempDir dir;
+  const std::string key_file =
+      write_secret(dir, "caller-key", std::string(64, 'c') + "\n", kOwnerOnly);
+  const std::string hash_file =
+      write_secret(dir, "hash-key", std::string(64, 'd') + "\r\n", kOwnerAndGroup);
+  const auto env = [&](const std::string& name) -> std::optional<std::string> {
+    if (name == "HASH_KEY_FILE") return hash_file;
+    return std::nullopt;
+  };
+  const auto result = callswap::server::load_operator_config(
+      with_keys(R"({"file": ")" + key_file + R"("})", R"({"env": "HASH_KEY"})"), env);
+  INFO((result.ok() ? std::string() : result.errors.front().to_string()));
+  REQUIRE(result.ok());
+  CHECK(result.config->caller_keys->keys.at(0).bytes == std::string(32, '\xcc'));
+  CHECK(result.config->caller_keys->hash_key == std::string(32, '\xdd'));
+
+  // Only one trailing newline is the file's; a second one is part of the secret.
+  const std::string token_file =
+      write_secret(dir, "token", "a-twilio-token-from-a-file\n\n", kOwnerOnly);
+  const auto twilio = callswap::server::load_operator_config(
+      R"({"public_url": "https://track.example", "sites": [)" + kMinimalSite +
+          R"(], "webhooks": {"twilio_auth_token": {"file": ")" + token_file + R"("}}})",
+      no_environment);
+  REQUIRE(twilio.ok());
+  CHECK(twilio.config->twilio_auth_token == "a-twilio-token-from-a-file\n");
+}
+
+TEST_CASE("Unsafe or ambiguous secret files are refused with the field, the path and the fix",
+          "[operator_config]") {
+  using V = std::vector<std::string>;
+  const test::TempDir dir;
+  const std::string hash = "\"" + std::string(64, 'b') + "\"";
+  const std::string open_file =
+      write_secret(dir, "open-key", std::string(64, 'c') + "\n", kEveryone);
+  CHECK(errors_of(with_keys(R"({"file": ")" + open_file + R"("})", hash)) ==
+        V{"caller_numbers.keys[0].key.file: " + open_file +
+          " is readable by every user on this machine (mode 0644): chmod 600 " + open_file +
+          " (or 0640 with the server's group)"});
+  const auto env_open = [&](const std::string& name) -> std::optional<std::string> {
+    if (name == "KEY_FILE") return open_file;
+    return std::nullopt;
+  };
+  CHECK(errors_of(with_keys(R"({"env": "KEY"})", hash), env_open) ==
+        V{"caller_numbers.keys[0].key.env: KEY_FILE: " + open_file +
+          " is readable by every user on this machine (mode 0644): chmod 600 " + open_file +
+          " (or 0640 with the server's group)"});
+
+  const std::string folder = dir.file("");
+  CHECK(errors_of(with_keys(R"({"file": ")" + folder + R"("})", hash)) ==
+        V{"caller_numbers.keys[0].key.file: " + folder +
+          " is not a regular file: name the key file itself"});
+  const std::string missing = dir.file("missing");
+  CHECK(
+      errors_of(with_keys(R"({"file": ")" + missing + R"("})", hash)) ==
+      V{"caller_numbers.keys[0].key.file: cannot read " + missing + ": No such file or directory"});
+  CHECK(errors_of(with_keys(R"({"file": "keys/caller"})", hash)) ==
+        V{"caller_numbers.keys[0].key.file: \"keys/caller\" is not an absolute path: give the full "
+          "path (a relative one would depend on the "
+          "folder the server starts in)"});
+  const std::string empty = write_secret(dir, "empty", "\n", kOwnerOnly);
+  CHECK(errors_of(with_keys(R"({"file": ")" + empty + R"("})", hash)) ==
+        V{"caller_numbers.keys[0].key.file: " + empty + " is empty"});
+
+  const std::string good = write_secret(dir, "good", std::string(64, 'c'), kOwnerOnly);
+  CHECK(errors_of(with_keys(R"({"file": ")" + good + R"(", "env": "KEY"})", hash)) ==
+        V{"caller_numbers.keys[0].key: gives both \"env\" and \"file\": give one, so it is clear "
+          "where the secret comes from"});
+  const auto env_both = [&](const std::string& name) -> std::optional<std::string> {
+    if (name == "KEY_FILE") return good;
+    if (name == "KEY") return std::string(64, 'a');
+    return std::nullopt;
+  };
+  CHECK(errors_of(with_keys(R"({"env": "KEY"})", hash), env_both) ==
+        V{"caller_numbers.keys[0].key.env: both KEY and KEY_FILE are set: unset one, so it is "
+          "clear which secret is used"});
+  CHECK(errors_of(with_keys(R"({"env": "KEY"})", hash)) ==
+        V{"caller_numbers.keys[0].key.env: the environment variable KEY is not set (nor KEY_FILE, "
+          "a file holding it)"});
 }

@@ -80,6 +80,48 @@ check "a bad caller number exits 1" [ $? = 1 ]
 "$bin" subject --config "$root/examples/server/callswap.json" 2>/dev/null
 check "subject without an action exits 2" [ $? = 2 ]
 check "no session id in the subject log" bash -c "! grep -q '$session' '$work/subject.log'"
+# Secrets from files (systemd credentials, container secrets): NAME_FILE or {"file": ...}.
+mkdir -m 700 "$work/keys"
+printf '%064d\n' 1 > "$work/keys/caller-key"
+chmod 600 "$work/keys/caller-key"
+with_key_file() { env -u CALLSWAP_CALLER_KEY_2026_11 CALLSWAP_CALLER_KEY_2026_11_FILE="$work/keys/caller-key" "$@"; }
+with_key_file "$bin" rotate-key --config "$root/examples/server/callswap.json" --db "$work/callswap.db" 2>"$work/keyfile.log"
+check "a key read from NAME_FILE (mode 0600) is used" grep -q '"msg":"caller numbers re-sealed","key":"2026-11"' "$work/keyfile.log"
+chmod 640 "$work/keys/caller-key"
+with_key_file "$bin" privacy-record --config "$root/examples/server/callswap.json" >/dev/null 2>"$work/keyfile.err"
+check "a key file readable by the group (0640) is accepted" [ $? = 0 ]
+chmod 644 "$work/keys/caller-key"
+with_key_file "$bin" rotate-key --config "$root/examples/server/callswap.json" --db "$work/callswap.db" 2>"$work/keyfile.err"
+check "a world-readable key file exits 2" [ $? = 2 ]
+check "and names the field, the file and the fix" grep -qF "caller_numbers.keys[0].key.env: CALLSWAP_CALLER_KEY_2026_11_FILE: $work/keys/caller-key is readable by every user on this machine (mode 0644): chmod 600 $work/keys/caller-key" "$work/keyfile.err"
+chmod 600 "$work/keys/caller-key"
+CALLSWAP_CALLER_KEY_2026_11_FILE="$work/keys/caller-key" "$bin" privacy-record --config "$root/examples/server/callswap.json" >/dev/null 2>"$work/keyfile.err"
+check "a key in NAME and NAME_FILE at once exits 2" [ $? = 2 ]
+check "and says both are set" grep -qF "caller_numbers.keys[0].key.env: both CALLSWAP_CALLER_KEY_2026_11 and CALLSWAP_CALLER_KEY_2026_11_FILE are set" "$work/keyfile.err"
+env -u CALLSWAP_CALLER_KEY_2026_11 CALLSWAP_CALLER_KEY_2026_11_FILE="$work/keys" "$bin" privacy-record --config "$root/examples/server/callswap.json" >/dev/null 2>"$work/keyfile.err"
+check "a folder as key file is refused" grep -qF "CALLSWAP_CALLER_KEY_2026_11_FILE: $work/keys is not a regular file" "$work/keyfile.err"
+sed "s|{\"env\": \"CALLSWAP_CALLER_HASH_KEY\"}|{\"file\": \"$work/keys/hash-key\"}|" "$root/examples/server/callswap.json" > "$work/file-key.json"
+printf '%064d' 2 > "$work/keys/hash-key"
+chmod 400 "$work/keys/hash-key"
+env -u CALLSWAP_CALLER_HASH_KEY "$bin" rotate-key --config "$work/file-key.json" --db "$work/callswap.db" 2>"$work/keyfile.log"
+check "a key from {\"file\": ...} in the config is used" grep -q '"msg":"caller numbers re-sealed"' "$work/keyfile.log"
+
+# The record of processing: from the config alone, no database opened.
+mkdir "$work/record"
+bin_path=$(realpath "$bin")
+(cd "$work/record" && "$bin_path" privacy-record --config "$root/examples/server/callswap.json" >"$work/record.md" 2>"$work/record.err")
+check "privacy-record exits 0" [ $? = 0 ]
+check "privacy-record prints the Art. 30 record" grep -q '^# Record of processing activities (GDPR Art. 30)$' "$work/record.md"
+check "with the site's retention" grep -qF '| 180 days (`retention.calls_days`) |' "$work/record.md"
+check "and the telephony provider" grep -qF -- '- Twilio, the telephony provider' "$work/record.md"
+check "privacy-record opens no database" [ ! -e "$work/record/callswap.db" ]
+sed 's/"calls_days": 180/"calls_days": 200/' "$root/examples/server/callswap.json" > "$work/record.json"
+"$bin" privacy-record --config "$work/record.json" >"$work/record2.md" 2>/dev/null
+check "a changed retention changes the record" grep -qF '| 200 days (`retention.calls_days`) |' "$work/record2.md"
+printf '{"sites": []}' > "$work/record-bad.json"
+"$bin" privacy-record --config "$work/record-bad.json" >/dev/null 2>&1
+check "privacy-record with a bad config exits 2" [ $? = 2 ]
+
 "$bin" explode --config "$root/examples/server/callswap.json" 2>/dev/null
 check "an unknown command exits 2" [ $? = 2 ]
 
