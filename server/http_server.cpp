@@ -20,6 +20,7 @@
 #include "crypto.hpp"
 #include "http_listener.hpp"
 #include "rate_limiter.hpp"
+#include "privacy_record.hpp"
 #include "report.hpp"
 #include "routes.hpp"
 #include "subjects.hpp"
@@ -853,6 +854,14 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     body.set("callers", std::move(callers));
     s.audit(*key, "settings", site->config.site);
     reply(res, 200, body);
+  });
+
+  // The record of processing (GDPR Art. 30) for the configured sites, as Markdown: what
+  // `callswap-server privacy-record` prints, for the DPO who holds a config-scoped key.
+  on(route_ids::admin_privacy_record, [&s](const httplib::Request&, httplib::Response& res, const AdminKey* key) {
+    s.audit(*key, "privacy-record", "");
+    res.status = 200;
+    res.set_content(privacy_record_markdown(s.config), "text/markdown; charset=utf-8");
   });
 
   // The admin page: the report with its charts, for a person with a key (scope reports).

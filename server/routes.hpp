@@ -52,6 +52,7 @@ enum : std::size_t {
   admin_pools,
   admin_subjects,
   admin_site_settings,
+  admin_privacy_record,
   admin_page,
   admin_script,
   count
@@ -78,6 +79,7 @@ inline constexpr std::array<Route, route_ids::count> kRoutes = {{
     {"GET", "/v1/admin/sites/" CALLSWAP_SITE "/pools", "/v1/admin/sites/{site}/pools", Scope::reports, RateClass::admin},
     {"POST", "/v1/admin/subjects/([a-z]{1,16})", "/v1/admin/subjects/{action}", Scope::subjects, RateClass::admin},
     {"GET", "/v1/admin/sites/" CALLSWAP_SITE "/settings", "/v1/admin/sites/{site}/settings", Scope::config, RateClass::admin},
+    {"GET", "/v1/admin/privacy-record", "/v1/admin/privacy-record", Scope::config, RateClass::admin},
     {"GET", "/admin", "/admin", Scope::none, RateClass::unlimited},
     {"GET", "/admin/admin.js", "/admin/admin.js", Scope::none, RateClass::unlimited},
 }};

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "privacy_record.hpp"
 #include "routes.hpp"
 #include "server_fixture.hpp"
 
@@ -103,6 +104,7 @@ TEST_CASE("Every admin route answers every key by its scope, and only by it", "[
       {"GET /v1/admin/sites/{site}/pools", "reports"},
       {"POST /v1/admin/subjects/{action}", "subjects"},
       {"GET /v1/admin/sites/{site}/settings", "config"},
+      {"GET /v1/admin/privacy-record", "config"},
   };
   TempDir dir;
   std::atomic<Millis> now{kStart};
@@ -134,6 +136,22 @@ TEST_CASE("Every admin route answers every key by its scope, and only by it", "[
     }
   }
   CHECK(admin_routes == expected.size());
+}
+
+TEST_CASE("The record of processing is served to a config-scoped key, as the command prints it", "[routes][privacy]") {
+  TempDir dir;
+  std::atomic<Millis> now{kStart};
+  const std::string config = config_with_scoped_keys();
+  Running server(config, dir.file("callswap.db"), now);
+  auto c = server.client();
+  const auto r = c.Get("/v1/admin/privacy-record", {{"Authorization", "Bearer config-key"}});
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->get_header_value("Content-Type").starts_with("text/markdown"));
+  auto loaded = callswap::server::load_operator_config(config, [](const std::string&) { return std::nullopt; });
+  REQUIRE(loaded.ok());
+  CHECK(r->body == callswap::server::privacy_record_markdown(*loaded.config));
+  CHECK(r->body.find("acme") != std::string::npos);
 }
 
 TEST_CASE("Admin and webhook endpoints are rate limited: per address, and per admin key", "[routes][rate]") {
