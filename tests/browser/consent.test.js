@@ -5,7 +5,7 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { useSiteAndServer, openPage, recordRequests, deviceState, until } = require('./harness.js');
+const { useSiteAndServer, openPage, recordRequests, deviceState, until, startSite } = require('./harness.js');
 
 // Released numbers cool down before reuse, so every scenario gets a fresh one.
 const POOL = Array.from({ length: 30 }, (_, i) => `+493090000${String(i + 10)}`);
@@ -259,6 +259,44 @@ test('IAB TCF v2.2: callswap in a child frame reaches the CMP through __tcfapiLo
   await frame.waitForFunction(() => !document.cookie.includes('callswap='));
   assert.deepEqual(ours(requests).filter((r) => r.method === 'DELETE').map((r) => new URL(r.url).pathname), [`/v1/sessions/${session}`]);
   await context.close();
+});
+
+test('IAB TCF v2.2: callswap in a cross-origin child frame adds one listener, by postMessage', async () => {
+  // The top page (with the CMP) on another origin: the frame can reach it only by postMessage.
+  const other = await startSite();
+  try {
+    env.site.pages['/tcf-xframe.html'] = page(SDK);
+    other.pages['/tcf-xtop.html'] = `<!doctype html><html><head>${TCF_HEAD}</head><body>
+      <iframe id="frame" src="${env.site.url('/tcf-xframe.html')}"></iframe>
+      <script type="module">
+        await window.loadCmp();
+        // The stub relays each postMessage call to window.__tcfapi: count the listeners added.
+        const inner = window.__tcfapi;
+        window.listenersAdded = 0;
+        window.__tcfapi = function (command, ...rest) {
+          if (command === 'addEventListener') window.listenersAdded++;
+          return inner.call(this, command, ...rest);
+        };
+      </script></body></html>`;
+    const context = await env.browser.newContext();
+    const p = await context.newPage();
+    const requests = recordRequests(p);
+    await p.goto(other.url('/tcf-xtop.html'));
+    const frame = await (await p.waitForSelector('#frame')).contentFrame();
+    await frame.waitForFunction(() => window.callswap && window.callswap.state().mode === 'static');
+    await until(p, () => window.cmp && window.listenersAdded === 1);
+    await p.evaluate(() => window.cmp.choose([1, 7]));
+    await frame.waitForFunction(() => window.callswap.state().mode === 'dynamic', null, { timeout: 10000 });
+    const { session } = await frame.evaluate(() => window.callswap.state());
+    await p.evaluate(() => window.cmp.choose([]));
+    await frame.waitForFunction(() => window.callswap.state().mode === 'static', null, { timeout: 10000 });
+    assert.deepEqual(ours(requests).filter((r) => r.method === 'DELETE').map((r) => new URL(r.url).pathname), [`/v1/sessions/${session}`]);
+    await p.waitForTimeout(2500);
+    assert.equal(await p.evaluate(() => window.listenersAdded), 1, 'registered once, not again every second');
+    await context.close();
+  } finally {
+    await other.close();
+  }
 });
 
 const GTAG = `<script>window.dataLayer = window.dataLayer || []; function gtag() { dataLayer.push(arguments); }
