@@ -223,6 +223,30 @@ function watchCookieConsent(window, report) {
   whenGlobal(window, () => window.CookieConsent && typeof window.CookieConsent.validConsent === 'function', read);
 }
 
+// The WordPress WP Consent API: wp_has_consent(category) answers for the site's consent
+// plugin, window.wp_consent_type says whether the site is opt-in or opt-out, and the
+// document event wp_listen_for_consent_change reports each change as {category: 'allow'|'deny'}.
+function watchWpConsentApi(window, report, settings) {
+  const categories = settings.wp_consent_categories || ['marketing'];
+  const changed = {};
+  const read = () => {
+    if (typeof window.wp_has_consent !== 'function') return;
+    const granted = {};
+    for (const category of categories) granted[category] = window.wp_has_consent(category) === true;
+    report({ type: window.wp_consent_type === 'optout' ? 'optout' : 'optin', granted, changed: { ...changed } });
+  };
+  window.document.addEventListener('wp_listen_for_consent_change', (event) => {
+    const detail = event.detail && typeof event.detail === 'object' ? event.detail : {};
+    for (const category of categories) {
+      if (detail[category] === 'allow' || detail[category] === 'deny') changed[category] = detail[category];
+    }
+    read();
+  });
+  // The consent plugin may set the type after the page loaded.
+  window.document.addEventListener('wp_consent_type_defined', read);
+  whenGlobal(window, () => typeof window.wp_has_consent === 'function', read);
+}
+
 const CONSENT_ADAPTERS = {
   tcf: watchTcf,
   consent_mode: watchConsentMode,
@@ -231,14 +255,17 @@ const CONSENT_ADAPTERS = {
   usercentrics: watchUsercentrics,
   klaro: watchKlaro,
   cookieconsent: watchCookieConsent,
+  wp_consent_api: watchWpConsentApi,
 };
 
 /**
  * Watches the configured platforms and calls `changed(signals)` with the normalised signals
  * whenever one of them reports. GPC and DNT are read once (they cannot change in a page).
+ * @param {{signals: string[], wp_consent_categories?: string[]}} settings the core's site settings
  * @returns {{signals: object, setManual(choice: 'granted'|'denied'): void}}
  */
-export function watchConsent(window, platforms, changed) {
+export function watchConsent(window, settings, changed) {
+  const platforms = settings.signals;
   const signals = {};
   const navigator = window.navigator || {};
   if (navigator.globalPrivacyControl === true) signals.gpc = true;
@@ -251,7 +278,7 @@ export function watchConsent(window, platforms, changed) {
     const adapter = CONSENT_ADAPTERS[platform];
     if (!adapter) continue;
     try {
-      adapter(window, report(platform));
+      adapter(window, report(platform), settings);
     } catch (error) {
       // A platform that throws leaves its signal unknown; the others still count.
     }

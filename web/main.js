@@ -124,7 +124,7 @@ function startCallswap(window) {
     resolveReady(state());
     driver = createSessionDriver({ window, site, settings, serverUrl: options.serverUrl, problems, setMode,
       attribution: () => attribution, reattribute, showStatic, showDynamic: replaceAllWith });
-    consent = watchConsent(window, settings.signals, driver.decide);
+    consent = watchConsent(window, settings, driver.decide);
     for (const choice of manualQueue.splice(0)) consent.setManual(choice);
     driver.decide(consent.signals);
   }

@@ -43,12 +43,14 @@ const ourDevice = (device) => ({
 });
 const NOTHING = { cookies: [], local: [], session: [], indexedDB: [] };
 
-// Before consent: the only requests are the three anonymous GETs, and nothing is stored.
-async function assertBeforeConsent(p, requests) {
+// Before consent: the only requests are the three anonymous GETs (two with an inline config),
+// and nothing is stored.
+const ANONYMOUS_GETS = ['GET /callswap.js', 'GET /callswap.wasm', 'GET /v1/sites/acme/config'];
+async function assertBeforeConsent(p, requests, expected = ANONYMOUS_GETS) {
   assert.equal(await shown(p), '030 9876543', 'the static number of the source');
   assert.equal((await p.evaluate(() => window.callswap.state())).mode, 'static');
   const seen = ours(requests).map((r) => `${r.method} ${new URL(r.url).pathname}${new URL(r.url).search}`);
-  assert.deepEqual(seen.sort(), ['GET /callswap.js', 'GET /callswap.wasm', 'GET /v1/sites/acme/config']);
+  assert.deepEqual(seen.sort(), expected);
   for (const request of ours(requests)) {
     assert.equal(request.headers.cookie, undefined, `${request.url} carries no cookie`);
     assert.equal(request.headers.referer, undefined, `${request.url} carries no referrer`);
@@ -88,12 +90,12 @@ async function assertWithdrawn(p, requests, session) {
   assert.equal(ours(requests).length, count, 'no request after the withdrawal');
 }
 
-async function scenario(html, { grant, withdraw }) {
+async function scenario(html, { grant, withdraw, expected }) {
   const path = `/c-${Math.random().toString(36).slice(2)}.html`;
   env.site.pages[path] = html;
   const { context, page: p, errors, requests } = await openPage(env.browser, env.site.url(path));
   await p.waitForTimeout(300); // the CMP has settled; still no consent
-  await assertBeforeConsent(p, requests);
+  await assertBeforeConsent(p, requests, expected);
   await grant(p);
   const state = await assertDynamic(p, requests);
   await withdraw(p, context);
@@ -297,6 +299,50 @@ test('IAB TCF v2.2: callswap in a cross-origin child frame adds one listener, by
   } finally {
     await other.close();
   }
+});
+
+// The WordPress WP Consent API (the plugin's JavaScript side, tests/browser/fixtures/wp-consent-api.js).
+function wpPage(type, config) {
+  return page(`<script src="/fixtures/wp-consent-api.js"></script><script>window.wp_consent_type = '${type}';
+    window.callswapConfig = ${JSON.stringify(config)};</script>${SDK}`);
+}
+const INLINE_GETS = ANONYMOUS_GETS.slice(0, 2);
+const WP_CONFIG = { ...siteConfig, consent: { signals: ['wp_consent_api'] } };
+
+test('WordPress WP Consent API, opt-in site: marketing allowed, then denied', async () => {
+  const { context } = await scenario(wpPage('optin', WP_CONFIG), {
+    grant: async (p) => {
+      // Another category is not enough: dynamic numbers need 'marketing'.
+      await p.evaluate(() => window.wp_set_consent('statistics', 'allow'));
+      await p.waitForTimeout(200);
+      assert.equal((await p.evaluate(() => window.callswap.state())).mode, 'static');
+      await p.evaluate(() => window.wp_set_consent('marketing', 'allow'));
+    },
+    withdraw: (p) => p.evaluate(() => window.wp_set_consent('marketing', 'deny')),
+    expected: INLINE_GETS,
+  });
+  await context.close();
+});
+
+test('WordPress WP Consent API: the category the site config names, and opt-out defaults', async () => {
+  // The site names 'statistics' instead of 'marketing'.
+  const named = { ...siteConfig, consent: { signals: ['wp_consent_api'], wp_consent_api: { categories: ['statistics'] } } };
+  const { context } = await scenario(wpPage('optin', named), {
+    grant: (p) => p.evaluate(() => window.wp_set_consent('statistics', 'allow')),
+    withdraw: (p) => p.evaluate(() => window.wp_set_consent('statistics', 'deny')),
+    expected: INLINE_GETS,
+  });
+  await context.close();
+  // An opt-out site grants by default; Global Privacy Control vetoes such a default.
+  env.site.pages['/wp-optout.html'] = wpPage('optout', WP_CONFIG);
+  const optout = await openPage(env.browser, env.site.url('/wp-optout.html'));
+  await until(optout.page, () => window.callswap.state().mode === 'dynamic');
+  await optout.context.close();
+  const vetoed = await openPage(env.browser, env.site.url('/wp-optout.html'),
+    { init: "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true })" });
+  await vetoed.page.waitForTimeout(500);
+  await assertBeforeConsent(vetoed.page, vetoed.requests, INLINE_GETS);
+  await vetoed.context.close();
 });
 
 const GTAG = `<script>window.dataLayer = window.dataLayer || []; function gtag() { dataLayer.push(arguments); }
