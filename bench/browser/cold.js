@@ -10,41 +10,10 @@
 // Usage: node bench/browser/cold.js [passes]     (BENCH_SIZES=1000,10000 to choose sizes)
 'use strict';
 const { launchBrowser, startSite, startCallswap } = require('../../tests/browser/harness.js');
+const { config, pageBody } = require('./pages.js');
 
 const PASSES = Number(process.argv[2] || 7);
 const SIZES = (process.env.BENCH_SIZES || '1000,10000,100000').split(',').map(Number);
-const config = {
-  site: 'bench',
-  country: 'DE',
-  targets: ['+49301234567'],
-  sources: [{ id: 'direct', static: '+49309876543', default: true }],
-};
-
-// `size` elements, one in five with the number in one of its written forms (some inside tel:
-// links, some split over inline elements). Returns the markup and how many numbers it holds.
-function pageBody(size) {
-  const forms = ['030 1234567', '+49 30 1234567', '(030) 123 45 67', '030/1234567', '+49 (0)30 123 45 67', '0049 30 1234567'];
-  const html = [];
-  let numbers = 0;
-  for (let i = 0; i < size; i++) {
-    if (i % 5 !== 0) {
-      html.push(`<div class="row">Item ${i}: Lorem ipsum dolor sit amet, <b>consectetur</b> 2024-0${i % 9 + 1}-12.</div>`);
-      continue;
-    }
-    if (i % 15 === 0) {
-      html.push(`<div class="row">Anrufen: <a href="tel:+49301234567">${forms[i % forms.length]}</a></div>`);
-      numbers += 2; // the text and the href
-    } else if (i % 25 === 0) {
-      html.push('<div class="row">Hotline <span>030</span> 1234567</div>');
-      numbers += 1;
-    } else {
-      html.push(`<div class="row">Rufen Sie an: ${forms[i % forms.length]} (Mo–Fr)</div>`);
-      numbers += 1;
-    }
-  }
-  return { body: html.join(''), numbers };
-}
-
 // The floor page reads every text node once at the same point callswap would start.
 const FLOOR_SCRIPT = `<script>
   const t = performance.now();

@@ -5,20 +5,16 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { useSiteAndServer, openPage, deviceState } = require('./harness.js');
+const { acmeConfig, useSiteAndServer, openPage, deviceState } = require('./harness.js');
 
-const siteConfig = {
-  site: 'acme',
-  country: 'DE',
-  targets: ['+49301234567'],
-  pools: ['ads'],
+const siteConfig = acmeConfig({
   sources: [
     { id: 'google-ads', static: '+49301111111', pool: 'ads', match: { click_ids: ['gclid'] } },
     { id: 'print', static: '+49302222222', match: { params: { utm_source: 'flyer' } } },
     { id: 'direct', static: '+49309876543', default: true },
   ],
   consent: { signals: ['consent_mode', 'manual'] },
-};
+});
 const env = useSiteAndServer(test, (origin) => [{ config: siteConfig, allowed_origins: [origin], pools: { ads: { numbers: ['+49309000001'] } } }]);
 
 const DENIED = `<script>window.dataLayer = []; function gtag() { dataLayer.push(arguments); }

@@ -5,24 +5,16 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { useSiteAndServer, openPage, recordRequests, deviceState, until, startSite } = require('./harness.js');
+const { acmeConfig, useSiteAndServer, openPage, recordRequests, deviceState, until, startSite } = require('./harness.js');
 
 // Released numbers cool down before reuse, so every scenario gets a fresh one.
 const POOL = Array.from({ length: 30 }, (_, i) => `+493090000${String(i + 10)}`);
-const siteConfig = {
-  site: 'acme',
-  country: 'DE',
-  targets: ['+49301234567'],
-  pools: ['ads'],
-  sources: [
-    { id: 'google-ads', static: '+49301111111', pool: 'ads', match: { click_ids: ['gclid'] } },
-    { id: 'direct', static: '+49309876543', pool: 'ads', default: true },
-  ],
+const siteConfig = acmeConfig({
   consent: {
     require: 'any',
     signals: ['tcf', 'consent_mode', 'onetrust', 'cookiebot', 'usercentrics', 'klaro', 'cookieconsent', 'manual'],
   },
-};
+});
 
 const env = useSiteAndServer(test, (origin) => [{ config: siteConfig, allowed_origins: [origin], pools: { ads: { numbers: POOL } } }]);
 

@@ -79,6 +79,24 @@ async function startCallswap(sites, extra = {}) {
   };
 }
 
+/**
+ * The site most browser tests use: acme in Germany, one target, a Google Ads source (by
+ * gclid) and a default source, both with the pool "ads". `extra` replaces top-level fields.
+ */
+function acmeConfig(extra = {}) {
+  return {
+    site: 'acme',
+    country: 'DE',
+    targets: ['+49301234567'],
+    pools: ['ads'],
+    sources: [
+      { id: 'google-ads', static: '+49301111111', pool: 'ads', match: { click_ids: ['gclid'] } },
+      { id: 'direct', static: '+49309876543', pool: 'ads', default: true },
+    ],
+    ...extra,
+  };
+}
+
 /** Every server log line of the suite goes to one place the privacy scan reads (tests/privacy). */
 function keepLog(text) {
   if (process.env.CALLSWAP_TEST_LOG_DIR) fs.appendFileSync(path.join(process.env.CALLSWAP_TEST_LOG_DIR, 'browser.log'), text);
@@ -183,4 +201,4 @@ async function closedPort() {
   return port;
 }
 
-module.exports = { launchBrowser, closedPort, keepLog, useSiteAndServer, useDemo, openPage, startSite, startCallswap, recordRequests, deviceState, until, root, dist };
+module.exports = { acmeConfig, launchBrowser, closedPort, keepLog, useSiteAndServer, useDemo, openPage, startSite, startCallswap, recordRequests, deviceState, until, root, dist };

@@ -7,18 +7,9 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { useSiteAndServer, openPage, closedPort, until, root } = require('./harness.js');
+const { acmeConfig, useSiteAndServer, openPage, closedPort, until, root } = require('./harness.js');
 
-const siteConfig = {
-  site: 'acme',
-  country: 'DE',
-  targets: ['+49301234567'],
-  pools: ['ads'],
-  sources: [
-    { id: 'google-ads', static: '+49301111111', pool: 'ads', match: { click_ids: ['gclid'] } },
-    { id: 'direct', static: '+49309876543', pool: 'ads', default: true },
-  ],
-};
+const siteConfig = acmeConfig();
 // A site whose allowed_origins forgot the page's origin.
 const closedConfig = { ...siteConfig, site: 'closed', pools: ['ads'],
   sources: [{ id: 'direct', static: '+49309876544', pool: 'ads', default: true }] };
