@@ -34,7 +34,8 @@ export function decorate(href, pageHref, source) {
 }
 
 /**
- * Decorates a same-site link at the moment it is followed (click, middle click, keyboard),
+ * Decorates a same-site link at the moment it is followed (click, middle click, keyboard,
+ * context menu),
  * so the page's markup stays untouched and no walk over the links is needed.
  * `source()` answers the source to carry now ('' for none).
  */
@@ -46,6 +47,6 @@ export function carryOnLinks(document, source) {
     const href = decorate(link.getAttribute('href'), document.baseURI, current);
     if (href) link.setAttribute('href', href);
   };
-  document.addEventListener('click', follow, true);
-  document.addEventListener('auxclick', follow, true);
+  // The context menu too: "open in new tab" follows the link without a click event.
+  for (const name of ['click', 'auxclick', 'contextmenu']) document.addEventListener(name, follow, true);
 }

@@ -60,6 +60,10 @@ test('the source is carried over three pages by links, with consent refused: no 
   });
   assert.equal(await page.evaluate(() => document.getElementById('away').getAttribute('href')), 'https://example.org/x');
   assert.equal(await page.evaluate(() => document.getElementById('call').getAttribute('href')), 'tel:+49301111111');
+  // The context menu ("open in new tab") decorates the link too.
+  await page.click('#next', { button: 'right' });
+  assert.equal(await page.evaluate(() => document.getElementById('next').getAttribute('href')),
+    `${env.site.origin}/c2.html?callswap_source=google-ads`);
   for (const [next, expected] of [['/c2.html', '030 1111111'], ['/c3.html', 'Tel. 030 1111111']]) {
     await Promise.all([page.waitForURL(`**${next}*`), page.click('#next')]);
     await page.waitForFunction(() => window.callswap && window.callswap.state().mode === 'static');
