@@ -1,4 +1,4 @@
-// libFuzzer target for everything that reads JSON from outside (issue #3): the JSON reader,
+// libFuzzer target for everything that reads JSON from outside: the JSON reader,
 // the site config loader, the consent decision and the session events. No input may crash;
 // what the writer writes, the reader reads back the same.
 
@@ -29,9 +29,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   static const callswap::ConsentConfig consent = [] {
     callswap::ConsentConfig c;
-    c.signals = {callswap::ConsentPlatform::tcf, callswap::ConsentPlatform::consent_mode,
-                 callswap::ConsentPlatform::onetrust, callswap::ConsentPlatform::cookiebot,
-                 callswap::ConsentPlatform::usercentrics, callswap::ConsentPlatform::klaro,
+    c.signals = {callswap::ConsentPlatform::tcf,           callswap::ConsentPlatform::consent_mode,
+                 callswap::ConsentPlatform::onetrust,      callswap::ConsentPlatform::cookiebot,
+                 callswap::ConsentPlatform::usercentrics,  callswap::ConsentPlatform::klaro,
                  callswap::ConsentPlatform::cookieconsent, callswap::ConsentPlatform::manual};
     c.tcf_vendor_id = 755;
     return c;
