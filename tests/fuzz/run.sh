@@ -37,6 +37,7 @@ fuzzer_args() {
 
 # A table of the long runs' figures from their logs in build-fuzz/logs/.
 report() {
+  local runs_wanted=${runs:-${FUZZ_RUNS:-10000000}}
   printf '%-22s %12s %8s %8s %9s %8s  %s\n' target executions cov ft seconds exec/s result
   for name in "$@"; do
     log=build-fuzz/logs/$name.log
@@ -54,8 +55,12 @@ report() {
       execs=$(sed -n 's/^#\([0-9]*\)[[:space:]].*/\1/p' <<<"$done_line")
       rate=$(sed -n 's/.* exec\/s: \([0-9]*\).*/\1/p' <<<"$done_line")
       result="not finished"
-    elif [[ $code != 0 ]]; then
+    elif grep -q 'libFuzzer: run interrupted' "$log"; then
+      result="interrupted"
+    elif grep -q 'libFuzzer: fuzzing process timed out' "$log" || [[ $code != 0 ]]; then
       result="FAILED (exit $code, see $log)"
+    elif [[ ${execs:-0} -lt $runs_wanted ]]; then
+      result="time cap reached"
     fi
     printf '%-22s %12s %8s %8s %9s %8s  %s\n' "${name}_fuzz" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${elapsed:-?}" "${rate:-?}" "$result"
   done
