@@ -9,9 +9,11 @@ BUILD_TYPE ?= RelWithDebInfo
 FUZZ_SECONDS ?= 60
 # `make test` fixes the seed so CI is repeatable; `make fuzz` explores anew each time.
 FUZZ_SEED ?= 0
-# `make fuzz-long`: executions per target, and how many fuzzers run at once.
+# `make fuzz-long`: executions per target, how many fuzzers run at once, and a time cap per
+# target in seconds (0: none) for machines that cannot give it enough.
 FUZZ_RUNS ?= 10000000
 FUZZ_JOBS ?= $(JOBS)
+FUZZ_MAX_SECONDS ?= 0
 FUZZ_TARGETS := matcher config operator_config session_request call_webhook twilio request_path admin
 # Debian's Emscripten 3.1.6 needs Debian's acorn for its optimizer.
 export NODE_PATH := /usr/share/nodejs
@@ -64,7 +66,7 @@ fuzz: fuzz-build
 # Each target to FUZZ_RUNS executions, FUZZ_JOBS at a time; prints executions, coverage
 # and time per target (docs/testing.md has the last figures).
 fuzz-long: fuzz-build
-	tests/fuzz/run.sh long $(FUZZ_RUNS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
+	FUZZ_MAX_SECONDS=$(FUZZ_MAX_SECONDS) tests/fuzz/run.sh long $(FUZZ_RUNS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
 
 # Folds what the runs found, minimised, into the committed corpora.
 fuzz-merge: fuzz-build

@@ -126,9 +126,15 @@ case $mode in
       rm -rf "build-fuzz/merged/$name"
       mkdir -p "build-fuzz/merged/$name"
       mkdir -p "tests/fuzz/$name/corpus" build-fuzz/logs
+      # Only inputs up to FUZZ_MERGE_MAX_BYTES (200) are kept, so the committed corpora stay
+      # small; the seeds hold the large realistic documents.
+      rm -rf "build-fuzz/candidates/$name"
+      mkdir -p "build-fuzz/candidates/$name"
+      for dir in "tests/fuzz/$name/corpus" "build-fuzz/corpus/$name"; do
+        find "$dir" -type f -size -"${FUZZ_MERGE_MAX_BYTES:-200}"c -exec cp -n -t "build-fuzz/candidates/$name" {} +
+      done
       "build-fuzz/bin/${name}_fuzz" -merge=1 "build-fuzz/merged/$name" "tests/fuzz/$name/regressions" \
-        "tests/fuzz/$name/seeds" "tests/fuzz/$name/corpus" "build-fuzz/corpus/$name" \
-        >"build-fuzz/logs/$name-merge.log" 2>&1
+        "tests/fuzz/$name/seeds" "build-fuzz/candidates/$name" >"build-fuzz/logs/$name-merge.log" 2>&1
       # libFuzzer names merged inputs by their SHA-1: drop copies of seeds and regressions.
       for kept in "tests/fuzz/$name"/seeds/* "tests/fuzz/$name"/regressions/*; do
         [[ -f $kept ]] && rm -f "build-fuzz/merged/$name/$(sha1sum "$kept" | cut -d' ' -f1)"
