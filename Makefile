@@ -5,13 +5,20 @@ SHELL := /bin/bash
 
 JOBS ?= $(shell nproc)
 BUILD_TYPE ?= RelWithDebInfo
+# `make fuzz`: seconds per target, one target after another.
 FUZZ_SECONDS ?= 60
 # `make test` fixes the seed so CI is repeatable; `make fuzz` explores anew each time.
 FUZZ_SEED ?= 0
+# `make fuzz-long`: executions per target, how many fuzzers run at once, and a time cap per
+# target in seconds (0: none) for machines that cannot give it enough.
+FUZZ_RUNS ?= 10000000
+FUZZ_JOBS ?= $(JOBS)
+FUZZ_MAX_SECONDS ?= 0
+FUZZ_TARGETS := matcher config operator_config session_request call_webhook twilio request_path admin
 # Debian's Emscripten 3.1.6 needs Debian's acorn for its optimizer.
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: deps build dist test demo bench fuzz format clean
+.PHONY: deps build dist test demo bench fuzz fuzz-build fuzz-long fuzz-merge format clean
 
 deps:
 	@scripts/install-deps
@@ -25,10 +32,12 @@ dist: deps
 	emcmake cmake -S . -B build-wasm -DCMAKE_BUILD_TYPE=MinSizeRel
 	cmake --build build-wasm -j $(JOBS)
 
-# Everything: native and wasm builds, bounded fuzz runs, then all tests in one ctest run
-# (Catch2 suites, the libphonenumber cross-check, the CLI, and the wasm build under Node).
+# Everything: native and wasm builds, bounded fuzz runs (each target replays its committed
+# corpus and regressions, then explores for 7 s: about a minute for all eight), then all
+# tests in one ctest run (Catch2 suites, the libphonenumber cross-check, the CLI, and the
+# wasm build under Node).
 test: build dist
-	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(TEST_FUZZ_SECONDS),15) FUZZ_SEED=1
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(TEST_FUZZ_SECONDS),7) FUZZ_SEED=1
 	ctest --test-dir build --output-on-failure -j $(JOBS)
 
 # The whole product: callswap-server on SQLite, the example site and the integration
@@ -41,18 +50,27 @@ bench: build dist
 	bench/server/run.sh
 	node bench/browser/run.js 5
 
-# libFuzzer with AddressSanitizer and UBSan, in its own clang build tree.
-fuzz: deps
+# libFuzzer with AddressSanitizer and UBSan, in its own clang build tree: one target per
+# parser of outside input (docs/testing.md lists them and their invariants).
+fuzz-build: deps
 	CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCALLSWAP_BUILD_FUZZ=ON -DCALLSWAP_BUILD_TESTS=OFF -DCALLSWAP_BUILD_CLI=OFF \
 	  -DCALLSWAP_BUILD_BENCH=OFF \
 	  "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all"
-	cmake --build build-fuzz -j $(JOBS) --target matcher_fuzz config_fuzz
-	mkdir -p build-fuzz/corpus build-fuzz/config-corpus
-	build-fuzz/bin/matcher_fuzz -max_total_time=$(FUZZ_SECONDS) -seed=$(FUZZ_SEED) -print_final_stats=1 \
-	  -dict=tests/fuzz/matcher.dict build-fuzz/corpus tests/fuzz/corpus tests/fuzz/regressions
-	build-fuzz/bin/config_fuzz -max_total_time=$(FUZZ_SECONDS) -seed=$(FUZZ_SEED) -print_final_stats=1 \
-	  -dict=tests/fuzz/json.dict build-fuzz/config-corpus tests/fuzz/config-corpus tests/fuzz/config-regressions
+	cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS:%=%_fuzz)
+
+# Each target for FUZZ_SECONDS after replaying its committed inputs; stops at a crash.
+fuzz: fuzz-build
+	tests/fuzz/run.sh short $(FUZZ_SECONDS) $(FUZZ_SEED) $(FUZZ_TARGETS)
+
+# Each target to FUZZ_RUNS executions, FUZZ_JOBS at a time; prints executions, coverage
+# and time per target (docs/testing.md has the last figures).
+fuzz-long: fuzz-build
+	FUZZ_MAX_SECONDS=$(FUZZ_MAX_SECONDS) tests/fuzz/run.sh long $(FUZZ_RUNS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
+
+# Folds what the runs found, minimised, into the committed corpora.
+fuzz-merge: fuzz-build
+	tests/fuzz/run.sh merge $(FUZZ_TARGETS)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -23,6 +23,7 @@
 #include "privacy_record.hpp"
 #include "report.hpp"
 #include "routes.hpp"
+#include "requests.hpp"
 #include "subjects.hpp"
 
 namespace callswap::server {
@@ -57,34 +58,6 @@ std::pair<const char*, const char*> default_error(int status) {
     case 415: return {"unsupported_media_type", "unsupported content type"};
     default: return {status >= 500 ? "internal_error" : "error", "the request failed"};
   }
-}
-
-// application/x-www-form-urlencoded, in order, keys as sent.
-std::multimap<std::string, std::string> parse_form(std::string_view body) {
-  std::multimap<std::string, std::string> out;
-  while (!body.empty()) {
-    const std::size_t amp = body.find('&');
-    const std::string_view pair = body.substr(0, amp);
-    const std::size_t eq = pair.find('=');
-    if (!pair.empty()) out.emplace(url_decode(pair.substr(0, eq)), eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1)));
-    body = amp == std::string_view::npos ? std::string_view{} : body.substr(amp + 1);
-  }
-  return out;
-}
-
-std::string string_member(const json::Value& v, std::string_view key) {
-  const json::Value* m = v.find(key);
-  return m && m->is_string() ? m->as_string() : std::string();
-}
-
-// The route a request took, with ids left out, for logs: no session id is ever logged.
-std::string route_of(const std::string& path) {
-  static constexpr std::string_view kSessions = "/v1/sessions/";
-  if (path.starts_with(kSessions)) {
-    const std::size_t end = path.find('/', kSessions.size());
-    return std::string(kSessions) + ":id" + (end == std::string::npos ? "" : path.substr(end));
-  }
-  return path.size() > 200 ? path.substr(0, 200) : path;
 }
 
 }  // namespace
@@ -492,43 +465,12 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     const SiteEntry* site = s.site(req.matches[1]);
     if (!site) return fail(res, 404, "unknown_site", "no such site");
     if (!s.allow_origin(*site, req, res)) return fail(res, 403, "origin_not_allowed", "this origin may not ask for numbers for this site");
-    auto body = json::parse(req.body);
-    if (!body) return fail(res, 400, "invalid_json", body.error().message);
-    if (!body->is_object()) return fail(res, 400, "invalid_body", "the body must be a JSON object");
-    for (const std::string& key : body->as_object().keys) {
-      if (key != "source" && key != "landing_path" && key != "consent" && key != "campaign") {
-        return fail(res, 400, "invalid_body", "unknown field \"" + key + "\"");
-      }
-    }
-    const json::Value* consent = body->find("consent");
-    if (!consent || !((consent->is_bool() && consent->as_bool()) || (consent->is_string() && consent->as_string() == "granted"))) {
-      return fail(res, 400, "consent_required", "consent: a dynamic number needs the visitor's consent (true)");
-    }
-    const json::Value* source_id = body->find("source");
-    if (!source_id || !source_id->is_string()) return fail(res, 400, "invalid_body", "source: must be a string");
-    const Source* source = site->config.find_source(source_id->as_string());
-    if (!source) return fail(res, 400, "unknown_source", "source: no such source for this site");
-    const json::Value* landing = body->find("landing_path");
-    if (landing && (!landing->is_string() || landing->as_string().size() > 2048 || !landing->as_string().starts_with("/"))) {
-      return fail(res, 400, "invalid_body", "landing_path: must be a path starting with '/', at most 2048 characters");
-    }
-    // Only the path and the campaign parameters are kept: no full URL, nothing else.
-    static const std::vector<std::string> kKeep = {"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"};
-    const std::string landing_path = landing ? url_path_with(landing->as_string(), kKeep) : std::string("/");
-    json::Object campaign;
-    if (const json::Value* c = body->find("campaign")) {
-      if (!c->is_object()) return fail(res, 400, "invalid_body", "campaign: must be an object");
-      for (std::size_t i = 0; i < c->as_object().size(); ++i) {
-        const std::string& key = c->as_object().keys[i];
-        const json::Value& value = c->as_object().values[i];
-        const bool allowed = std::find(kKeep.begin(), kKeep.end(), key) != kKeep.end() || key == "click_id" ||
-                             (key == "click_id_value" && site->config.session.keep_click_ids);
-        if (!allowed || !value.is_string() || value.as_string().size() > 512) {
-          return fail(res, 400, "invalid_body", "campaign." + key + ": not a campaign detail this site keeps");
-        }
-        campaign.set(key, value);
-      }
-    }
+    auto parsed = parse_session_request(req.body, site->config);
+    if (const auto* error = std::get_if<RequestError>(&parsed)) return fail(res, error->status, error->code, error->message);
+    SessionRequest& request = std::get<SessionRequest>(parsed);
+    const Source* source = request.source;
+    const std::string& landing_path = request.landing_path;
+    json::Object& campaign = request.campaign;
 
     const auto static_reply = [&](const char* reason) {
       json::Object out;
@@ -627,28 +569,14 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
       return fail(res, 415, "unsupported_media_type", "Twilio posts application/x-www-form-urlencoded");
     }
     const auto form = parse_form(req.body);
-    std::string signed_data = s.config.public_url + req.target;
-    for (const auto& [key, value] : form) signed_data += key + value;  // multimap: sorted by key
-    const std::string expected = hmac_sha1_base64(s.config.twilio_auth_token, signed_data);
+    const std::string expected = twilio_signature(s.config.twilio_auth_token, s.config.public_url + req.target, form);
     if (!equal_in_constant_time(expected, req.get_header_value("X-Twilio-Signature"))) {
       return fail(res, 403, "bad_signature", "X-Twilio-Signature does not match");
     }
-    const auto field = [&](const char* name) {
-      const auto it = form.find(name);
-      return it == form.end() ? std::string() : it->second;
-    };
-    const std::string sid = field("CallSid");
-    if (sid.empty() || sid.size() > 64) return fail(res, 400, "invalid_body", "CallSid: required");
-    const std::string duration = field("CallDuration");
-    int seconds = 0;
-    if (!duration.empty()) {
-      if (duration.size() > 7 || !std::all_of(duration.begin(), duration.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        return fail(res, 400, "invalid_body", "CallDuration: must be whole seconds");
-      }
-      seconds = std::stoi(duration);
-    }
-    const std::string status = field("CallStatus").empty() ? "unknown" : field("CallStatus").substr(0, 32);
-    json::Value body = s.record_call(sid, field("To"), field("From"), status, seconds, s.clock(), res);
+    const auto parsed = parse_twilio_call(form);
+    if (const auto* error = std::get_if<RequestError>(&parsed)) return fail(res, error->status, error->code, error->message);
+    const CallReport& call = std::get<CallReport>(parsed);
+    json::Value body = s.record_call(call.id, call.to, call.from, call.status, call.duration_seconds, s.clock(), res);
     if (!body.is_null()) res.set_content(body.dump(), kJson);
   });
 
@@ -657,28 +585,19 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     if (s.config.calls_secret.empty()) return fail(res, 404, "not_configured", "call webhooks are not configured");
     const std::string timestamp = req.get_header_value("X-Callswap-Timestamp");
     const std::string signature = req.get_header_value("X-Callswap-Signature");
-    if (timestamp.empty() || timestamp.size() > 12 ||
-        !std::all_of(timestamp.begin(), timestamp.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return fail(res, 401, "bad_timestamp", "X-Callswap-Timestamp: Unix seconds required");
-    }
-    const std::string expected = "sha256=" + hmac_sha256_hex(s.config.calls_secret, timestamp + "." + req.body);
+    const auto seconds = parse_webhook_timestamp(timestamp);
+    if (!seconds) return fail(res, 401, "bad_timestamp", "X-Callswap-Timestamp: Unix seconds required");
+    const std::string expected = calls_signature(s.config.calls_secret, timestamp, req.body);
     if (!equal_in_constant_time(expected, signature)) return fail(res, 403, "bad_signature", "X-Callswap-Signature does not match");
     const Millis now = s.clock();
-    const Millis sent = std::stoll(timestamp) * 1000;
+    const Millis sent = *seconds * 1000;
     if (sent < now - s.config.replay_window_seconds * Millis{1000} || sent > now + s.config.replay_window_seconds * Millis{1000}) {
       return fail(res, 401, "stale_request", "the timestamp is outside the replay window");
     }
-    auto body = json::parse(req.body);
-    if (!body) return fail(res, 400, "invalid_json", body.error().message);
-    const std::string id = string_member(*body, "call_id");
-    if (id.empty() || id.size() > 128) return fail(res, 400, "invalid_body", "call_id: required string");
-    const json::Value* duration = body->find("duration_seconds");
-    if (duration && (!duration->is_number() || duration->as_number() < 0 || duration->as_number() > 1e7)) {
-      return fail(res, 400, "invalid_body", "duration_seconds: must be a number of seconds");
-    }
-    const std::string status = string_member(*body, "status").empty() ? "unknown" : string_member(*body, "status").substr(0, 32);
-    json::Value out = s.record_call(id, string_member(*body, "to"), string_member(*body, "from"), status,
-                                    duration ? static_cast<int>(duration->as_number()) : 0, now, res);
+    const auto parsed = parse_call_event(req.body);
+    if (const auto* error = std::get_if<RequestError>(&parsed)) return fail(res, error->status, error->code, error->message);
+    const CallReport& call = std::get<CallReport>(parsed);
+    json::Value out = s.record_call(call.id, call.to, call.from, call.status, call.duration_seconds, now, res);
     if (!out.is_null()) res.set_content(out.dump(), kJson);
   });
 
@@ -754,11 +673,7 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     const Millis now = s.clock();
     const auto number_param = [&](const char* name, double fallback, double min, double max) -> std::optional<double> {
       if (!req.has_param(name)) return fallback;
-      const std::string text = req.get_param_value(name);
-      char* end = nullptr;
-      const double v = std::strtod(text.c_str(), &end);
-      if (text.empty() || *end != '\0' || !(v >= min && v <= max)) return std::nullopt;
-      return v;
+      return parse_number_parameter(req.get_param_value(name), min, max);
     };
     const auto from = number_param("from", static_cast<double>(now - 7 * 24 * 3600'000LL), 0, 1e15);
     const auto to = number_param("to", static_cast<double>(now + 1), 0, 1e15);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <callswap/phone_number.hpp>
 
+#include "requests.hpp"
+
 namespace callswap::server {
 
 json::Value error_body(std::string_view code, std::string_view message) {
@@ -18,10 +20,6 @@ namespace {
 
 SubjectOutcome failure(int status, std::string_view code, std::string_view message) {
   return {status, error_body(code, message)};
-}
-
-bool is_session_id(const std::string& id) {
-  return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 // A classification is a short word a report can group by.

@@ -14,16 +14,26 @@ std::basic_string<CharT> widen(std::string_view ascii) {
   return std::basic_string<CharT>(ascii.begin(), ascii.end());
 }
 
-// A separator fit for a number that lost its parentheses: "(0) " → " ", ")–" → "–".
-// Only ASCII is removed, so a multi-byte separator (NBSP, en dash) stays whole in UTF-8.
+// The one separator left where a number loses its parentheses and the trunk prefix inside
+// them: "(0) " → " ", ")–" → "–", ".(0.)" → ".", "-(0)-" → "-". The gap after a calling
+// code can hold a separator on each side of "(0)"; writing both would give "+43..1", which
+// no page writes and the matcher rightly does not read as one number. So: a space if there
+// is one, else the first mark, whole (a multi-byte NBSP or en dash stays one character in
+// UTF-8); parentheses alone become a space.
 template <class CharT>
 std::basic_string<CharT> plain(std::basic_string_view<CharT> separator) {
-  std::basic_string<CharT> out;
-  for (CharT c : separator) {
-    if (c == CharT(' ')) return widen<CharT>(" ");
-    if (c != CharT('(') && c != CharT(')') && !is_digit(c)) out.push_back(c);
+  if (separator.find(CharT(' ')) != std::basic_string_view<CharT>::npos) return widen<CharT>(" ");
+  for (std::size_t i = 0; i < separator.size(); ++i) {
+    const CharT c = separator[i];
+    if (c == CharT('(') || c == CharT(')') || is_digit(c)) continue;
+    std::size_t end = i + 1;
+    if constexpr (sizeof(CharT) == 1) {
+      while (end < separator.size() && (static_cast<unsigned char>(separator[end]) & 0xC0) == 0x80)
+        ++end;
+    }
+    return std::basic_string<CharT>(separator.substr(i, end - i));
   }
-  return out.empty() && !separator.empty() ? widen<CharT>(" ") : out;
+  return separator.empty() ? std::basic_string<CharT>() : widen<CharT>(" ");
 }
 
 // The national number as the page grouped it: group sizes and the separators between them.

@@ -86,6 +86,9 @@ class RunScanner {
     std::size_t end;    // one past the last digit
     bool parenthesized;  // "(0)" or "(030)"
     std::size_t open_paren;  // where the '(' before it stands, or npos
+    // Between a '(' and a ')' with spaces inside: "( 0 )". Enough to read a trunk prefix
+    // after a calling code, which the match spans anyway; a number never starts at such a '('.
+    bool enclosed = false;
   };
 
   // Reads digits from the run, across group boundaries, as a target's form is compared.
@@ -114,7 +117,7 @@ class RunScanner {
       const auto& groups = scanner->groups_;
       if (trunk.empty() || offset != 0 || group >= groups.size()) return;
       const Group& g = groups[group];
-      if (g.parenthesized &&
+      if ((g.parenthesized || g.enclosed) &&
           std::string_view(scanner->digits_).substr(g.first_digit, g.digit_count) == trunk) {
         digit += g.digit_count;
         ++group;
@@ -151,6 +154,7 @@ class RunScanner {
     read_context_before(begin);
 
     int open_parens = opens_with_paren_ ? 1 : 0;
+    bool opened = opens_with_paren_;  // a '(' in the separator before this group
     while (true) {
       Group group{digits_.size(), 0, i, 0, false, open_paren};
       while (i < n && is_digit(unit(i))) {
@@ -162,9 +166,12 @@ class RunScanner {
       group.end = i;
       const std::size_t j = read_separator(i, open_parens);
       open_paren = View::npos;
-      for (std::size_t k = i; k < j; ++k) {
-        if (unit(k) == U')') group.parenthesized = group.open_paren != View::npos;
-      }
+      bool closes = false;
+      for (std::size_t k = i; k < j; ++k) closes = closes || unit(k) == U')';
+      group.parenthesized = closes && group.open_paren != View::npos;
+      group.enclosed = closes && opened;
+      opened = false;
+      for (std::size_t k = i; k < j; ++k) opened = opened || unit(k) == U'(';
       // A '(' opens the next group only right before its first digit: "(030)", not "( 030)",
       // which a run never starts with (what is written must read back the same).
       if (j > i && unit(j - 1) == U'(') open_paren = j - 1;

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <callswap/formatter.hpp>
 #include <catch2/catch.hpp>
 #include <string>
@@ -92,6 +93,15 @@ TEST_CASE("A replacement is written in the page's style", "[formatter]") {
       {"DE", "+49301234567", "0049 30 1234567", "+4315123456", "0043 1 5123456"},
       {"DE", "+49301234567", "+49-30-123 45 67", "+15551234567", "+1-555-123 4567"},
       {"DE", "+49301234567", "0301234567", "+4315123456", "+4315123456"},
+      // A trunk prefix in parentheses, with separators inside or on both sides: one separator
+      // stays where it was, whole.
+      {"FR", "+33123456789", "+33.(0.)123456789", "+4315123456", "+43.15123456"},
+      {"FR", "+33123456789", "+33 (0 )1 23 45 67 89", "+4315123456", "+43 1 5123456"},
+      {"FR", "+33123456789", "+33 ( 0 ) 1 23 45 67 89", "+4315123456", "+43 1 5123456"},
+      {"FR", "+33123456789", "+33.(0).1.23.45.67.89", "+4315123456", "+43.1.5123456"},
+      {"DE", "+49301234567", "+49-(0)-30-1234567", "+4315123456", "+43-1-5123456"},
+      {"DE", "+49301234567", "+49\u2013(0)\u201330 1234567", "+4315123456", "+43\u20131 5123456"},
+      {"DE", "+49301234567", "+49 ( 0 ) 30 1234567", "+49309876543", "+49 ( 0 ) 30 9876543"},
       // Found by the fuzzer (tests/fuzz/regressions): a split calling code, a multi-byte separator.
       {"GB", "+442079460958", "+4\u20094-20-7946 0958", "+4989123456789", "+49-89-123456789"},
       {"US", "+15551234567", "1(555)\u2013 123-4567", "+4989123456789", "+49 89 123456789"},
@@ -124,4 +134,88 @@ TEST_CASE("Edits swap every occurrence and leave the rest of the text alone", "[
     CHECK(test::to_utf8(callswap::apply_edits(wide, wide_edits)) ==
           "<p>Tel. 030 9876543-0, Fax +49 (0)30 1234568</p><a href=\"tel:+49309876543;ext=1\">\u260E 030/987 65 43</a>");
   }
+}
+
+namespace {
+
+// A national number of the region's shortest-to-longest range that begins with no trunk prefix.
+std::string national_number_for(const callswap::Region& region) {
+  const std::size_t length =
+      std::clamp<std::size_t>(9, region.national_min_length, region.national_max_length);
+  return std::string("23456789012345").substr(0, length);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "A trunk prefix in parentheses swaps cleanly to another country, in every country with one",
+    "[formatter][trunk]") {
+  struct Spelling {
+    const char* before;  // between the calling code and the trunk prefix
+    const char* after;   // between the trunk prefix and the national number
+    const char* gap;     // the one separator the international replacement keeps
+  };
+  const Spelling spellings[] = {
+      {" (", ")", " "},
+      {"(", ")", " "},
+      {" (", ".)", " "},
+      {".(", ".)", "."},
+      {"(", ".)", "."},
+      {" (", " )", " "},
+      {" ( ", " ) ", " "},
+      {"-(", ")-", "-"},
+      {".(", ").", "."},
+      {"/(", ")/", "/"},
+      {"\u2013(", ")\u2013", "\u2013"},
+      {"\u00A0(", ")\u00A0", "\u00A0"},
+  };
+  int countries = 0;
+  for (const callswap::Region& region : callswap::known_regions()) {
+    if (region.trunk_prefix.empty() || region.trunk_optional) continue;
+    ++countries;
+    const std::string national = national_number_for(region);
+    const std::string target = "+" + std::string(region.calling_code) + national;
+    REQUIRE(callswap::parse_e164(target).ok());
+    const auto m = test::matcher(region.iso, {target});
+    const bool austria = region.calling_code == "43";
+    const auto replacement = *callswap::parse_e164(austria ? "+49309876543" : "+4315123456");
+    const auto& found_again = test::matcher(region.iso, {replacement.e164()});
+    for (const Spelling& s : spellings) {
+      const std::string written = "+" + std::string(region.calling_code) + s.before +
+                                  std::string(region.trunk_prefix) + s.after + national;
+      INFO(region.iso << ": " << written);
+      const auto matches = m.find(written);
+      REQUIRE(matches.size() == 1);
+      REQUIRE(matches[0].start == 0);
+      REQUIRE(matches[0].end == written.size());
+      CHECK(callswap::format_like(written, matches[0], m.targets()[0], m.targets()[0]) == written);
+      const std::string swapped =
+          callswap::format_like(written, matches[0], m.targets()[0], replacement);
+      CHECK(swapped == "+" + replacement.calling_code + s.gap + replacement.national);
+      // What callswap writes, it finds again as one whole number (rescans and revert).
+      const auto again = found_again.find(swapped);
+      REQUIRE(again.size() == 1);
+      CHECK(again[0].start == 0);
+      CHECK(again[0].end == swapped.size());
+      // The same in UTF-16.
+      const std::u16string wide = test::to_utf16(written);
+      const auto wide_matches = m.find(wide);
+      REQUIRE(wide_matches.size() == 1);
+      CHECK(test::to_utf8(callswap::format_like(std::u16string_view(wide), wide_matches[0],
+                                                m.targets()[0], replacement)) == swapped);
+    }
+  }
+  CHECK(countries >= 30);
+}
+
+TEST_CASE("A trunk prefix in square brackets is not read as part of a number",
+          "[formatter][trunk]") {
+  // Brackets are no phone number punctuation (footnotes, citations: "[1]"), so such a
+  // number is left as the page wrote it: nothing is swapped, nothing is half-swapped.
+  for (const char* written : {"+49 [0] 30 1234567", "+49[0]30 1234567", "+49 [0]30 1234567"}) {
+    INFO(written);
+    CHECK(test::matcher("DE", {"+49301234567"}).find(std::string_view(written)).empty());
+  }
+  CHECK(
+      test::matcher("FR", {"+33123456789"}).find(std::string_view("+33 [0]1 23 45 67 89")).empty());
 }

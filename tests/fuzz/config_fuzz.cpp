@@ -1,7 +1,9 @@
-// libFuzzer target for everything that reads JSON from outside (issue #3): the JSON reader,
-// the site config loader, the consent decision and the session events. No input may crash;
-// what the writer writes, the reader reads back the same.
+// libFuzzer target for everything that reads JSON from outside: the JSON reader,
+// the site config loader, the consent decision, the session events and what the browser
+// stores (a session, an earlier touch). No input may crash; what the writer writes, the
+// reader reads back the same.
 
+#include <callswap/attribution.hpp>
 #include <callswap/config.hpp>
 #include <callswap/consent.hpp>
 #include <callswap/json.hpp>
@@ -40,6 +42,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto decision = callswap::decide_consent(consent, *value);
   require(decision.may_store == decision.dynamic);
   (void)decision.to_json().dump();
+
+  // What the browser kept (a stored session, an earlier touch) is page input too: what the
+  // writer writes from it reads back the same.
+  if (const auto stored = callswap::stored_session_from_json(*value)) {
+    const auto again_stored = callswap::stored_session_from_json(callswap::to_json(*stored));
+    require(again_stored && again_stored->id == stored->id &&
+            again_stored->number == stored->number && again_stored->source == stored->source &&
+            again_stored->expires_at == stored->expires_at &&
+            again_stored->last_activity == stored->last_activity);
+  }
+  if (const auto touch = callswap::Touch::from_json(*value)) {
+    require(!touch->source.empty());
+    require(callswap::Campaign::from_json(touch->campaign.to_json()) == touch->campaign);
+  }
 
   if (auto event = callswap::session_event_from_json(*value)) {
     callswap::SessionMachine machine(callswap::SessionConfig{}, "google");

@@ -1,4 +1,4 @@
-// libFuzzer target for the matcher and the formatter (issue #2): any bytes as UTF-8 and as
+// libFuzzer target for the matcher and the formatter: any bytes as UTF-8 and as
 // UTF-16 must give in-bounds, ordered, non-overlapping matches, and every text match must
 // reformat to itself. A broken invariant traps, so the fuzzer reports it as a crash.
 
@@ -17,7 +17,7 @@ void require(bool condition) {
 
 const std::vector<callswap::Matcher>& matchers() {
   static const std::vector<callswap::Matcher> all = [] {
-    const std::vector<std::string> targets = {"+49301234567", "+4930123456", "+15551234567",
+    const std::vector<std::string> targets = {"+49301234567",  "+4930123456",  "+15551234567",
                                               "+442079460958", "+33123456789", "+390612345678",
                                               "+4315123456"};
     std::vector<callswap::Matcher> out;
@@ -53,7 +53,8 @@ void check(const callswap::Matcher& matcher, std::basic_string_view<CharT> text,
       require(found.size() == 1 && found[0].start == 0 && found[0].end == swapped.size());
     }
   }
-  std::vector<std::optional<callswap::PhoneNumber>> replacements(matcher.targets().size(), replacement);
+  std::vector<std::optional<callswap::PhoneNumber>> replacements(matcher.targets().size(),
+                                                                 replacement);
   const auto edits = callswap::plan_edits(text, matches, matcher, replacements);
   (void)callswap::apply_edits(text, edits);
 }

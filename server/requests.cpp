@@ -1,0 +1,197 @@
+#include "requests.hpp"
+
+#include <algorithm>
+#include <callswap/attribution.hpp>
+#include <cstdlib>
+#include <vector>
+
+#include "crypto.hpp"
+
+namespace callswap::server {
+namespace {
+
+RequestError invalid(std::string message) {
+  return {400, "invalid_body", std::move(message)};
+}
+
+bool all_digits(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string string_member(const json::Value& v, std::string_view key) {
+  const json::Value* m = v.find(key);
+  return m && m->is_string() ? m->as_string() : std::string();
+}
+
+// A call's status is a short word for reports; what a provider sends beyond it is cut.
+std::string call_status(const std::string& sent) {
+  return sent.empty() ? "unknown" : sent.substr(0, 32);
+}
+
+}  // namespace
+
+std::multimap<std::string, std::string> parse_form(std::string_view body) {
+  std::multimap<std::string, std::string> out;
+  while (!body.empty()) {
+    const std::size_t amp = body.find('&');
+    const std::string_view pair = body.substr(0, amp);
+    const std::size_t eq = pair.find('=');
+    if (!pair.empty()) {
+      out.emplace(url_decode(pair.substr(0, eq)),
+                  eq == std::string_view::npos ? "" : url_decode(pair.substr(eq + 1)));
+    }
+    body = amp == std::string_view::npos ? std::string_view{} : body.substr(amp + 1);
+  }
+  return out;
+}
+
+std::string twilio_signature(std::string_view auth_token, std::string_view url,
+                             const std::multimap<std::string, std::string>& form) {
+  std::string signed_data(url);
+  for (const auto& [key, value] : form) signed_data += key + value;  // multimap: sorted by key
+  return hmac_sha1_base64(auth_token, signed_data);
+}
+
+Parsed<CallReport> parse_twilio_call(const std::multimap<std::string, std::string>& form) {
+  const auto field = [&](const char* name) {
+    const auto it = form.find(name);
+    return it == form.end() ? std::string() : it->second;
+  };
+  CallReport call;
+  call.id = field("CallSid");
+  if (call.id.empty() || call.id.size() > 64) return invalid("CallSid: required");
+  const std::string duration = field("CallDuration");
+  if (!duration.empty()) {
+    if (duration.size() > 7 || !all_digits(duration)) {
+      return invalid("CallDuration: must be whole seconds");
+    }
+    call.duration_seconds = std::stoi(duration);
+  }
+  call.status = call_status(field("CallStatus"));
+  call.to = field("To");
+  call.from = field("From");
+  return call;
+}
+
+std::optional<std::int64_t> parse_webhook_timestamp(std::string_view header) {
+  if (header.empty() || header.size() > 12 || !all_digits(header)) return std::nullopt;
+  return std::stoll(std::string(header));
+}
+
+std::string calls_signature(std::string_view secret, std::string_view timestamp,
+                            std::string_view body) {
+  std::string signed_data(timestamp);
+  signed_data += '.';
+  signed_data += body;
+  return "sha256=" + hmac_sha256_hex(secret, signed_data);
+}
+
+Parsed<CallReport> parse_call_event(std::string_view body_text) {
+  auto body = json::parse(body_text);
+  if (!body) return RequestError{400, "invalid_json", body.error().message};
+  CallReport call;
+  call.id = string_member(*body, "call_id");
+  if (call.id.empty() || call.id.size() > 128) return invalid("call_id: required string");
+  const json::Value* duration = body->find("duration_seconds");
+  if (duration &&
+      (!duration->is_number() || duration->as_number() < 0 || duration->as_number() > 1e7)) {
+    return invalid("duration_seconds: must be a number of seconds");
+  }
+  call.duration_seconds = duration ? static_cast<int>(duration->as_number()) : 0;
+  call.status = call_status(string_member(*body, "status"));
+  call.to = string_member(*body, "to");
+  call.from = string_member(*body, "from");
+  return call;
+}
+
+Parsed<SessionRequest> parse_session_request(std::string_view body_text, const SiteConfig& site) {
+  auto body = json::parse(body_text);
+  if (!body) return RequestError{400, "invalid_json", body.error().message};
+  if (!body->is_object()) return invalid("the body must be a JSON object");
+  for (const std::string& key : body->as_object().keys) {
+    if (key != "source" && key != "landing_path" && key != "consent" && key != "campaign") {
+      return invalid("unknown field \"" + key + "\"");
+    }
+  }
+  const json::Value* consent = body->find("consent");
+  if (!consent || !((consent->is_bool() && consent->as_bool()) ||
+                    (consent->is_string() && consent->as_string() == "granted"))) {
+    return RequestError{400, "consent_required",
+                        "consent: a dynamic number needs the visitor's consent (true)"};
+  }
+  const json::Value* source_id = body->find("source");
+  if (!source_id || !source_id->is_string()) return invalid("source: must be a string");
+  SessionRequest request;
+  request.source = site.find_source(source_id->as_string());
+  if (!request.source) {
+    return RequestError{400, "unknown_source", "source: no such source for this site"};
+  }
+  const json::Value* landing = body->find("landing_path");
+  if (landing && (!landing->is_string() || landing->as_string().size() > 2048 ||
+                  !landing->as_string().starts_with("/"))) {
+    return invalid("landing_path: must be a path starting with '/', at most 2048 characters");
+  }
+  // Only the path and the campaign parameters are kept: no full URL, nothing else.
+  static const std::vector<std::string> kKeep = {"utm_source", "utm_medium", "utm_campaign",
+                                                 "utm_term", "utm_content"};
+  request.landing_path = landing ? url_path_with(landing->as_string(), kKeep) : std::string("/");
+  if (const json::Value* c = body->find("campaign")) {
+    if (!c->is_object()) return invalid("campaign: must be an object");
+    for (std::size_t i = 0; i < c->as_object().size(); ++i) {
+      const std::string& key = c->as_object().keys[i];
+      const json::Value& value = c->as_object().values[i];
+      const bool allowed = std::find(kKeep.begin(), kKeep.end(), key) != kKeep.end() ||
+                           key == "click_id" ||
+                           (key == "click_id_value" && site.session.keep_click_ids);
+      if (!allowed || !value.is_string() || value.as_string().size() > 512) {
+        return invalid("campaign." + key + ": not a campaign detail this site keeps");
+      }
+      request.campaign.set(key, value);
+    }
+  }
+  return request;
+}
+
+bool is_site_id(std::string_view id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+bool is_session_id(std::string_view id) {
+  return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+std::string route_of(std::string_view path) {
+  static constexpr std::string_view kSessions = "/v1/sessions/";
+  if (path.starts_with(kSessions)) {
+    const std::size_t end = path.find('/', kSessions.size());
+    return std::string(kSessions) + ":id" +
+           std::string(end == std::string_view::npos ? std::string_view{} : path.substr(end));
+  }
+  return std::string(path.size() > 200 ? path.substr(0, 200) : path);
+}
+
+std::optional<std::string> amp_source_origin(std::string_view parameter) {
+  const bool looks_like_origin =
+      (parameter.starts_with("https://") || parameter.starts_with("http://")) &&
+      parameter.size() <= 256 && std::all_of(parameter.begin(), parameter.end(), [](char ch) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+               ch == '.' || ch == ':' || ch == '/' || ch == '-';
+      });
+  if (!looks_like_origin) return std::nullopt;
+  return std::string(parameter);
+}
+
+std::optional<double> parse_number_parameter(std::string_view text, double min, double max) {
+  // strtod needs a terminated string; like the query parser, it stops at an embedded NUL.
+  const std::string terminated(text);
+  char* end = nullptr;
+  const double v = std::strtod(terminated.c_str(), &end);
+  if (terminated.empty() || *end != '\0' || !(v >= min && v <= max)) return std::nullopt;
+  return v;
+}
+
+}  // namespace callswap::server

@@ -1,0 +1,79 @@
+#pragma once
+// What the HTTP API reads from a request, as plain functions: request text in, a parsed
+// value or the API error out. No HTTP library types, so the fuzz targets in tests/fuzz call
+// exactly what the server calls (http_server.cpp only routes and answers).
+
+#include <callswap/config.hpp>
+#include <callswap/json.hpp>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace callswap::server {
+
+/// A request the API refuses: the HTTP status, the stable code and the reason.
+struct RequestError {
+  int status = 400;
+  std::string code;
+  std::string message;
+};
+
+/// Either what the request asked for or why it is refused.
+template <class T>
+using Parsed = std::variant<T, RequestError>;
+
+/// application/x-www-form-urlencoded, in order, keys as sent and sorted (a multimap).
+std::multimap<std::string, std::string> parse_form(std::string_view body);
+
+/// Twilio's X-Twilio-Signature for a request to `url` (public URL + path and query) with
+/// this form: HMAC-SHA1 over the URL and each key and value, sorted by key, in base64.
+std::string twilio_signature(std::string_view auth_token, std::string_view url,
+                             const std::multimap<std::string, std::string>& form);
+
+/// A call as a webhook reports it, after validation.
+struct CallReport {
+  std::string id;      ///< the provider's call id: 1 to 64 (Twilio) or 128 characters
+  std::string to;      ///< the dialled number as sent (checked against the pools later)
+  std::string from;    ///< the caller as sent
+  std::string status;  ///< at most 32 characters; "unknown" when not given
+  int duration_seconds = 0;
+};
+
+/// Twilio's status callback form (CallSid, To, From, CallStatus, CallDuration).
+Parsed<CallReport> parse_twilio_call(const std::multimap<std::string, std::string>& form);
+
+/// X-Callswap-Timestamp: Unix seconds, 1 to 12 digits.
+std::optional<std::int64_t> parse_webhook_timestamp(std::string_view header);
+/// The X-Callswap-Signature a generic call webhook must carry: "sha256=" and the hex
+/// HMAC-SHA256 over "<timestamp>.<body>".
+std::string calls_signature(std::string_view secret, std::string_view timestamp,
+                            std::string_view body);
+/// The generic call webhook's JSON body (call_id, to, from, status, duration_seconds).
+Parsed<CallReport> parse_call_event(std::string_view body);
+
+/// A consenting visitor's request for a dynamic number (POST /v1/sites/{site}/sessions).
+struct SessionRequest {
+  const Source* source = nullptr;  ///< one of the site's sources
+  std::string landing_path;        ///< the path with the utm_* parameters only
+  json::Object campaign;           ///< the campaign details the site keeps
+};
+Parsed<SessionRequest> parse_session_request(std::string_view body, const SiteConfig& site);
+
+/// The ids a path carries: a site id ([a-z0-9_-]{1,64}, the routes' pattern) and a session
+/// id (32 lower-case hex digits, as random_id() makes them).
+bool is_site_id(std::string_view id);
+bool is_session_id(std::string_view id);
+
+/// The route a request took, for logs: a session id never appears in it.
+std::string route_of(std::string_view path);
+
+/// AMP's __amp_source_origin when it looks like an origin that may be echoed in a header.
+std::optional<std::string> amp_source_origin(std::string_view parameter);
+
+/// A number query parameter ("from", "to", "target") within [min, max]; nullopt otherwise.
+std::optional<double> parse_number_parameter(std::string_view text, double min, double max);
+
+}  // namespace callswap::server
