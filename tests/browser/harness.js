@@ -171,7 +171,14 @@ function recordRequests(page) {
   page.on('request', async (request) => {
     const entry = { url: request.url(), method: request.method(), type: request.resourceType(), body: request.postData() };
     requests.push(entry);
-    entry.headers = await request.allHeaders();
+    try {
+      entry.headers = await request.allHeaders();
+    } catch (error) {
+      // The page closed before Chromium reported the headers sent (a request at teardown):
+      // keep what Playwright knew when the request started, and say so.
+      entry.headers = request.headers();
+      entry.headersProvisional = String(error.message || error);
+    }
   });
   return requests;
 }
