@@ -9,33 +9,28 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { launchBrowser, startSite, startCallswap, recordRequests, until, root, dist } = require('../browser/harness.js');
+const { useSiteAndServer, recordRequests, until, root, dist } = require('../browser/harness.js');
 
 const version = /^project\(callswap VERSION ([0-9.]+)/m.exec(fs.readFileSync(path.join(root, 'CMakeLists.txt'), 'utf8'))[1];
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'callswap-release-'));
 const sri = (file) => `sha384-${crypto.createHash('sha384').update(fs.readFileSync(file)).digest('base64')}`;
-const env = {};
+for (const file of ['callswap.js', 'callswap.wasm']) fs.copyFileSync(path.join(dist, file), path.join(out, file));
+// The test site, and callswap-server serving the release folder.
+const env = useSiteAndServer(test, (siteOrigin) => [{
+  config: { site: 'rel', country: 'DE', targets: ['+49301234567'], sources: [{ id: 'direct', static: '+49301111115', default: true }] },
+  allowed_origins: [siteOrigin],
+}], { static_dir: out });
 
-test.before(async () => {
-  for (const file of ['callswap.js', 'callswap.wasm']) fs.copyFileSync(path.join(dist, file), path.join(out, file));
-  env.site = await startSite();
-  env.callswap = await startCallswap([{
-    config: { site: 'rel', country: 'DE', targets: ['+49301234567'], sources: [{ id: 'direct', static: '+49301111115', default: true }] },
-    allowed_origins: [env.site.origin],
-  }], { static_dir: out });
-  env.output = execFileSync(path.join(root, 'scripts', 'release'), ['--dist', out, '--server', env.callswap.url, '--site', 'rel'],
+// make release for this server, once (the server's URL is known once the hooks have run).
+function release() {
+  env.output ??= execFileSync(path.join(root, 'scripts', 'release'), ['--dist', out, '--server', env.callswap.url, '--site', 'rel'],
     { encoding: 'utf8' });
-  env.browser = await launchBrowser();
-});
+}
 
-test.after(async () => {
-  if (env.browser) await env.browser.close();
-  if (env.callswap) await env.callswap.stop();
-  if (env.site) await env.site.close();
-  fs.rmSync(out, { recursive: true, force: true });
-});
+test.after(() => fs.rmSync(out, { recursive: true, force: true }));
 
 test('the release files carry the version, and their hashes and the snippet match them', () => {
+  release();
   const js = path.join(out, `callswap-${version}.js`);
   const wasm = path.join(out, `callswap-${version}.wasm`);
   assert.ok(fs.existsSync(js) && fs.existsSync(wasm));
@@ -60,6 +55,7 @@ test('the script refuses a site id or server that would break the tag', () => {
 });
 
 async function load(snippet) {
+  release();
   env.site.pages['/release.html'] = `<!doctype html><html><head>${snippet}</head>
     <body><p class="call">Call us: 030 1234567</p></body></html>`;
   const context = await env.browser.newContext();

@@ -145,34 +145,31 @@ function callswap_register_settings() {
 		'callswap'
 	);
 	$settings = callswap_settings();
-	add_settings_field(
-		'callswap_server_url',
-		__( 'Server URL', 'callswap' ),
-		function () use ( $settings ) {
-			printf(
-				'<input type="url" class="regular-text code" id="callswap_server_url" name="%s[server_url]" value="%s" placeholder="https://track.example.com">',
-				esc_attr( CALLSWAP_OPTION ),
-				esc_attr( $settings['server_url'] )
-			);
-		},
-		'callswap',
-		'callswap_main',
-		array( 'label_for' => 'callswap_server_url' )
-	);
-	add_settings_field(
-		'callswap_site_id',
-		__( 'Site id', 'callswap' ),
-		function () use ( $settings ) {
-			printf(
-				'<input type="text" class="regular-text code" id="callswap_site_id" name="%s[site_id]" value="%s">',
-				esc_attr( CALLSWAP_OPTION ),
-				esc_attr( $settings['site_id'] )
-			);
-		},
-		'callswap',
-		'callswap_main',
-		array( 'label_for' => 'callswap_site_id' )
-	);
+	foreach (
+		array(
+			'server_url' => array( __( 'Server URL', 'callswap' ), 'url', 'https://track.example.com' ),
+			'site_id'    => array( __( 'Site id', 'callswap' ), 'text', '' ),
+		) as $key => list( $label, $type, $placeholder )
+	) {
+		add_settings_field(
+			'callswap_' . $key,
+			$label,
+			function () use ( $settings, $key, $type, $placeholder ) {
+				printf(
+					'<input type="%s" class="regular-text code" id="callswap_%s" name="%s[%s]" value="%s" placeholder="%s">',
+					esc_attr( $type ),
+					esc_attr( $key ),
+					esc_attr( CALLSWAP_OPTION ),
+					esc_attr( $key ),
+					esc_attr( $settings[ $key ] ),
+					esc_attr( $placeholder )
+				);
+			},
+			'callswap',
+			'callswap_main',
+			array( 'label_for' => 'callswap_' . $key )
+		);
+	}
 	add_settings_field(
 		'callswap_noswap_selectors',
 		__( 'Leave these alone', 'callswap' ),
