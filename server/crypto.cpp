@@ -50,10 +50,13 @@ bool equal_in_constant_time(std::string_view a, std::string_view b) {
 
 std::string random_hex(std::size_t size) {
   std::vector<unsigned char> bytes(size);
-  if (RAND_bytes(bytes.data(), static_cast<int>(size)) != 1) throw std::runtime_error("no random bytes from the operating system");
+  if (RAND_bytes(bytes.data(), static_cast<int>(size)) != 1)
+    throw std::runtime_error("no random bytes from the operating system");
   return to_hex(bytes.data(), size);
 }
 
-std::string random_id() { return random_hex(16); }
+std::string random_id() {
+  return random_hex(16);
+}
 
 }  // namespace callswap::server

@@ -140,7 +140,8 @@ int main(int argc, char** argv) {
     std::cerr << "callswap-server: --config is required\n" << kUsage;
     return 2;
   }
-  // `check` answers "is this config valid": 1 for no, as a script expects; 2 stays for bad arguments.
+  // `check` answers "is this config valid": 1 for no, as a script expects; 2 stays for bad
+  // arguments.
   const int config_error = command == "check" ? 1 : 2;
   std::ifstream file(config_path);
   if (!file) return fail("cannot read config file " + config_path, config_error);
@@ -149,9 +150,12 @@ int main(int argc, char** argv) {
   // Flags override the file: apply them as config fields so they are validated alike.
   auto document = callswap::json::parse(text.str());
   if (document) {
-    // Before the flags: a flag's path is relative to where the command runs, the file's to the file.
-    const auto reference_errors = callswap::server::resolve_config_references(*document, config_path);
-    for (const auto& error : reference_errors) std::cerr << config_path << ": " << error.to_string() << "\n";
+    // Before the flags: a flag's path is relative to where the command runs, the file's to the
+    // file.
+    const auto reference_errors =
+        callswap::server::resolve_config_references(*document, config_path);
+    for (const auto& error : reference_errors)
+      std::cerr << config_path << ": " << error.to_string() << "\n";
     if (!reference_errors.empty()) return config_error;
   }
   if (document && document->is_object()) {
@@ -169,7 +173,8 @@ int main(int argc, char** argv) {
   if (command.empty() || command == "check") {
     // What serving needs on disk; the one-shot commands need only the database.
     const auto file_errors = callswap::server::check_operator_files(config);
-    for (const auto& error : file_errors) std::cerr << config_path << ": " << error.to_string() << "\n";
+    for (const auto& error : file_errors)
+      std::cerr << config_path << ": " << error.to_string() << "\n";
     if (!file_errors.empty()) return config_error;
   }
   if (command == "check") {

@@ -90,7 +90,8 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
 /// given as a path (`"config": "sites/acme.json"`) is read and put in its place, and relative
 /// paths (`database`, `static_dir`) are resolved against the config file's folder, so what
 /// the server serves does not depend on the folder it was started from.
-std::vector<ConfigError> resolve_config_references(json::Value& document, const std::string& config_file);
+std::vector<ConfigError> resolve_config_references(json::Value& document,
+                                                   const std::string& config_file);
 
 /// The folders a running server needs: `static_dir` exists, the database's folder exists and
 /// can be written. Checked at start and by `callswap-server check`.

@@ -106,10 +106,13 @@ TEST_CASE("Structural problems in an operator config", "[operator_config]") {
         V{"public_url: is required with webhooks.twilio_auth_token: Twilio signs the URL it calls"});
 }
 
-TEST_CASE("An operator config file's paths are relative to its folder and site configs may be files", "[operator_config]") {
+TEST_CASE(
+    "An operator config file's paths are relative to its folder and site configs may be files",
+    "[operator_config]") {
   test::TempDir dir;
   std::filesystem::create_directories(dir.file("sites"));
-  std::ofstream(dir.file("sites/a.json")) << R"({"site": "a", "country": "DE", "targets": ["+49301234567"],
+  std::ofstream(dir.file("sites/a.json"))
+      << R"({"site": "a", "country": "DE", "targets": ["+49301234567"],
       "sources": [{"id": "d", "static": "+49301234567", "default": true}]})";
   std::ofstream(dir.file("sites/broken.json")) << "{";
   const std::string config_file = dir.file("callswap.json");
@@ -128,29 +131,36 @@ TEST_CASE("An operator config file's paths are relative to its folder and site c
     SECTION("a missing folder is named before the server starts") {
       using V = std::vector<std::string>;
       V errors;
-      for (const auto& e : callswap::server::check_operator_files(*result.config)) errors.push_back(e.to_string());
-      CHECK(errors == V{"static_dir: the folder \"" + (folder / "dist").string() + "\" does not exist",
-                        "database: the folder \"" + (folder / "data").string() +
-                            "\" does not exist (the database file is created, its folder is not)"});
+      for (const auto& e : callswap::server::check_operator_files(*result.config))
+        errors.push_back(e.to_string());
+      CHECK(errors ==
+            V{"static_dir: the folder \"" + (folder / "dist").string() + "\" does not exist",
+              "database: the folder \"" + (folder / "data").string() +
+                  "\" does not exist (the database file is created, its folder is not)"});
       std::filesystem::create_directories(folder / "dist");
       std::filesystem::create_directories(folder / "data");
       CHECK(callswap::server::check_operator_files(*result.config).empty());
     }
   }
   SECTION("absolute paths and SQLite's special names are left alone") {
-    auto document = callswap::json::parse(R"({"database": ":memory:", "static_dir": "/srv/callswap/dist", "sites": []})");
+    auto document = callswap::json::parse(
+        R"({"database": ":memory:", "static_dir": "/srv/callswap/dist", "sites": []})");
     REQUIRE(document);
     CHECK(callswap::server::resolve_config_references(*document, config_file).empty());
     CHECK(document->find("database")->as_string() == ":memory:");
     CHECK(document->find("static_dir")->as_string() == "/srv/callswap/dist");
   }
   SECTION("a site config file that cannot be read or parsed is named with the field") {
-    auto document = callswap::json::parse(R"({"sites": [{"config": "sites/missing.json"}, {"config": "sites/broken.json"}]})");
+    auto document = callswap::json::parse(
+        R"({"sites": [{"config": "sites/missing.json"}, {"config": "sites/broken.json"}]})");
     REQUIRE(document);
     std::vector<std::string> errors;
-    for (const auto& e : callswap::server::resolve_config_references(*document, config_file)) errors.push_back(e.to_string());
+    for (const auto& e : callswap::server::resolve_config_references(*document, config_file))
+      errors.push_back(e.to_string());
     REQUIRE(errors.size() == 2);
-    CHECK(errors[0] == "sites[0].config: cannot read the site config file " + (folder / "sites/missing.json").string());
-    CHECK(errors[1].starts_with("sites[1].config: " + (folder / "sites/broken.json").string() + ": "));
+    CHECK(errors[0] == "sites[0].config: cannot read the site config file " +
+                           (folder / "sites/missing.json").string());
+    CHECK(errors[1].starts_with("sites[1].config: " + (folder / "sites/broken.json").string() +
+                                ": "));
   }
 }
