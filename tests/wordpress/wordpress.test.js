@@ -274,6 +274,28 @@ test('saving without the form\'s nonce, or logged out, changes nothing', async (
   assert.ok(!settings.includes('evil'), settings);
 });
 
+test('a user without manage_options cannot open or save the settings', async () => {
+  const form = await env.admin.request('/wp-admin/user-new.php');
+  const password = crypto.randomBytes(12).toString('hex');
+  const created = await env.admin.request('/wp-admin/user-new.php', { method: 'POST', form: {
+    action: 'createuser', '_wpnonce_create-user': field(form.text, '_wpnonce_create-user'), user_login: 'reader',
+    email: 'reader@shop.example', pass1: password, pass2: password, pw_weak: 'on', role: 'subscriber' } });
+  assert.equal(created.status, 302, 'the administrator creates a subscriber');
+  const reader = session(env.origin);
+  reader.jar.set('wordpress_test_cookie', 'WP%20Cookie%20check');
+  const login = await reader.request('/wp-login.php', { method: 'POST', form: { log: 'reader', pwd: password, testcookie: '1' } });
+  assert.equal(login.status, 302);
+  const page = await reader.request('/wp-admin/options-general.php?page=callswap');
+  assert.equal(page.status, 403, 'the settings page is refused');
+  assert.ok(!page.text.includes('callswap_settings[server_url]'));
+  const adminForm = (await env.admin.request('/wp-admin/options-general.php?page=callswap')).text;
+  const saved = await reader.request('/wp-admin/options.php', { method: 'POST', form: {
+    option_page: 'callswap', action: 'update', _wpnonce: field(adminForm, '_wpnonce'), 'callswap_settings[site_id]': 'evil' } });
+  assert.equal(saved.status, 403, 'saving is refused');
+  const settings = env.sql("SELECT option_value FROM wordpress.wp_options WHERE option_name = 'callswap_settings'");
+  assert.ok(!settings.includes('evil'), settings);
+});
+
 test('a visitor sees the static number before consent and the pool number after consent through the WP Consent API', async (t) => {
   env.sql(`UPDATE wordpress.wp_posts SET post_content = '<p class="call">Call us: 030 1234567</p>
     <p class="imprint">Imprint: 030 1234567</p>' WHERE ID = 1`);

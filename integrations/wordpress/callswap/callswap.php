@@ -122,9 +122,11 @@ function callswap_register_cookie_info() {
 		'marketing',
 		__( 'Until the tracking number is released (30 minutes without activity by default)', 'callswap' ),
 		__( 'Shows the same tracking number on every page of a visit, so a call can be tied to it', 'callswap' ),
+		// Pseudonymous, but personal data under the GDPR all the same.
+		__( 'A random session id and the marketing source of the visit', 'callswap' ),
 		false,
 		false,
-		false
+		'HTTP'
 	);
 }
 add_action( 'plugins_loaded', 'callswap_register_cookie_info' );
