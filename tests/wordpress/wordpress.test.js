@@ -55,6 +55,7 @@ process.on('exit', () => {
   cleanup();
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(1));
 
 function freePort() {
   return new Promise((resolve) => {
@@ -80,8 +81,10 @@ async function waitFor(what, check, timeoutMs = 30000) {
 }
 
 function start(command, args, options = {}) {
-  // Its own process group: PHP's workers and runuser's mariadbd are stopped with it.
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...options });
+  // Its own process group: PHP's workers and runuser's mariadbd are stopped with it. And a
+  // lifetime: should this test be killed outright, nothing it started outlives it by long.
+  const child = spawn('timeout', ['--kill-after=10', '240', command, ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...options });
   child.output = '';
   child.stdout.on('data', (chunk) => { child.output += chunk; });
   child.stderr.on('data', (chunk) => { child.output += chunk; });
