@@ -16,6 +16,8 @@ const { launchBrowser, startCallswap, openPage, until, root, dist } = require('.
 
 const WORDPRESS = process.env.CALLSWAP_WORDPRESS_DIR || '/usr/share/wordpress';
 const PLUGIN = path.join(root, 'integrations', 'wordpress', 'callswap');
+// What a consent plugin on the page provides: the WP Consent API's browser side.
+const WP_CONSENT_API_JS = path.join(__dirname, 'wp-consent-api.js');
 const SITE = 'wpshop';
 const ADMIN = { user: 'admin', password: crypto.randomBytes(12).toString('hex') };
 // The site's own number, its static tracking number and the pool's number.
@@ -134,6 +136,7 @@ define('AUTOMATIC_UPDATER_DISABLED', true);
 define('WP_DEBUG', true);
 define('WP_DEBUG_DISPLAY', false);
 define('WP_DEBUG_LOG', '${path.join(work, 'wp-debug.log')}');
+define('CALLSWAP_TEST_WP_CONSENT_API_JS', '${WP_CONSENT_API_JS}');
 define('ABSPATH', __DIR__ . '/');
 require_once ABSPATH . 'wp-settings.php';
 `);

@@ -1,43 +1,16 @@
 <?php
 /**
  * Plugin Name: WP Consent API (test stand-in)
- * Description: The browser side of the WP Consent API plugin (wordpress.org/plugins/wp-consent-api),
- * which is not packaged for Debian or npm: the same globals, cookies and event, written for the
- * callswap WordPress test. wp_has_consent(category) reads the cookie wp_consent_<category>;
- * under an opt-in consent type only 'allow' is consent. wp_set_consent(category, value)
- * writes that cookie and fires `wp_listen_for_consent_change` on the document with
- * event.detail mapping the category to 'allow' or 'deny'. A consent banner plugin would call
- * wp_set_consent; the test calls it as the banner would.
+ * Description: Prints the browser side of the WP Consent API (the file the test names in
+ * CALLSWAP_TEST_WP_CONSENT_API_JS) in the head of every page, as the wp-consent-api plugin
+ * does. A consent banner plugin would call wp_set_consent(); the test calls it as one would.
  */
 
 add_action(
 	'wp_head',
 	function () {
-		?>
-<script>
-window.wp_consent_type = 'optin';
-window.wp_has_consent = function (category) {
-  var type = window.wp_consent_type;
-  var prefix = 'wp_consent_' + category + '=';
-  var value = '';
-  document.cookie.split(';').forEach(function (c) {
-    c = c.trim();
-    if (c.indexOf(prefix) === 0) value = c.substring(prefix.length);
-  });
-  if (!type) return true;
-  if (type.indexOf('optout') !== -1 && value === '') return true;
-  return value === 'allow';
-};
-window.wp_set_consent = function (category, value) {
-  if (value !== 'allow' && value !== 'deny') return;
-  document.cookie = 'wp_consent_' + category + '=' + value + ';path=/';
-  var detail = {};
-  detail[category] = value;
-  document.dispatchEvent(new CustomEvent('wp_listen_for_consent_change', { detail: detail }));
-};
-document.dispatchEvent(new CustomEvent('wp_consent_type_defined'));
-</script>
-		<?php
+		// A file of the test's own: printed as it is.
+		echo '<script>' . file_get_contents( CALLSWAP_TEST_WP_CONSENT_API_JS ) . '</script>'; // phpcs:ignore
 	},
 	1
 );
