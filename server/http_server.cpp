@@ -378,12 +378,14 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
 
   // The public site config: cacheable, cookie-free, readable from any origin.
   http.Get(R"(/v1/sites/([a-z0-9_-]{1,64})/config)", [&s](const httplib::Request& req, httplib::Response& res) {
+    // Readable from any origin, the 404 too: the SDK then tells the site owner that its
+    // data-site is wrong instead of seeing an opaque CORS failure.
+    res.set_header("Access-Control-Allow-Origin", "*");
     const SiteEntry* site = s.site(req.matches[1]);
     if (!site) return fail(res, 404, "unknown_site", "no such site");
     const std::string etag = "\"" + sha256_hex(site->public_json).substr(0, 32) + "\"";
     res.set_header("ETag", etag);
     res.set_header("Cache-Control", "public, max-age=300");
-    res.set_header("Access-Control-Allow-Origin", "*");
     if (req.get_header_value("If-None-Match") == etag) {
       res.status = 304;
       return;

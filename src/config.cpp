@@ -52,6 +52,7 @@ constexpr std::pair<std::string_view, ConsentPlatform> kPlatforms[] = {
     {"usercentrics", ConsentPlatform::usercentrics},
     {"klaro", ConsentPlatform::klaro},
     {"cookieconsent", ConsentPlatform::cookieconsent},
+    {"wp_consent_api", ConsentPlatform::wp_consent_api},
     {"manual", ConsentPlatform::manual}};
 
 // {"params": {"utm_source": "google", "utm_medium": ["cpc", "ppc"]}, "click_ids": [...], ...}
@@ -191,7 +192,8 @@ void read_sources(Reader& r, const json::Value& v, SiteConfig& config) {
 void read_consent(Reader& r, const json::Value& v, ConsentConfig& c) {
   const std::string path = "consent";
   const json::Object* o = r.object(v, path, {"require", "signals", "tcf", "consent_mode", "onetrust", "cookiebot",
-                                             "usercentrics", "klaro", "cookieconsent", "explicit_consent_overrides_gpc"});
+                                             "usercentrics", "klaro", "cookieconsent", "wp_consent_api",
+                                             "explicit_consent_overrides_gpc"});
   if (!o) return;
   if (const json::Value* req = o->find("require")) {
     constexpr std::pair<std::string_view, ConsentConfig::Require> kRequire[] = {
@@ -240,6 +242,7 @@ void read_consent(Reader& r, const json::Value& v, ConsentConfig& c) {
   list("usercentrics", "services", c.usercentrics_services);
   list("klaro", "services", c.klaro_services);
   list("cookieconsent", "categories", c.cookieconsent_categories);
+  list("wp_consent_api", "categories", c.wp_consent_categories);
   constexpr std::string_view kModeTypes[] = {"ad_storage", "analytics_storage", "ad_user_data", "ad_personalization",
                                              "functionality_storage", "personalization_storage", "security_storage"};
   for (std::size_t i = 0; i < c.consent_mode_types.size(); ++i) {

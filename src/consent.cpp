@@ -167,6 +167,21 @@ SignalVerdict decide_platform(const ConsentConfig& config, ConsentPlatform platf
                             });
                           });
     }
+    case ConsentPlatform::wp_consent_api: {
+      // {type, granted: {category: wp_has_consent(category)}, changed: {category: "allow"|"deny"}}.
+      // An opt-in site grants a category only after the visitor allowed it, so a grant there
+      // is a choice; on an opt-out site a grant is a default until the visitor changes it.
+      const json::Value* granted = s ? s->find("granted") : nullptr;
+      const json::Value* changed = s ? s->find("changed") : nullptr;
+      const auto& categories = config.wp_consent_categories;
+      const bool optin = text(s, "type") != "optout";
+      const bool changed_any = std::any_of(categories.begin(), categories.end(),
+                                           [&](const std::string& c) { return !text(changed, c).empty(); });
+      const bool granted_all = std::all_of(categories.begin(), categories.end(),
+                                           [&](const std::string& c) { return flag(granted, c); });
+      return decide_named(platform, categories, present, changed_any || (optin && granted_all), !optin,
+                          [&](const std::string& c) { return flag(granted, c); });
+    }
     case ConsentPlatform::manual: {
       const std::string choice = text(&signals, "manual");
       if (choice == "granted") return verdict(platform, ConsentState::granted, ConsentBasis::explicit_choice, "granted");

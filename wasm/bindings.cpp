@@ -212,7 +212,7 @@ int cs_site_matcher(int site) {
 
 /// What the browser shim needs from the validated config, defaults applied, so JavaScript
 /// never repeats a default: {site, targets (how many), storage, cookie_domain, request_timeout_ms, noswap_attribute,
-/// signals: [...]}.
+/// signals: [...], wp_consent_categories: [...]}.
 const char* cs_site_settings(int site) {
   const callswap::SiteConfig* config = g_sites.get(site);
   if (!config) return answer_error("no such site");
@@ -226,6 +226,10 @@ const char* cs_site_settings(int site) {
   callswap::json::Array signals;
   for (const auto platform : config->consent.signals) signals.emplace_back(callswap::to_string(platform));
   out.set("signals", std::move(signals));
+  // The WP Consent API has no list of what was chosen: the adapter asks about each category.
+  callswap::json::Array wp_categories;
+  for (const auto& category : config->consent.wp_consent_categories) wp_categories.emplace_back(category);
+  out.set("wp_consent_categories", std::move(wp_categories));
   return answer(out);
 }
 

@@ -28,23 +28,27 @@ function whenGlobal(window, lookup, found) {
   attempt();
 }
 
-// IAB TCF v2.2. The listener fires at once and on every change (withdrawal included).
+// IAB TCF v2.2. One listener, registered once: it answers at once and on every change
+// (withdrawal included).
 function watchTcf(window, report) {
-  const fromTcData = (tc) => ({
-    cmpStatus: tc.cmpStatus,
-    eventStatus: tc.eventStatus,
-    gdprApplies: tc.gdprApplies,
-    purpose: tc.purpose,
-    vendor: tc.vendor,
-    publisher: tc.publisher,
-  });
-  const listen = (api) => api('addEventListener', 2, (tc, success) => {
-    if (success && tc) report(fromTcData(tc));
-  });
+  const onData = (tc, success) => {
+    if (success && tc) {
+      report({ cmpStatus: tc.cmpStatus, eventStatus: tc.eventStatus, gdprApplies: tc.gdprApplies,
+        purpose: tc.purpose, vendor: tc.vendor, publisher: tc.publisher });
+    }
+  };
+  const listen = (api) => api('addEventListener', 2, onData);
   if (typeof window.__tcfapi === 'function') return listen(window.__tcfapi);
   const locator = findTcfLocator(window);
-  if (locator) return listenThroughFrame(window, locator, report, fromTcData);
-  whenGlobal(window, () => typeof window.__tcfapi === 'function' && window.__tcfapi, listen);
+  if (!locator) return whenGlobal(window, () => typeof window.__tcfapi === 'function' && window.__tcfapi, listen);
+  // A CMP frame of the same origin is called directly; another origin only by postMessage.
+  let direct = null;
+  try {
+    direct = typeof locator.__tcfapi === 'function' ? locator.__tcfapi : null;
+  } catch (error) {
+    direct = null;
+  }
+  return direct ? listen(direct) : listenThroughFrame(window, locator, onData);
 }
 
 // A CMP in an ancestor frame announces itself with a child frame named __tcfapiLocator.
@@ -60,19 +64,18 @@ function findTcfLocator(window) {
   return null;
 }
 
-// The postMessage form of __tcfapi. Stubs relay only answers given at once (the CMP's later
-// listener calls go nowhere), so: ping until the CMP has loaded, then register a listener
-// every second, dropping the previous one, and read its immediate answer each time.
-function listenThroughFrame(window, target, report, fromTcData) {
-  const pending = new Map();
+// The postMessage form of __tcfapi. Ping until the CMP has loaded, then add the listener
+// once. A relay that follows the TCF spec posts every later event under the same callId;
+// the IAB stub's relay posts only the answer given at once, so until a second event has
+// come through, the current data is read with getTCData every second (a read: nothing is
+// registered with the CMP).
+function listenThroughFrame(window, target, onData) {
+  const pending = new Map(); // callId → [callback, answers more than once]
   let nextId = 0;
-  const call = (command, parameter, callback) => {
+  const call = (command, callback, repeats = false) => {
     const callId = `callswap-${++nextId}`;
-    pending.set(callId, callback);
-    // No `parameter` member unless there is one: CMPs reject addEventListener with null.
-    const message = { command, version: 2, callId };
-    if (parameter !== null) message.parameter = parameter;
-    target.postMessage({ __tcfapiCall: message }, '*');
+    pending.set(callId, [callback, repeats]);
+    target.postMessage({ __tcfapiCall: { command, version: 2, callId } }, '*');
   };
   window.addEventListener('message', (event) => {
     let data = event.data;
@@ -85,31 +88,37 @@ function listenThroughFrame(window, target, report, fromTcData) {
       }
     }
     const answer = data && data.__tcfapiReturn;
-    if (!answer || !pending.has(answer.callId)) return;
-    const callback = pending.get(answer.callId);
-    pending.delete(answer.callId);
-    callback(answer.returnValue, answer.success);
+    const entry = answer && pending.get(answer.callId);
+    if (!entry) return;
+    if (!entry[1]) pending.delete(answer.callId);
+    entry[0](answer.returnValue, answer.success);
   });
-  let listenerId = null;
-  const register = () => call('addEventListener', null, (tc, success) => {
+  let events = 0;
+  let lastString = null;
+  const changed = (tc, success) => {
     if (!success || !tc) return;
-    if (listenerId !== null && tc.listenerId !== listenerId) call('removeEventListener', listenerId, () => {});
-    listenerId = tc.listenerId;
-    report(fromTcData(tc));
-  });
+    const key = `${tc.eventStatus}|${tc.tcString}`;
+    if (key === lastString) return;
+    lastString = key;
+    onData(tc, success);
+  };
   let pings = 0;
-  let loaded = false;
   const timer = setInterval(() => {
-    if (loaded) register();
-    else if (++pings > 120) clearInterval(timer); // no CMP after 30 s: TCF stays unknown
+    if (++pings > 120) clearInterval(timer); // no CMP after 30 s: TCF stays unknown
     else ping();
   }, 250);
-  const ping = () => call('ping', null, (value) => {
-    if (loaded || !value || !value.cmpLoaded) return;
-    loaded = true;
+  const ping = () => call('ping', (value) => {
+    if (pings < 0 || !value || !value.cmpLoaded) return;
+    pings = -1;
     clearInterval(timer);
-    register();
-    setInterval(register, 1000);
+    call('addEventListener', (tc, success) => {
+      events++;
+      changed(tc, success);
+    }, true);
+    const poll = setInterval(() => {
+      if (events > 1) clearInterval(poll);
+      else call('getTCData', changed);
+    }, 1000);
   });
   ping();
 }
@@ -214,6 +223,30 @@ function watchCookieConsent(window, report) {
   whenGlobal(window, () => window.CookieConsent && typeof window.CookieConsent.validConsent === 'function', read);
 }
 
+// The WordPress WP Consent API: wp_has_consent(category) answers for the site's consent
+// plugin, window.wp_consent_type says whether the site is opt-in or opt-out, and the
+// document event wp_listen_for_consent_change reports each change as {category: 'allow'|'deny'}.
+function watchWpConsentApi(window, report, settings) {
+  const categories = settings.wp_consent_categories || ['marketing'];
+  const changed = {};
+  const read = () => {
+    if (typeof window.wp_has_consent !== 'function') return;
+    const granted = {};
+    for (const category of categories) granted[category] = window.wp_has_consent(category) === true;
+    report({ type: window.wp_consent_type === 'optout' ? 'optout' : 'optin', granted, changed: { ...changed } });
+  };
+  window.document.addEventListener('wp_listen_for_consent_change', (event) => {
+    const detail = event.detail && typeof event.detail === 'object' ? event.detail : {};
+    for (const category of categories) {
+      if (detail[category] === 'allow' || detail[category] === 'deny') changed[category] = detail[category];
+    }
+    read();
+  });
+  // The consent plugin may set the type after the page loaded.
+  window.document.addEventListener('wp_consent_type_defined', read);
+  whenGlobal(window, () => typeof window.wp_has_consent === 'function', read);
+}
+
 const CONSENT_ADAPTERS = {
   tcf: watchTcf,
   consent_mode: watchConsentMode,
@@ -222,14 +255,17 @@ const CONSENT_ADAPTERS = {
   usercentrics: watchUsercentrics,
   klaro: watchKlaro,
   cookieconsent: watchCookieConsent,
+  wp_consent_api: watchWpConsentApi,
 };
 
 /**
  * Watches the configured platforms and calls `changed(signals)` with the normalised signals
  * whenever one of them reports. GPC and DNT are read once (they cannot change in a page).
+ * @param {{signals: string[], wp_consent_categories?: string[]}} settings the core's site settings
  * @returns {{signals: object, setManual(choice: 'granted'|'denied'): void}}
  */
-function watchConsent(window, platforms, changed) {
+export function watchConsent(window, settings, changed) {
+  const platforms = settings.signals;
   const signals = {};
   const navigator = window.navigator || {};
   if (navigator.globalPrivacyControl === true) signals.gpc = true;
@@ -242,7 +278,7 @@ function watchConsent(window, platforms, changed) {
     const adapter = CONSENT_ADAPTERS[platform];
     if (!adapter) continue;
     try {
-      adapter(window, report(platform));
+      adapter(window, report(platform), settings);
     } catch (error) {
       // A platform that throws leaves its signal unknown; the others still count.
     }

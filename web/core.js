@@ -1,7 +1,6 @@
 // The core's matcher seen from JavaScript: one call into wasm per job, results read
 // straight from wasm memory. Used by the SDK and by the Node tests of the wasm build.
-// `module` is what createCallswapModule() (dist/callswap.js) resolves to.
-'use strict';
+// `module` is what the Emscripten factory (createCallswapModule) resolves to.
 
 const MATCH_FIELDS = 7; // start, end, target, kind, form, extension_end, national_start
 const EDIT_FIELDS = 4; // start, end, text offset, text length
@@ -45,7 +44,7 @@ function withUtf16(module, text, use) {
  *            planEdits(text: string): {start: number, end: number, text: string}[], destroy(): void}}
  * @throws {Error} with the core's reason when the country or a target is invalid
  */
-function createMatcher(module, { country, targets }) {
+export function createMatcher(module, { country, targets }) {
   const region = allocCString(module, country);
   const list = allocCString(module, targets.join(','));
   const handle = module._cs_matcher_create(region, list);
@@ -117,7 +116,7 @@ function callJson(module, fn, ...args) {
  *            consent(signals: object): object, session(source: string): object, destroy(): void}}
  * @throws {Error} whose `errors` lists "path: reason" for every problem
  */
-function loadSite(module, config) {
+export function loadSite(module, config) {
   const text = allocCString(module, typeof config === 'string' ? config : JSON.stringify(config));
   const site = module._cs_site_load(text);
   module._free(text);
@@ -168,7 +167,3 @@ function loadSite(module, config) {
     },
   };
 }
-
-// Node (tests) requires this file on its own; in dist/callswap.js module.exports is already the
-// module factory, so the helpers are added to it rather than replacing it.
-if (typeof module !== 'undefined' && module.exports) Object.assign(module.exports, { createMatcher, loadSite });

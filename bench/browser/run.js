@@ -6,31 +6,10 @@
 // 10 nodes into the 100k page. Usage: node bench/browser/run.js [repetitions]
 'use strict';
 const { launchBrowser, startSite, startCallswap } = require('../../tests/browser/harness.js');
+const { config, pageBody } = require('./pages.js');
 
 const REPS = Number(process.argv[2] || 7);
 const SIZES = (process.env.BENCH_SIZES || "1000,10000,100000").split(",").map(Number);
-const config = {
-  site: 'bench',
-  country: 'DE',
-  targets: ['+49301234567'],
-  sources: [{ id: 'direct', static: '+49309876543', default: true }],
-};
-
-// Builds the page in the browser: `size` elements, one in five with the number in one of
-// the written forms (some inside tel: links, some split over inline elements).
-function buildPage(size) {
-  const forms = ['030 1234567', '+49 30 1234567', '(030) 123 45 67', '030/1234567', '+49 (0)30 123 45 67', '0049 30 1234567'];
-  const root = document.getElementById('root');
-  const html = [];
-  for (let i = 0; i < size; i++) {
-    if (i % 5 !== 0) html.push(`<div class="row">Item ${i}: Lorem ipsum dolor sit amet, <b>consectetur</b> 2024-0${i % 9 + 1}-12.</div>`);
-    else if (i % 15 === 0) html.push(`<div class="row">Anrufen: <a href="tel:+49301234567">${forms[i % forms.length]}</a></div>`);
-    else if (i % 25 === 0) html.push('<div class="row">Hotline <span>030</span> 1234567</div>');
-    else html.push(`<div class="row">Rufen Sie an: ${forms[i % forms.length]} (Mo–Fr)</div>`);
-  }
-  root.innerHTML = html.join('');
-}
-
 async function main() {
   const site = await startSite();
   const callswap = await startCallswap([{ config, allowed_origins: [site.origin] }]);
@@ -46,7 +25,7 @@ async function main() {
     const page = await browser.newPage();
     await page.goto(site.url('/bench.html'));
     await page.evaluate(() => window.callswap.ready);
-    await page.evaluate(buildPage, size);
+    await page.evaluate((html) => { document.getElementById('root').innerHTML = html; }, pageBody(size).body);
     const result = await page.evaluate(async (reps) => {
       const now = () => performance.now();
       const median = (values) => values.slice().sort((a, b) => a - b)[Math.floor(values.length / 2)];

@@ -12,7 +12,17 @@
 namespace callswap {
 
 /// The consent sources the browser can read.
-enum class ConsentPlatform { tcf, consent_mode, onetrust, cookiebot, usercentrics, klaro, cookieconsent, manual };
+enum class ConsentPlatform {
+  tcf,
+  consent_mode,
+  onetrust,
+  cookiebot,
+  usercentrics,
+  klaro,
+  cookieconsent,
+  wp_consent_api,
+  manual
+};
 enum class ReferrerGroup { search, social, email };
 enum class SessionStorage { cookie, local_storage };
 enum class TouchModel { first_touch, last_touch };
@@ -63,6 +73,8 @@ struct ConsentConfig {
   std::vector<std::string> usercentrics_services = {"callswap"};
   std::vector<std::string> klaro_services = {"callswap"};
   std::vector<std::string> cookieconsent_categories = {"analytics"};
+  /// WordPress WP Consent API: dynamic numbers are marketing unless the site names others.
+  std::vector<std::string> wp_consent_categories = {"marketing"};
   bool explicit_consent_overrides_gpc = false;
 };
 

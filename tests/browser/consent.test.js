@@ -5,24 +5,16 @@
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { useSiteAndServer, openPage, recordRequests, deviceState, until } = require('./harness.js');
+const { acmeConfig, useSiteAndServer, openPage, recordRequests, deviceState, until, startSite } = require('./harness.js');
 
 // Released numbers cool down before reuse, so every scenario gets a fresh one.
 const POOL = Array.from({ length: 30 }, (_, i) => `+493090000${String(i + 10)}`);
-const siteConfig = {
-  site: 'acme',
-  country: 'DE',
-  targets: ['+49301234567'],
-  pools: ['ads'],
-  sources: [
-    { id: 'google-ads', static: '+49301111111', pool: 'ads', match: { click_ids: ['gclid'] } },
-    { id: 'direct', static: '+49309876543', pool: 'ads', default: true },
-  ],
+const siteConfig = acmeConfig({
   consent: {
     require: 'any',
     signals: ['tcf', 'consent_mode', 'onetrust', 'cookiebot', 'usercentrics', 'klaro', 'cookieconsent', 'manual'],
   },
-};
+});
 
 const env = useSiteAndServer(test, (origin) => [{ config: siteConfig, allowed_origins: [origin], pools: { ads: { numbers: POOL } } }]);
 
@@ -43,12 +35,14 @@ const ourDevice = (device) => ({
 });
 const NOTHING = { cookies: [], local: [], session: [], indexedDB: [] };
 
-// Before consent: the only requests are the three anonymous GETs, and nothing is stored.
-async function assertBeforeConsent(p, requests) {
+// Before consent: the only requests are the three anonymous GETs (two with an inline config),
+// and nothing is stored.
+const ANONYMOUS_GETS = ['GET /callswap.js', 'GET /callswap.wasm', 'GET /v1/sites/acme/config'];
+async function assertBeforeConsent(p, requests, expected = ANONYMOUS_GETS) {
   assert.equal(await shown(p), '030 9876543', 'the static number of the source');
   assert.equal((await p.evaluate(() => window.callswap.state())).mode, 'static');
   const seen = ours(requests).map((r) => `${r.method} ${new URL(r.url).pathname}${new URL(r.url).search}`);
-  assert.deepEqual(seen.sort(), ['GET /callswap.js', 'GET /callswap.wasm', 'GET /v1/sites/acme/config']);
+  assert.deepEqual(seen.sort(), expected);
   for (const request of ours(requests)) {
     assert.equal(request.headers.cookie, undefined, `${request.url} carries no cookie`);
     assert.equal(request.headers.referer, undefined, `${request.url} carries no referrer`);
@@ -88,12 +82,12 @@ async function assertWithdrawn(p, requests, session) {
   assert.equal(ours(requests).length, count, 'no request after the withdrawal');
 }
 
-async function scenario(html, { grant, withdraw }) {
+async function scenario(html, { grant, withdraw, expected }) {
   const path = `/c-${Math.random().toString(36).slice(2)}.html`;
   env.site.pages[path] = html;
   const { context, page: p, errors, requests } = await openPage(env.browser, env.site.url(path));
   await p.waitForTimeout(300); // the CMP has settled; still no consent
-  await assertBeforeConsent(p, requests);
+  await assertBeforeConsent(p, requests, expected);
   await grant(p);
   const state = await assertDynamic(p, requests);
   await withdraw(p, context);
@@ -259,6 +253,88 @@ test('IAB TCF v2.2: callswap in a child frame reaches the CMP through __tcfapiLo
   await frame.waitForFunction(() => !document.cookie.includes('callswap='));
   assert.deepEqual(ours(requests).filter((r) => r.method === 'DELETE').map((r) => new URL(r.url).pathname), [`/v1/sessions/${session}`]);
   await context.close();
+});
+
+test('IAB TCF v2.2: callswap in a cross-origin child frame adds one listener, by postMessage', async () => {
+  // The top page (with the CMP) on another origin: the frame can reach it only by postMessage.
+  const other = await startSite();
+  try {
+    env.site.pages['/tcf-xframe.html'] = page(SDK);
+    other.pages['/tcf-xtop.html'] = `<!doctype html><html><head>${TCF_HEAD}</head><body>
+      <iframe id="frame" src="${env.site.url('/tcf-xframe.html')}"></iframe>
+      <script type="module">
+        await window.loadCmp();
+        // The stub relays each postMessage call to window.__tcfapi: count the listeners added.
+        const inner = window.__tcfapi;
+        window.listenersAdded = 0;
+        window.__tcfapi = function (command, ...rest) {
+          if (command === 'addEventListener') window.listenersAdded++;
+          return inner.call(this, command, ...rest);
+        };
+      </script></body></html>`;
+    const context = await env.browser.newContext();
+    const p = await context.newPage();
+    const requests = recordRequests(p);
+    await p.goto(other.url('/tcf-xtop.html'));
+    const frame = await (await p.waitForSelector('#frame')).contentFrame();
+    await frame.waitForFunction(() => window.callswap && window.callswap.state().mode === 'static');
+    await until(p, () => window.cmp && window.listenersAdded === 1);
+    await p.evaluate(() => window.cmp.choose([1, 7]));
+    await frame.waitForFunction(() => window.callswap.state().mode === 'dynamic', null, { timeout: 10000 });
+    const { session } = await frame.evaluate(() => window.callswap.state());
+    await p.evaluate(() => window.cmp.choose([]));
+    await frame.waitForFunction(() => window.callswap.state().mode === 'static', null, { timeout: 10000 });
+    assert.deepEqual(ours(requests).filter((r) => r.method === 'DELETE').map((r) => new URL(r.url).pathname), [`/v1/sessions/${session}`]);
+    await p.waitForTimeout(2500);
+    assert.equal(await p.evaluate(() => window.listenersAdded), 1, 'registered once, not again every second');
+    await context.close();
+  } finally {
+    await other.close();
+  }
+});
+
+// The WordPress WP Consent API (the plugin's JavaScript side, tests/browser/fixtures/wp-consent-api.js).
+function wpPage(type, config) {
+  return page(`<script src="/fixtures/wp-consent-api.js"></script><script>window.wp_consent_type = '${type}';
+    window.callswapConfig = ${JSON.stringify(config)};</script>${SDK}`);
+}
+const INLINE_GETS = ANONYMOUS_GETS.slice(0, 2);
+const WP_CONFIG = { ...siteConfig, consent: { signals: ['wp_consent_api'] } };
+
+test('WordPress WP Consent API, opt-in site: marketing allowed, then denied', async () => {
+  const { context } = await scenario(wpPage('optin', WP_CONFIG), {
+    grant: async (p) => {
+      // Another category is not enough: dynamic numbers need 'marketing'.
+      await p.evaluate(() => window.wp_set_consent('statistics', 'allow'));
+      await p.waitForTimeout(200);
+      assert.equal((await p.evaluate(() => window.callswap.state())).mode, 'static');
+      await p.evaluate(() => window.wp_set_consent('marketing', 'allow'));
+    },
+    withdraw: (p) => p.evaluate(() => window.wp_set_consent('marketing', 'deny')),
+    expected: INLINE_GETS,
+  });
+  await context.close();
+});
+
+test('WordPress WP Consent API: the category the site config names, and opt-out defaults', async () => {
+  // The site names 'statistics' instead of 'marketing'.
+  const named = { ...siteConfig, consent: { signals: ['wp_consent_api'], wp_consent_api: { categories: ['statistics'] } } };
+  const { context } = await scenario(wpPage('optin', named), {
+    grant: (p) => p.evaluate(() => window.wp_set_consent('statistics', 'allow')),
+    withdraw: (p) => p.evaluate(() => window.wp_set_consent('statistics', 'deny')),
+    expected: INLINE_GETS,
+  });
+  await context.close();
+  // An opt-out site grants by default; Global Privacy Control vetoes such a default.
+  env.site.pages['/wp-optout.html'] = wpPage('optout', WP_CONFIG);
+  const optout = await openPage(env.browser, env.site.url('/wp-optout.html'));
+  await until(optout.page, () => window.callswap.state().mode === 'dynamic');
+  await optout.context.close();
+  const vetoed = await openPage(env.browser, env.site.url('/wp-optout.html'),
+    { init: "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true })" });
+  await vetoed.page.waitForTimeout(500);
+  await assertBeforeConsent(vetoed.page, vetoed.requests, INLINE_GETS);
+  await vetoed.context.close();
 });
 
 const GTAG = `<script>window.dataLayer = window.dataLayer || []; function gtag() { dataLayer.push(arguments); }

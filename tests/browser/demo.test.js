@@ -81,6 +81,14 @@ test('the demo: static number, consent, the same dynamic number on every page, a
   await until(page, () => window.callswap.state().mode === 'static');
   assert.equal(await header(page), '030 111 11 11');
   assert.equal((await context.cookies()).filter((c) => c.name === 'callswap').length, 0);
+
+  // Consent refused, and the source still follows the visitor by the site's links
+  // (data-carry-source="link"): the next page shows the Google Ads static number.
+  await page.click('nav >> text=Kontakt');
+  await page.evaluate(() => window.callswap.ready);
+  assert.equal(new URL(page.url()).searchParams.get('callswap_source'), 'google-ads');
+  assert.deepEqual(await state(page), { mode: 'static', source: 'google-ads', number: '+49301111111' });
+  assert.equal((await context.cookies()).filter((c) => c.name === 'callswap').length, 0);
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -28,9 +28,14 @@ function launchBrowser() {
 async function startSite() {
   const pagesDir = __dirname;
   // pages: path → HTML written by a test; headers: path → extra response headers.
-  const site = { callswapUrl: '', headers: {}, pages: {} };
+  // files: path → {type, body} served as they are (a test's own copy of the SDK files).
+  const site = { callswapUrl: '', headers: {}, pages: {}, files: {} };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost');
+    if (site.files[url.pathname]) {
+      res.writeHead(200, { 'Content-Type': site.files[url.pathname].type });
+      return res.end(site.files[url.pathname].body);
+    }
     if (site.pages[url.pathname] !== undefined) {
       res.writeHead(200, { 'Content-Type': TYPES['.html'], ...(site.headers[url.pathname] || {}) });
       return res.end(site.pages[url.pathname].replaceAll('{{CALLSWAP}}', site.callswapUrl));
@@ -75,6 +80,24 @@ async function startCallswap(sites, extra = {}) {
   };
 }
 
+/**
+ * The site most browser tests use: acme in Germany, one target, a Google Ads source (by
+ * gclid) and a default source, both with the pool "ads". `extra` replaces top-level fields.
+ */
+function acmeConfig(extra = {}) {
+  return {
+    site: 'acme',
+    country: 'DE',
+    targets: ['+49301234567'],
+    pools: ['ads'],
+    sources: [
+      { id: 'google-ads', static: '+49301111111', pool: 'ads', match: { click_ids: ['gclid'] } },
+      { id: 'direct', static: '+49309876543', pool: 'ads', default: true },
+    ],
+    ...extra,
+  };
+}
+
 /** Every server log line of the suite goes to one place the privacy scan reads (tests/privacy). */
 function keepLog(text) {
   if (process.env.CALLSWAP_TEST_LOG_DIR) fs.appendFileSync(path.join(process.env.CALLSWAP_TEST_LOG_DIR, 'browser.log'), text);
@@ -86,7 +109,7 @@ function keepLog(text) {
  * returned object is filled in before the first test: {site, callswap, browser}.
  */
 function useSiteAndServer(test, sites, extra = {}) {
-  const env = {};
+  const env = { dist };
   test.before(async () => {
     env.site = await startSite();
     env.callswap = await startCallswap(sites(env.site.origin), extra);
@@ -121,7 +144,7 @@ function useDemo(test) {
 
 /**
  * Opens `url` in a context of its own (no cookies from other tests; close the context), records
- * page errors, console warnings and every request, and waits for callswap.ready.
+ * page errors, console warnings and errors, and every request, and waits for callswap.ready.
  * `init` runs in the page before any of its scripts.
  */
 async function openPage(browser, url, { init } = {}) {
@@ -131,12 +154,16 @@ async function openPage(browser, url, { init } = {}) {
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
   const warnings = [];
-  page.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
+  const consoleErrors = [];
+  page.on('console', (message) => {
+    if (message.type() === 'warning') warnings.push(message.text());
+    else if (message.type() === 'error') consoleErrors.push(message.text());
+  });
   const requests = recordRequests(page);
   await page.goto(url);
   await page.waitForFunction(() => window.callswap && window.callswap.ready);
   const state = await page.evaluate(() => window.callswap.ready);
-  return { context, page, errors, warnings, requests, state };
+  return { context, page, errors, warnings, consoleErrors, requests, state };
 }
 
 /** Records every request a page makes, with the headers the browser really sent. */
@@ -175,4 +202,4 @@ async function closedPort() {
   return port;
 }
 
-module.exports = { launchBrowser, closedPort, keepLog, useSiteAndServer, useDemo, openPage, startSite, startCallswap, recordRequests, deviceState, until, root, dist };
+module.exports = { acmeConfig, launchBrowser, closedPort, keepLog, useSiteAndServer, useDemo, openPage, startSite, startCallswap, recordRequests, deviceState, until, root, dist };

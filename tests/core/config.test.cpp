@@ -85,7 +85,7 @@ TEST_CASE("Every error in a config is reported with its path and reason", "[conf
       "sources[3].match.referrer_groups[0]: \"forums\" is not one of \"search\", \"social\", \"email\"",
       "sources[5].default: source \"direct\" is already the default; this one can never be chosen as default",
       "consent.require: \"most\" is not one of \"any\", \"all\"",
-      "consent.signals[1]: \"iubenda\" is not one of \"tcf\", \"consent_mode\", \"onetrust\", \"cookiebot\", \"usercentrics\", \"klaro\", \"cookieconsent\", \"manual\"",
+      "consent.signals[1]: \"iubenda\" is not one of \"tcf\", \"consent_mode\", \"onetrust\", \"cookiebot\", \"usercentrics\", \"klaro\", \"cookieconsent\", \"wp_consent_api\", \"manual\"",
       "consent.tcf.purposes[1]: must be between 1 and 11, not 12",
       "consent.tcf.vendor_id: must be a whole number, not a fraction",
       "consent.consent_mode.types[1]: \"analytics\" is not a Consent Mode type",

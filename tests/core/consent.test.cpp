@@ -119,6 +119,19 @@ TEST_CASE("Each CMP's signal is read by its own rules", "[consent][cmp]") {
       {R"({"cookieconsent": {"valid": true, "accepted": ["necessary"]}})", false, "analytics not granted"},
       {R"({"cookieconsent": {"valid": false, "accepted": []}})", false, "no choice yet"},
   });
+  // WordPress WP Consent API: opt-in grants are choices; opt-out grants are defaults.
+  check_rows(only(ConsentPlatform::wp_consent_api), {
+      {R"({"wp_consent_api": {"type": "optin", "granted": {"marketing": true}, "changed": {}}})", true, "granted"},
+      {R"({"wp_consent_api": {"type": "optin", "granted": {"marketing": false}, "changed": {}}})", false, "no choice yet"},
+      {R"({"wp_consent_api": {"type": "optin", "granted": {"marketing": false}, "changed": {"marketing": "deny"}}})", false,
+       "marketing not granted"},
+      {R"({"wp_consent_api": {"type": "optout", "granted": {"marketing": true}, "changed": {}}})", true, "granted by default"},
+      {R"({"wp_consent_api": {"type": "optout", "granted": {"marketing": true}, "changed": {"marketing": "allow"}}})", true,
+       "granted"},
+      {R"({"wp_consent_api": {"type": "optout", "granted": {"marketing": false}, "changed": {"marketing": "deny"}}})", false,
+       "marketing not granted"},
+      {R"({})", false, "no signal"},
+  });
   check_rows(only(ConsentPlatform::manual), {
       {R"({"manual": "granted"})", true, "granted"},
       {R"({"manual": "denied"})", false, "denied"},

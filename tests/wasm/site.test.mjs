@@ -1,15 +1,20 @@
 // Site config, source attribution, consent decision and session machine through wasm:
 // the browser must decide exactly as the native core does (issue #3).
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { loadSite } from '../../web/core.js';
 
-const dist = process.env.CALLSWAP_DIST_DIR || path.join(__dirname, '..', '..', 'dist');
-const createCallswapModule = require(path.join(dist, 'callswap.js'));
-const { loadSite } = require('../../web/core.js');
-const acme = fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'configs', 'acme.json'), 'utf8');
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+const dist = process.env.CALLSWAP_DIST_DIR || path.join(here, '..', '..', 'dist');
+// The Emscripten glue of the same wasm build (dist/callswap.js bundles it for pages only).
+const glue = process.env.CALLSWAP_WASM_GLUE || path.join(here, '..', '..', 'build-wasm', 'wasm', 'callswap.js');
+const createCallswapModule = createRequire(import.meta.url)(glue);
+const acme = fs.readFileSync(path.join(here, '..', '..', 'examples', 'configs', 'acme.json'), 'utf8');
 
 const ready = createCallswapModule({ wasmBinary: fs.readFileSync(path.join(dist, 'callswap.wasm')) });
 
@@ -84,7 +89,7 @@ test('the session machine runs through wasm: consent, number, withdrawal', async
 
 test('the JSON Schema and the core accept the same fields', async () => {
   const module = await ready;
-  const schema = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'site-config.schema.json'), 'utf8'));
+  const schema = JSON.parse(fs.readFileSync(path.join(here, '..', '..', 'docs', 'site-config.schema.json'), 'utf8'));
   const base = JSON.parse(acme);
   const unknownFields = (config) => {
     try {

@@ -1,14 +1,19 @@
 // The core compiled with em++ and called through wasm from Node: offsets must survive the
 // JS↔wasm boundary as JS string indices, whatever non-ASCII text surrounds the number.
-'use strict';
-const test = require('node:test');
-const assert = require('node:assert/strict');
-const fs = require('node:fs');
-const path = require('node:path');
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { createMatcher } from '../../web/core.js';
 
-const dist = process.env.CALLSWAP_DIST_DIR || path.join(__dirname, '..', '..', 'dist');
-const createCallswapModule = require(path.join(dist, 'callswap.js'));
-const { createMatcher } = require('../../web/core.js');
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+const dist = process.env.CALLSWAP_DIST_DIR || path.join(here, '..', '..', 'dist');
+// The Emscripten glue of the same wasm build (dist/callswap.js bundles it for pages only).
+const glue = process.env.CALLSWAP_WASM_GLUE || path.join(here, '..', '..', 'build-wasm', 'wasm', 'callswap.js');
+const createCallswapModule = createRequire(import.meta.url)(glue);
 
 // Node 20 cannot fetch() a file path: hand the glue the wasm bytes.
 const ready = createCallswapModule({ wasmBinary: fs.readFileSync(path.join(dist, 'callswap.wasm')) });

@@ -19,7 +19,7 @@ const SHOW_ELEMENT_AND_TEXT = 0x1 | 0x4; // NodeFilter.SHOW_ELEMENT | NodeFilter
  * @param {object} matcher from core.js (planEdits)
  * @param {string} noswapAttribute elements carrying it, and their subtrees, are left alone
  */
-function createSwapper(matcher, noswapAttribute) {
+export function createSwapper(matcher, noswapAttribute) {
   // node → {original, written, attribute?}: the value before our first edit and after our last.
   const log = new Map();
   let shadowRootSeen = () => {};
@@ -29,6 +29,7 @@ function createSwapper(matcher, noswapAttribute) {
   const shadowHosts = new WeakSet();
   let knownHosts = 0;
   let sweep = true;
+  let lastTimings = { walk: 0, match: 0, apply: 0 };
 
   // Editable text belongs to the visitor. The attribute, not isContentEditable: that one
   // forces a style recalculation. Elements opted out by attribute are found with one native
@@ -191,14 +192,17 @@ function createSwapper(matcher, noswapAttribute) {
      */
     swap(roots, { sweepShadowRoots = true } = {}) {
       sweep = sweepShadowRoots;
+      const started = performance.now();
       const { text, segments } = collect(roots);
-      if (segments.length === 0) return 0;
-      const edits = matcher.planEdits(text);
+      const walked = performance.now();
+      const edits = segments.length === 0 ? [] : matcher.planEdits(text);
+      const matched = performance.now();
       let changed = 0;
       // Backwards, so the offsets of earlier edits in the same node stay valid.
       for (let i = edits.length - 1; i >= 0; i--) {
         if (applyEdit(edits[i], segments, segmentAt(segments, edits[i].start))) changed++;
       }
+      lastTimings = { walk: walked - started, match: matched - walked, apply: performance.now() - matched };
       return changed;
     },
     /** Puts back every value the swap changed, unless the page has changed it since. */
@@ -234,6 +238,10 @@ function createSwapper(matcher, noswapAttribute) {
     get editedNodes() {
       return log.size;
     },
+    /** How long the last swap spent walking, matching and applying (ms; for the benchmark). */
+    get timings() {
+      return lastTimings;
+    },
   };
 }
 
@@ -242,7 +250,7 @@ function createSwapper(matcher, noswapAttribute) {
  * so the original number never flashes. A constructed style sheet: nothing is added to the
  * markup, and an invalid selector only means no hiding.
  */
-function hideUntilSwapped(document, selector, timeoutMs) {
+export function hideUntilSwapped(document, selector, timeoutMs) {
   const noop = { release() {} };
   if (!selector || typeof CSSStyleSheet !== 'function' || !('adoptedStyleSheets' in document)) return noop;
   let sheet;

@@ -1,0 +1,293 @@
+// The browser SDK: one script tag. It loads the site config and the wasm core, swaps the
+// page's numbers to the visit's static number at once, follows consent, and only with
+// consent and a source that has a pool runs the session (session.js).
+// Every decision is the core's; these modules only move events in and actions out.
+// Public API: window.callswap (docs/sdk.md).
+
+import { VERSION } from './build-info.js';
+import { carriedSource, carryOnLinks } from './carry.js';
+import { watchConsent } from './consent.js';
+import { loadSite } from './core.js';
+import { loadConfig, loadModule } from './loader.js';
+import { readOptions } from './options.js';
+import { createProblems, FATAL } from './problems.js';
+import { createSessionDriver } from './session.js';
+import { createSwapper, hideUntilSwapped } from './swap.js';
+
+function startCallswap(window) {
+  const document = window.document;
+  const started = performance.now();
+  const marks = { script: started };
+  const mark = (name) => {
+    marks[name] = performance.now();
+  };
+  const script = document.currentScript || document.querySelector('script[src*="callswap"][data-site],script[src*="callswap.js"]');
+  const attribute = (name) => (script && script.getAttribute(`data-${name}`)) || '';
+  const options = readOptions(new URL((script && script.src) || 'callswap.js', document.baseURI).href, attribute,
+    window.callswapConfig);
+  const problems = createProblems(window.console);
+
+  let site = null;
+  let matcher = null;
+  let swapper = null;
+  let settings = null;
+  let attribution = null;
+  let driver = null;
+  let consent = null;
+  let observer = null;
+  let paused = false;
+  let mode = 'loading';
+  let shownNumber = '';
+  const manualQueue = [];
+
+  let resolveReady;
+  const ready = new Promise((resolve) => {
+    resolveReady = resolve;
+  });
+
+  const state = () => {
+    const out = { mode, source: attribution && attribution.source ? attribution.source : null, number: shownNumber || null };
+    if (mode === 'dynamic') out.session = driver.sessionId();
+    const trouble = problems.first();
+    if (trouble) Object.assign(out, trouble);
+    return out;
+  };
+  const emit = (name, detail) => document.dispatchEvent(new window.CustomEvent(`callswap:${name}`, { detail }));
+  const setMode = (next) => {
+    if (next === mode) return;
+    const previous = mode;
+    mode = next;
+    emit('mode', { ...state(), previous });
+  };
+
+  const api = {
+    /** The callswap version (the project version of the build). */
+    version: VERSION,
+    ready,
+    state,
+    /** Swaps numbers under `root` (default: the whole page) and resumes watching the page. */
+    rescan(root) {
+      if (!swapper) return 0;
+      if (paused) {
+        paused = false;
+        observePage();
+        root = undefined;
+      }
+      return applySwap(root ? [root] : [document]);
+    },
+    /** Restores the page exactly as it was, and stops swapping until rescan(). */
+    revert() {
+      if (!swapper) return;
+      paused = true;
+      if (observer) observer.disconnect();
+      swapper.revert();
+    },
+    consent: {
+      grant: () => setManualConsent('granted'),
+      deny: () => setManualConsent('denied'),
+    },
+    /** When each phase of the start ended, in ms since navigation, and the first swap's walk/match/apply (benchmark). */
+    timings: () => ({ ...marks, ...(firstSwap || {}) }),
+  };
+  window.callswap = api;
+
+  function setManualConsent(choice) {
+    if (consent) consent.setManual(choice);
+    else manualQueue.push(choice);
+  }
+
+  function fail(error) {
+    const code = error && error.code && FATAL.has(error.code) ? error.code : 'start_failed';
+    problems.report(code, error && error.code ? error.details : { detail: String((error && error.message) || error) });
+    setMode('off');
+    resolveReady(state());
+  }
+
+  function start(config, module) {
+    site = loadSite(module, config);
+    settings = site.settings();
+    matcher = site.matcher();
+    swapper = createSwapper(matcher, settings.noswap_attribute);
+    swapper.onShadowRoot(observeRoot);
+    // A source carried by the link that led here stands for an earlier touch: it applies
+    // when this visit has no source of its own (an internal link has none).
+    const carried = options.carrySource ? carriedSource(window.location.href) : '';
+    attribution = site.attribute(window.location.href, document.referrer, carried ? { source: carried, campaign: {} } : undefined);
+    mark('config');
+    showStatic();
+    firstSwap = { ...swapper.timings };
+    mark('swapped');
+    setMode('static');
+    observePage();
+    watchShadowRootsOpenedLater();
+    if (options.carrySource) carryOnLinks(document, carriedFromHere);
+    resolveReady(state());
+    driver = createSessionDriver({ window, site, settings, serverUrl: options.serverUrl, problems, setMode,
+      attribution: () => attribution, reattribute, showStatic, showDynamic: replaceAllWith });
+    consent = watchConsent(window, settings, driver.decide);
+    for (const choice of manualQueue.splice(0)) consent.setManual(choice);
+    driver.decide(consent.signals);
+  }
+  let firstSwap = null;
+
+  // Only a source that came with the visit (a campaign, a referrer, a carried source) is
+  // worth carrying; the default source is what the next page finds anyway.
+  function carriedFromHere() {
+    return attribution && attribution.source && !/^default|^no source/.test(attribution.reason) ? attribution.source : '';
+  }
+
+  // What an earlier page kept (with consent) may name an earlier source.
+  function reattribute(touch) {
+    const earlier = site.attribute(window.location.href, document.referrer, touch);
+    if (earlier.source !== attribution.source) {
+      attribution = earlier;
+      showStatic();
+    }
+  }
+
+  // ---- swapping ------------------------------------------------------------------------
+
+  function replaceAllWith(e164) {
+    if (!e164) return;
+    for (let i = 0; i < settings.targets; i++) matcher.setReplacement(i, e164);
+    shownNumber = e164;
+    withoutObserver(() => swapper.revert());
+    if (!paused) applySwap([document]);
+  }
+  function showStatic() {
+    replaceAllWith(attribution.static || '');
+  }
+
+  // The first walk of the page looks for open shadow roots on every element; later full
+  // walks enter the ones known by then or attached since (the hook below), and subtrees the
+  // page adds are always searched (handleMutations).
+  let sweptPage = false;
+  function applySwap(roots) {
+    const sweepShadowRoots = !sweptPage || roots[0] !== document;
+    const count = withoutObserver(() => swapper.swap(roots, { sweepShadowRoots }));
+    if (roots[0] === document) sweptPage = true;
+    release();
+    emit('swap', { ...state(), edits: count });
+    return count;
+  }
+  let release = () => {};
+
+  // Our own writes must not come back as mutations, and recording them costs more than the
+  // writes: the observer is off while we write. JavaScript runs alone, so no change by the
+  // page can slip through meanwhile; what the page changed before is handled first.
+  function withoutObserver(write) {
+    if (observer && !paused && !writing) handleMutations(observer.takeRecords());
+    return unobserved(write);
+  }
+  let writing = false;
+  function unobserved(write) {
+    if (!observer || paused || writing) return write();
+    writing = true;
+    observer.disconnect();
+    try {
+      return write();
+    } finally {
+      writing = false;
+      for (const root of observed) observer.observe(root, observeOptions);
+    }
+  }
+
+  const observed = new Set(); // the document and every open shadow root seen
+  const observeOptions = { childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ['href'] };
+  function observeRoot(root) {
+    if (observed.has(root)) return;
+    observed.add(root);
+    if (observer && !paused && !writing) observer.observe(root, observeOptions);
+  }
+  function observePage() {
+    if (!observer) observer = new window.MutationObserver(handleMutations);
+    observed.add(document);
+    for (const root of observed) observer.observe(root, observeOptions);
+  }
+
+  // Swaps what the page added or changed, and nothing else: the cost follows the change.
+  function handleMutations(records) {
+    if (paused || records.length === 0) return;
+    const roots = new Set();
+    for (const record of records) {
+      if (record.type === 'childList') {
+        for (const node of record.addedNodes) {
+          if (node.nodeType === 1) roots.add(node);
+          else if (node.nodeType === 3 && node.parentNode) roots.add(node.parentNode);
+        }
+      } else if (record.type === 'characterData') {
+        swapper.forget(record.target);
+        if (record.target.parentNode) roots.add(record.target.parentNode);
+      } else {
+        swapper.forget(record.target); // an href the page set itself
+        roots.add(record.target);
+      }
+    }
+    // Only the outermost changed nodes (an ancestor's swap covers its descendants).
+    const covered = (node) => {
+      for (let parent = node.parentNode; parent; parent = parent.parentNode) if (roots.has(parent)) return true;
+      return false;
+    };
+    const connected = [...roots].filter((node) => node.isConnected && !covered(node));
+    if (connected.length === 0) return;
+    const count = unobserved(() => swapper.swap(connected));
+    // Only real changes are announced, and at most 20 in one task: a listener that writes
+    // a number into the page on every event would otherwise feed the observer forever.
+    if (count > 0 && withinAnnouncementBudget()) emit('swap', { ...state(), edits: count });
+  }
+
+  let announcedThisTask = 0;
+  function withinAnnouncementBudget() {
+    if (announcedThisTask++ === 0) setTimeout(() => { announcedThisTask = 0; }, 0);
+    return announcedThisTask <= 20;
+  }
+
+  // Shadow roots attached after the first walk: observe them as soon as they exist.
+  function watchShadowRootsOpenedLater() {
+    const prototype = window.Element && window.Element.prototype;
+    if (!prototype || typeof prototype.attachShadow !== 'function') return;
+    const attach = prototype.attachShadow;
+    prototype.attachShadow = function attachShadow(init) {
+      const root = attach.call(this, init);
+      if (init && init.mode === 'open') {
+        swapper.noteShadowHost(this);
+        observeRoot(root);
+        window.queueMicrotask(() => !paused && root.isConnected && applySwap([root]));
+      }
+      return root;
+    };
+  }
+
+  // ---- boot ----------------------------------------------------------------------------
+
+  const configReady = loadConfig(options, document.baseURI);
+  configReady.then((config) => {
+    mark('configFetched');
+    const flicker = config && config.swap && config.swap.anti_flicker;
+    if (flicker && flicker.selector && mode === 'loading') {
+      // The core's default timeout (config.hpp) applies when the config gives none.
+      const hidden = hideUntilSwapped(document, flicker.selector, flicker.timeout_ms || 400);
+      release = () => {
+        hidden.release();
+        release = () => {};
+      };
+    }
+  }, () => {});
+  Promise.all([configReady, loadModule(options.scriptUrl, mark)])
+    .then(([config, module]) => {
+      try {
+        start(config, module);
+      } catch (error) {
+        release();
+        fail(error.errors ? Object.assign(error, { code: 'invalid_config', details: { errors: error.errors } }) : error);
+      }
+    })
+    .catch((error) => {
+      release();
+      fail(error);
+    });
+}
+
+if (typeof window !== 'undefined' && typeof document !== 'undefined' && !(window.callswap && window.callswap.ready)) {
+  startCallswap(window);
+}

@@ -1,0 +1,153 @@
+// The visit's session, run only with consent and only for a source that has a pool: the
+// core's session machine decides; this file carries out its actions (request, heartbeat,
+// store, release) and feeds it events (answers, activity, visibility, time).
+
+import { createDevice } from './device.js';
+
+/**
+ * @param {object} visit what the page side offers: {window, site, settings, serverUrl,
+ *   attribution(), reattribute(stored touch), showStatic(), showDynamic(e164), setMode(mode),
+ *   problems}
+ * @returns {{decide(signals: object): void, sessionId(): string}}
+ */
+export function createSessionDriver(visit) {
+  const { window, site, settings, serverUrl, problems } = visit;
+  const document = window.document;
+  const device = createDevice(window, settings);
+  // Requests carry nothing the visitor did not consent to: no cookies, no referrer.
+  const anonymous = { credentials: 'omit', referrerPolicy: 'no-referrer' };
+  let machine = null;
+  let consented = false;
+  let sessionId = '';
+  let wakeTimer = 0;
+  let lastDecision = '';
+
+  function decide(signals) {
+    const decision = site.consent(signals);
+    const key = `${decision.mode}/${decision.may_store}`;
+    if (key === lastDecision) return;
+    lastDecision = key;
+    const allowed = decision.mode === 'dynamic' && decision.may_store;
+    if (allowed && !consented) {
+      consented = true;
+      const stored = device.read();
+      if (stored && stored.touch) visit.reattribute(stored.touch);
+      // A source without a pool has only its static number: no session, no request.
+      if (!visit.attribution().pool) return;
+      if (machine) machine.destroy();
+      machine = site.session(visit.attribution().source || '');
+      run({ kind: 'start', consent: true, visible: !document.hidden, stored: stored ? stored.session : undefined });
+      watchActivity();
+    } else if (!allowed && consented) {
+      consented = false;
+      run({ kind: 'consent', consent: false });
+    } else if (!allowed && decision.signals.some((s) => s.state === 'denied')) {
+      device.erase(); // an explicit refusal: anything kept under an earlier consent goes
+    }
+  }
+
+  function run(event) {
+    if (!machine) return;
+    const answer = machine.handle({ now: Date.now(), ...event });
+    for (const action of answer.actions) perform(action);
+    visit.setMode(answer.mode === 'dynamic' ? 'dynamic' : answer.mode === 'requesting' ? 'requesting' : 'static');
+    clearTimeout(wakeTimer);
+    if (answer.wakeup !== null) wakeTimer = setTimeout(() => run({ kind: 'tick' }), Math.max(0, answer.wakeup - Date.now()));
+  }
+
+  function perform(action) {
+    switch (action.kind) {
+      case 'show_static':
+        sessionId = '';
+        return visit.showStatic();
+      case 'show_dynamic':
+        sessionId = action.session_id;
+        return visit.showDynamic(action.number); // checked by the core when it arrived
+      case 'request_number':
+        return requestNumber(action.source);
+      case 'send_heartbeat':
+        return send('POST', `/v1/sessions/${encodeURIComponent(action.session_id)}/heartbeat`).then((answer) => {
+          if (answer.status === 200) run({ kind: 'heartbeat_ok', expires_in_ms: answer.body.expires_in * 1000 });
+          else if (answer.status === 404) run({ kind: 'session_gone' });
+        });
+      case 'release':
+        return send('DELETE', `/v1/sessions/${encodeURIComponent(action.session_id)}`);
+      case 'store': {
+        const { source, campaign } = visit.attribution();
+        return device.write({ session: action.stored, touch: { source, campaign } });
+      }
+      case 'erase':
+        return device.erase();
+      default:
+    }
+  }
+
+  function requestNumber(source) {
+    const { campaign } = visit.attribution();
+    const body = { source, consent: true, landing_path: window.location.pathname, campaign: campaign || {} };
+    send('POST', `/v1/sites/${encodeURIComponent(settings.site)}/sessions`, body, false).then((answer) => {
+      const given = answer.status === 201 && answer.body;
+      if (given && typeof given.session === 'string' && /^[0-9a-f]{32}$/.test(given.session) &&
+        typeof given.number === 'string' && !site.isNumber(given.number)) {
+        // Not a number at all: give the session back and stay static.
+        send('DELETE', `/v1/sessions/${given.session}`);
+        run({ kind: 'no_number', reason: 'error' });
+      } else if (given && typeof given.session === 'string' && typeof given.number === 'string') {
+        run({ kind: 'assigned', session_id: given.session, number: given.number,
+          expires_in_ms: (Number(given.expires_in) || 0) * 1000 });
+      } else {
+        run({ kind: 'no_number', reason: (answer.body && answer.body.reason) || 'error' });
+      }
+    });
+  }
+
+  // One request to the server, bounded in time. Never throws: {status: 0} when unreachable.
+  // A number request is never cut off: the machine gives up at its own deadline, and a
+  // number that arrives after that is released, not left held in the pool.
+  function send(method, path, body, abortable = true) {
+    const controller = abortable && typeof AbortController === 'function' ? new AbortController() : null;
+    const timer = controller && setTimeout(() => controller.abort(), settings.request_timeout_ms);
+    const init = { ...anonymous, method, cache: 'no-store', keepalive: method === 'DELETE', signal: controller && controller.signal };
+    if (body) {
+      init.body = JSON.stringify(body);
+      init.headers = { 'Content-Type': 'application/json' };
+    }
+    return fetch(`${serverUrl}${path}`, init)
+      .then((response) => (response.status === 204 ? { status: 204, body: null }
+        : response.json().then((json) => ({ status: response.status, body: json }), () => ({ status: response.status, body: null }))))
+      .catch((error) => {
+        if (!error || error.name !== 'AbortError') checkOriginAllowed();
+        return { status: 0, body: null };
+      })
+      .finally(() => clearTimeout(timer));
+  }
+
+  // A request that fails without an answer is either a server that is down or one that
+  // refused this page's origin (CORS hides which). A no-cors request, which CORS does not
+  // block, tells them apart; it is made once, and carries nothing about the visitor.
+  let originChecked = false;
+  function checkOriginAllowed() {
+    if (originChecked) return;
+    originChecked = true;
+    fetch(`${serverUrl}/healthz`, { ...anonymous, mode: 'no-cors', cache: 'no-store' }).then(() => {
+      problems.report('origin_not_allowed', { origin: window.location.origin, site: settings.site, server: serverUrl });
+    }, () => {});
+  }
+
+  let activityWatched = false;
+  function watchActivity() {
+    if (activityWatched) return;
+    activityWatched = true;
+    let last = 0;
+    const active = () => {
+      const now = Date.now();
+      if (!consented || now - last < 15000) return;
+      last = now;
+      run({ kind: 'activity' });
+    };
+    for (const name of ['pointerdown', 'keydown', 'scroll']) window.addEventListener(name, active, { passive: true, capture: true });
+    document.addEventListener('visibilitychange', () => consented && run({ kind: 'visibility', visible: !document.hidden }));
+  }
+
+  return { decide, sessionId: () => sessionId };
+}
