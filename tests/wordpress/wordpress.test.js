@@ -12,23 +12,19 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { launchBrowser, startCallswap, openPage, until, root, dist } = require('../browser/harness.js');
+const { launchBrowser, startCallswap, openPage, until, root } = require('../browser/harness.js');
 
 const WORDPRESS = process.env.CALLSWAP_WORDPRESS_DIR || '/usr/share/wordpress';
 const PLUGIN = path.join(root, 'integrations', 'wordpress', 'callswap');
-// What a consent plugin on the page provides: the WP Consent API's browser side.
-const WP_CONSENT_API_JS = path.join(__dirname, 'wp-consent-api.js');
+// What a consent plugin on the page provides: the WP Consent API's browser side (the same
+// faithful implementation the SDK's browser tests use).
+const WP_CONSENT_API_JS = path.join(root, 'tests', 'browser', 'fixtures', 'wp-consent-api.js');
 const SITE = 'wpshop';
 const ADMIN = { user: 'admin', password: crypto.randomBytes(12).toString('hex') };
 // The site's own number, its static tracking number and the pool's number.
 const OWN = '+49301234567';
 const STATIC = '+49301111115';
 const POOL = '+49309000077';
-
-// The SDK's WP Consent API adapter: consent through wp_set_consent('marketing', 'allow').
-// Until the SDK carries it the consent part cannot run, and the test says so (exit "skipped").
-const sdkHasWpConsentApi = fs.existsSync(path.join(dist, 'callswap.js')) &&
-  fs.readFileSync(path.join(dist, 'callswap.js'), 'utf8').includes('wp_listen_for_consent_change');
 
 const processes = [];
 let work = '';
@@ -196,7 +192,7 @@ test.before(async () => {
   await waitFor(`PHP's server (${env.php.output})`, async () => (await fetch(`${env.origin}/wp-admin/install.php`)).status === 200);
 
   const sources = [{ id: 'direct', static: STATIC, default: true, pool: 'web' }];
-  const signals = sdkHasWpConsentApi ? ['wp_consent_api'] : ['manual'];
+  const signals = ['wp_consent_api'];
   env.callswap = await startCallswap([{
     config: { site: SITE, country: 'DE', targets: [OWN], pools: ['web'], sources, consent: { require: 'any', signals } },
     allowed_origins: [env.origin],
@@ -302,7 +298,7 @@ test('a user without manage_options cannot open or save the settings', async () 
   assert.ok(!settings.includes('evil'), settings);
 });
 
-test('a visitor sees the static number before consent and the pool number after consent through the WP Consent API', async (t) => {
+test('a visitor sees the static number before consent and the pool number after consent through the WP Consent API', async () => {
   env.sql(`UPDATE wordpress.wp_posts SET post_content = '<p class="call">Call us: 030 1234567</p>
     <p class="imprint">Imprint: 030 1234567</p>' WHERE ID = 1`);
   const { context, page, errors, state } = await openPage(env.browser, `${env.origin}/?p=1`);
@@ -315,11 +311,6 @@ test('a visitor sees the static number before consent and the pool number after 
     assert.equal(await page.textContent('.call'), 'Call us: 030 1111115', 'the static number before consent');
     assert.equal(await page.textContent('.imprint'), 'Imprint: 030 1234567', 'a selector to leave alone is left alone');
     assert.deepEqual((await context.cookies()).map((c) => c.name), [], 'nothing stored before consent');
-    if (!sdkHasWpConsentApi) {
-      t.skip('the SDK in dist/ has no WP Consent API adapter yet');
-      process.exitCode = 77; // ctest: SKIP_RETURN_CODE
-      return;
-    }
     await page.evaluate(() => window.wp_set_consent('marketing', 'allow'));
     await until(page, () => window.callswap.state().mode === 'dynamic');
     assert.equal(await page.textContent('.call'), 'Call us: 030 9000077', 'the pool number after consent');
