@@ -18,7 +18,7 @@ FUZZ_TARGETS := matcher config operator_config session_request call_webhook twil
 # Debian's Emscripten 3.1.6 needs Debian's acorn for its optimizer.
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: deps build dist test demo bench fuzz fuzz-build fuzz-long fuzz-merge format clean
+.PHONY: deps build server dist release npm test demo bench fuzz fuzz-build fuzz-long fuzz-merge format clean
 
 deps:
 	@scripts/install-deps
@@ -27,10 +27,24 @@ build: deps
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCALLSWAP_BUILD_TESTS=ON -DCALLSWAP_BUILD_BENCH=ON
 	cmake --build build -j $(JOBS)
 
+# Only callswap-server: what the demo needs natively, without the tests, benches and fuzzers.
+server: deps
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake --build build -j $(JOBS) --target callswap-server
+
 # The browser files: dist/callswap.js and dist/callswap.wasm (sizes printed by the build).
 dist: deps
 	emcmake cmake -S . -B build-wasm -DCMAKE_BUILD_TYPE=MinSizeRel
 	cmake --build build-wasm -j $(JOBS)
+
+# The files to publish: versioned names, their SRI hashes and a ready <script> tag
+# (`make release SERVER=https://track.example.com SITE=acme` fills the tag in).
+release: dist
+	scripts/release $(if $(SERVER),--server $(SERVER)) $(if $(SITE),--site $(SITE))
+
+# The npm package callswap (packages/callswap) as dist/callswap-<version>.tgz.
+npm: dist
+	cd packages/callswap && npm pack --pack-destination ../../dist
 
 # Everything: native and wasm builds, bounded fuzz runs (each target replays its committed
 # corpus and regressions, then explores for 7 s: about a minute for all eight), then all
@@ -42,7 +56,7 @@ test: build dist
 
 # The whole product: callswap-server on SQLite, the example site and the integration
 # examples; prints the URLs, Ctrl-C stops it.
-demo: build dist
+demo: server dist
 	@scripts/demo
 
 bench: build dist

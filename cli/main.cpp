@@ -3,6 +3,7 @@
 //   callswap swap --country DE --target +49301234567 --to +49309876543 [FILE|-]
 //   callswap check-config FILE
 //   callswap source --config FILE --url URL [--referrer URL]
+//   callswap --version
 // Exit codes: 0 done, 1 the input could not be read or is not UTF-8, 2 bad arguments.
 
 #include <callswap/attribution.hpp>
@@ -10,6 +11,7 @@
 #include <callswap/formatter.hpp>
 #include <callswap/matcher.hpp>
 #include <callswap/utf8.hpp>
+#include <callswap/version.hpp>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -35,7 +37,7 @@ constexpr const char* kUsage = R"(usage:
       validate a site config: every error with its field and reason, or a one-line summary
   callswap source --config FILE --url URL [--referrer URL]
       print the source a visit is attributed to, and why
-  callswap help
+  callswap help | --version
 CC is the site's default country (ISO 3166 code, e.g. DE, US, GB). Numbers are E.164: +49301234567.
 )";
 
@@ -193,6 +195,10 @@ int source(int argc, char** argv) {
 int run(int argc, char** argv) {
   if (argc >= 2 && (std::string(argv[1]) == "help" || std::string(argv[1]) == "--help")) {
     std::cout << kUsage;
+    return 0;
+  }
+  if (argc >= 2 && std::string(argv[1]) == "--version") {
+    std::cout << "callswap " << callswap::kVersion << "\n";
     return 0;
   }
   if (argc >= 2 && std::string(argv[1]) == "check-config") return check_config(argc, argv);

@@ -183,7 +183,8 @@ if (require.main === module) {
     return at > 0 && process.argv[at + 1] ? process.argv[at + 1] : fallback;
   };
   // A fresh database each run, so the demo always starts from nothing.
-  const database = option('db', path.join(root, 'build', 'demo', 'callswap.db'));
+  // Absolute: the server reads relative paths in its config against the config's own folder.
+  const database = path.resolve(option('db', path.join(root, 'build', 'demo', 'callswap.db')));
   for (const suffix of ['', '-wal', '-shm']) fs.rmSync(database + suffix, { force: true });
   startDemo({ sitePort: Number(option('site-port', 8000)), callswapPort: Number(option('callswap-port', 8080)), database })
     .then((demo) => {

@@ -48,10 +48,15 @@ bool equal_in_constant_time(std::string_view a, std::string_view b) {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+std::string random_hex(std::size_t size) {
+  std::vector<unsigned char> bytes(size);
+  if (RAND_bytes(bytes.data(), static_cast<int>(size)) != 1)
+    throw std::runtime_error("no random bytes from the operating system");
+  return to_hex(bytes.data(), size);
+}
+
 std::string random_id() {
-  unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no random bytes from the operating system");
-  return to_hex(bytes, sizeof bytes);
+  return random_hex(16);
 }
 
 }  // namespace callswap::server

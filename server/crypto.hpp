@@ -11,6 +11,8 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data);   ///<
 std::string sha256_hex(std::string_view data);                              ///< admin keys are stored so
 /// Compares in time that does not depend on where the inputs differ.
 bool equal_in_constant_time(std::string_view a, std::string_view b);
+/// `bytes` random bytes from the operating system's generator, as hex.
+std::string random_hex(std::size_t bytes);
 /// 128 random bits from the operating system's generator, as 32 hex characters.
 std::string random_id();
 

@@ -3,17 +3,23 @@
 //   callswap-server purge --config callswap.json [--db callswap.db]   (the retention purge, once, for cron)
 //   callswap-server rotate-key --config callswap.json [--db callswap.db] (re-seal caller numbers)
 //   callswap-server privacy-record --config callswap.json (the GDPR Art. 30 record, Markdown)
+//   callswap-server check --config callswap.json     (validate everything, print what it would serve)
+//   callswap-server keygen [--key-id ID]              (fresh keys in the form the config reads them)
+//   callswap-server --version
 // Each flag can also come from the environment: CALLSWAP_CONFIG, CALLSWAP_DB, CALLSWAP_LISTEN,
 // CALLSWAP_STATIC. SIGTERM or SIGINT: stop accepting, finish in-flight requests, close the
-// database. Exit codes: 0 stopped cleanly, 1 could not start, 2 bad arguments or config.
+// database. Exit codes: 0 stopped cleanly, 1 could not start, 2 bad arguments or config
+// (`check`: 0 valid, 1 not). Relative paths in the config file are relative to its folder.
 
 #include <pthread.h>
 #include <signal.h>
 
 #include <callswap/json.hpp>
+#include <callswap/version.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -24,6 +30,7 @@
 
 #include "http_server.hpp"
 #include "privacy_record.hpp"
+#include "operator_commands.hpp"
 
 namespace {
 
@@ -32,6 +39,9 @@ constexpr const char* kUsage =
     "       callswap-server purge --config FILE [--db FILE] [--accept-clock]\n"
     "       callswap-server rotate-key --config FILE [--db FILE]\n"
     "       callswap-server privacy-record --config FILE\n"
+    "       callswap-server check --config FILE [--db FILE] [--static DIR]\n"
+    "       callswap-server keygen [--key-id ID]\n"
+    "       callswap-server --version\n"
     "       callswap-server subject access|erase|restrict|unrestrict --config FILE [--db FILE]\n"
     "                               (--caller E164 | --session ID)\n"
     "       callswap-server subject rectify --config FILE [--db FILE] --call ID [--source ID] [--classification WORD]\n"
@@ -55,16 +65,44 @@ int fail(const std::string& message, int code) {
   return code;
 }
 
+// `keygen [--key-id ID]`: needs no config, so it is answered before one is looked for.
+int keygen(int argc, char** argv) {
+  std::string key_id;
+  if (argc == 4 && std::string(argv[2]) == "--key-id" && argv[3][0] != '\0') {
+    key_id = argv[3];
+  } else if (argc == 2) {
+    // Today's date: a later rotation on another day gets another id.
+    const std::time_t now = std::time(nullptr);
+    char date[16];
+    std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
+    key_id = date;
+  } else {
+    std::cerr << "callswap-server: keygen takes only --key-id ID\n" << kUsage;
+    return 2;
+  }
+  try {
+    std::cout << callswap::server::fresh_keys(key_id);
+  } catch (const std::exception& e) {
+    return fail(e.what(), 1);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string(argv[1]) == "--version") {
+    std::cout << "callswap-server " << callswap::kVersion << "\n";
+    return 0;
+  }
+  if (argc > 1 && std::string(argv[1]) == "keygen") return keygen(argc, argv);
   std::string config_path = environment("CALLSWAP_CONFIG").value_or("");
   std::optional<std::string> database = environment("CALLSWAP_DB");
   std::optional<std::string> listen = environment("CALLSWAP_LISTEN");
   std::optional<std::string> static_dir = environment("CALLSWAP_STATIC");
   const std::string command = argc > 1 && !std::string(argv[1]).starts_with("-") ? argv[1] : "";
   if (!command.empty() && command != "purge" && command != "rotate-key" && command != "subject" &&
-      command != "privacy-record") {
+      command != "privacy-record" && command != "check") {
     std::cerr << "callswap-server: unknown command '" << command << "'\n" << kUsage;
     return 2;
   }
@@ -110,12 +148,24 @@ int main(int argc, char** argv) {
     std::cerr << "callswap-server: --config is required\n" << kUsage;
     return 2;
   }
+  // `check` answers "is this config valid": 1 for no, as a script expects; 2 stays for bad
+  // arguments.
+  const int config_error = command == "check" ? 1 : 2;
   std::ifstream file(config_path);
-  if (!file) return fail("cannot read config file " + config_path, 2);
+  if (!file) return fail("cannot read config file " + config_path, config_error);
   std::ostringstream text;
   text << file.rdbuf();
   // Flags override the file: apply them as config fields so they are validated alike.
   auto document = callswap::json::parse(text.str());
+  if (document) {
+    // Before the flags: a flag's path is relative to where the command runs, the file's to the
+    // file.
+    const auto reference_errors =
+        callswap::server::resolve_config_references(*document, config_path);
+    for (const auto& error : reference_errors)
+      std::cerr << config_path << ": " << error.to_string() << "\n";
+    if (!reference_errors.empty()) return config_error;
+  }
   if (document && document->is_object()) {
     if (database) document->as_object().set("database", *database);
     if (listen) document->as_object().set("listen", *listen);
@@ -125,9 +175,21 @@ int main(int argc, char** argv) {
                          : callswap::server::load_operator_config(text.str(), environment);  // names where the JSON breaks
   if (!result.ok()) {
     for (const auto& error : result.errors) std::cerr << config_path << ": " << error.to_string() << "\n";
-    return 2;
+    return config_error;
   }
   callswap::server::OperatorConfig& config = *result.config;
+  if (command.empty() || command == "check") {
+    // What serving needs on disk; the one-shot commands need only the database.
+    const auto file_errors = callswap::server::check_operator_files(config);
+    for (const auto& error : file_errors)
+      std::cerr << config_path << ": " << error.to_string() << "\n";
+    if (!file_errors.empty()) return config_error;
+  }
+  if (command == "check") {
+    std::cout << "callswap-server " << callswap::kVersion << ": " << config_path << " is valid\n"
+              << callswap::server::describe_operator_config(config);
+    return 0;
+  }
   const std::string host = config.listen_host;
   const int port = config.listen_port;
 

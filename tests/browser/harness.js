@@ -10,7 +10,8 @@ const { chromium } = require('playwright-core');
 const { startCallswapServer } = require('../../examples/serve.js');
 
 const root = path.join(__dirname, '..', '..');
-const dist = process.env.CALLSWAP_DIST_DIR || path.join(root, 'dist');
+// Absolute: callswap-server reads a relative static_dir against its config file's folder.
+const dist = path.resolve(process.env.CALLSWAP_DIST_DIR || path.join(root, 'dist'));
 const serverBinary = process.env.CALLSWAP_SERVER_BIN || path.join(root, 'build', 'bin', 'callswap-server');
 const chromiumPath = process.env.CALLSWAP_CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',

@@ -65,6 +65,9 @@ expect "a text without numbers gives no output" 0 "" "" -- \
   bash -c "printf 'Nothing to see' | '$cli' scan --country DE --target +49301234567"
 
 expect "help" 0 "$("$cli" help)" "" -- "$cli" --help
+# The version is set once, in the top-level CMakeLists.txt.
+version=$(sed -n 's/^project(callswap VERSION \([0-9.]*\).*/\1/p' "$(dirname "$0")/../../CMakeLists.txt")
+expect "--version prints the project's version" 0 "callswap $version" "" -- "$cli" --version
 
 expect "an invalid E.164 target is refused" 2 "" '"+49 30 1234567" is not a valid E.164 number' -- \
   "$cli" scan --country DE --target "+49 30 1234567" "$work/page.html"

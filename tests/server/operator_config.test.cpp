@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -245,4 +246,62 @@ TEST_CASE("Unsafe or ambiguous secret files are refused with the field, the path
   CHECK(errors_of(with_keys(R"({"env": "KEY"})", hash)) ==
         V{"caller_numbers.keys[0].key.env: the environment variable KEY is not set (nor KEY_FILE, "
           "a file holding it)"});
+
+TEST_CASE(
+    "An operator config file's paths are relative to its folder and site configs may be files",
+    "[operator_config]") {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir.file("sites"));
+  std::ofstream(dir.file("sites/a.json"))
+      << R"({"site": "a", "country": "DE", "targets": ["+49301234567"],
+      "sources": [{"id": "d", "static": "+49301234567", "default": true}]})";
+  std::ofstream(dir.file("sites/broken.json")) << "{";
+  const std::string config_file = dir.file("callswap.json");
+  const std::filesystem::path folder = std::filesystem::path(config_file).parent_path();
+
+  SECTION("a site config by path is read in place, relative paths become absolute") {
+    auto document = callswap::json::parse(R"({"database": "data/callswap.db", "static_dir": "dist",
+        "sites": [{"config": "sites/a.json"}]})");
+    REQUIRE(document);
+    CHECK(callswap::server::resolve_config_references(*document, config_file).empty());
+    const auto result = callswap::server::load_operator_document(*document, no_environment);
+    REQUIRE(result.ok());
+    CHECK(result.config->database == (folder / "data/callswap.db").string());
+    CHECK(result.config->static_dir == (folder / "dist").string());
+    CHECK(result.config->find_site("a") != nullptr);
+    SECTION("a missing folder is named before the server starts") {
+      using V = std::vector<std::string>;
+      V errors;
+      for (const auto& e : callswap::server::check_operator_files(*result.config))
+        errors.push_back(e.to_string());
+      CHECK(errors ==
+            V{"static_dir: the folder \"" + (folder / "dist").string() + "\" does not exist",
+              "database: the folder \"" + (folder / "data").string() +
+                  "\" does not exist (the database file is created, its folder is not)"});
+      std::filesystem::create_directories(folder / "dist");
+      std::filesystem::create_directories(folder / "data");
+      CHECK(callswap::server::check_operator_files(*result.config).empty());
+    }
+  }
+  SECTION("absolute paths and SQLite's special names are left alone") {
+    auto document = callswap::json::parse(
+        R"({"database": ":memory:", "static_dir": "/srv/callswap/dist", "sites": []})");
+    REQUIRE(document);
+    CHECK(callswap::server::resolve_config_references(*document, config_file).empty());
+    CHECK(document->find("database")->as_string() == ":memory:");
+    CHECK(document->find("static_dir")->as_string() == "/srv/callswap/dist");
+  }
+  SECTION("a site config file that cannot be read or parsed is named with the field") {
+    auto document = callswap::json::parse(
+        R"({"sites": [{"config": "sites/missing.json"}, {"config": "sites/broken.json"}]})");
+    REQUIRE(document);
+    std::vector<std::string> errors;
+    for (const auto& e : callswap::server::resolve_config_references(*document, config_file))
+      errors.push_back(e.to_string());
+    REQUIRE(errors.size() == 2);
+    CHECK(errors[0] == "sites[0].config: cannot read the site config file " +
+                           (folder / "sites/missing.json").string());
+    CHECK(errors[1].starts_with("sites[1].config: " + (folder / "sites/broken.json").string() +
+                                ": "));
+  }
 }

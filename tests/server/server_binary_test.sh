@@ -3,6 +3,7 @@
 # Usage: server_binary_test.sh path/to/callswap-server
 set -u
 bin=${1:?usage: server_binary_test.sh path/to/callswap-server}
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")  # the operator commands below run from another folder
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 pid=""
@@ -125,4 +126,69 @@ check "privacy-record with a bad config exits 2" [ $? = 2 ]
 "$bin" explode --config "$root/examples/server/callswap.json" 2>/dev/null
 check "an unknown command exits 2" [ $? = 2 ]
 
+# The one version, set in the top-level CMakeLists.txt.
+version=$(sed -n 's/^project(callswap VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")
+check "--version prints the project's version" [ "$("$bin" --version)" = "callswap-server $version" ]
+
+# An operator's own layout, as keygen and check are meant to be used: keys from keygen, a
+# site config in its own file, relative paths, and the commands run from another folder.
+keys=$("$bin" keygen --key-id 2026-12)
+check "keygen exits 0" [ $? = 0 ]
+again=$("$bin" keygen)
+check "keygen gives fresh keys each time" [ "$(grep '^CALLSWAP_CALLS_SECRET=' <<<"$keys")" != "$(grep '^CALLSWAP_CALLS_SECRET=' <<<"$again")" ]
+check "keygen's key id is today's date unless given" grep -q "\"id\":\"$(date -u +%F)\"" <<<"$again"
+"$bin" keygen --key-id 2>/dev/null
+check "keygen with a bad argument exits 2" [ $? = 2 ]
+admin_key=$(sed -n 's/^CALLSWAP_ADMIN_KEY=//p' <<<"$keys")
+fields=$(grep '^{' <<<"$keys")
+check "keygen's admin key is 64 hex characters" grep -Eq '^[0-9a-f]{64}$' <<<"$admin_key"
+check "the config gets the admin key's SHA-256" grep -q "\"sha256\":\"$(printf %s "$admin_key" | sha256sum | cut -d' ' -f1)\"" <<<"$fields"
+check "and never the key itself" bash -c "! grep -q '$admin_key' <<<'$fields'"
+mapfile -t server_env < <(grep '^CALLSWAP_[A-Z0-9_]*=' <<<"$keys" | grep -v '^CALLSWAP_ADMIN_KEY=')
+check "keygen prints the three server secrets" [ ${#server_env[@]} = 3 ]
+mkdir -p "$work/op/sites" "$work/op/data" "$work/op/www"
+printf 'sdk' > "$work/op/www/callswap.js"
+printf '{"site": "shop", "country": "DE", "targets": ["+49301234567"], "sources": [{"id": "direct", "static": "+49301234567", "default": true}]}' \
+  > "$work/op/sites/shop.json"
+printf '%s, "listen": "127.0.0.1:0", "database": "data/callswap.db", "static_dir": "www", "sites": [{"config": "sites/shop.json"}]}\n' \
+  "${fields%\}}" > "$work/op/callswap.json"
+out=$(cd / && env "${server_env[@]}" "$bin" check --config "$work/op/callswap.json" 2>"$work/check.err")
+check "check accepts keygen's output and exits 0" [ $? = 0 ]
+check "check says the config is valid" grep -q "^callswap-server $version: $work/op/callswap.json is valid$" <<<"$out"
+check "check resolves the database against the config's folder" grep -q "^database    $work/op/data/callswap.db (created at start)$" <<<"$out"
+check "check names the static folder and the missing wasm" grep -q "^static      $work/op/www at / (callswap.wasm is missing)$" <<<"$out"
+check "check lists the site read from its own file" grep -q "^site shop: 1 sources" <<<"$out"
+check "check shows the keys by id" grep -q "^admin keys  admin (reports, subjects, config)$" <<<"$out"
+check "check starts nothing: no database is created" [ ! -e "$work/op/data/callswap.db" ]
+out=$(cd / && "$bin" check --config "$work/op/callswap.json" 2>&1)
+check "check without the secrets exits 1" [ $? = 1 ]
+check "and names the missing variable" grep -q "webhooks.calls_secret.env: the environment variable CALLSWAP_CALLS_SECRET is not set" <<<"$out"
+sed 's|sites/shop.json|sites/nope.json|' "$work/op/callswap.json" > "$work/op/missing-site.json"
+out=$(cd / && env "${server_env[@]}" "$bin" check --config "$work/op/missing-site.json" 2>&1)
+check "a site config file that is missing fails the check" [ $? = 1 ]
+check "and is named with its field" grep -q "sites\[0\].config: cannot read the site config file $work/op/sites/nope.json" <<<"$out"
+mv "$work/op/www" "$work/op/www-moved"
+out=$(cd / && env "${server_env[@]}" "$bin" check --config "$work/op/callswap.json" 2>&1)
+check "a missing static folder fails the check" [ $? = 1 ]
+check "and is named" grep -q "static_dir: the folder \"$work/op/www\" does not exist" <<<"$out"
+(cd / && env "${server_env[@]}" "$bin" --config "$work/op/callswap.json" 2>"$work/missing.log")
+check "the server does not start without its static folder" [ $? = 2 ]
+check "and says why" grep -q 'static_dir: the folder' "$work/missing.log"
+mv "$work/op/www-moved" "$work/op/www"
+(cd / && exec env "${server_env[@]}" "$bin" --config "$work/op/callswap.json" 2>>"$work/op.log") &
+pid=$!
+op_port=""
+for _ in $(seq 100); do
+  op_port=$(grep -o '"port":[0-9]*' "$work/op.log" | tail -1 | cut -d: -f2)
+  [ -n "$op_port" ] && curl -sf "http://127.0.0.1:$op_port/healthz" >/dev/null && break
+  sleep 0.05
+done
+check "started from another folder it serves the static folder next to its config" [ "$(curl -s "http://127.0.0.1:$op_port/callswap.js")" = sdk ]
+check "and the site config from its file" grep -q '"site":"shop"' <<<"$(curl -s "http://127.0.0.1:$op_port/v1/sites/shop/config")"
+check "keygen's admin key opens the admin API" [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $admin_key" "http://127.0.0.1:$op_port/v1/admin/sites")" = 200 ]
+check "the database is where the config says" [ -e "$work/op/data/callswap.db" ]
+check "it stops" stop
+
+echo "server: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
 checks_passed "server"
