@@ -264,16 +264,18 @@ class SqliteStore final : public Store {
     reseal_ = std::make_unique<Statement>(db_,
         "UPDATE calls SET caller_key_id = ?2, caller_ciphertext = ?3 WHERE provider_call_id = ?1");
     count_calls_ = std::make_unique<Statement>(reader_, "SELECT count(*) FROM calls WHERE site = ?1");
-    // In batches, so a purge of millions of rows never holds the database for long.
-    purge_sessions_ = std::make_unique<Statement>(db_,
-        "DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE site = ?1 AND released_at IS NOT NULL "
-        "AND last_activity < ?2 LIMIT 5000)");
-    purge_calls_ = std::make_unique<Statement>(db_,
-        "DELETE FROM calls WHERE rowid IN (SELECT rowid FROM calls WHERE site = ?1 AND started_at < ?2 LIMIT 5000)");
-    purge_samples_ = std::make_unique<Statement>(db_,
-        "DELETE FROM pool_samples WHERE rowid IN (SELECT rowid FROM pool_samples WHERE site = ?1 AND at < ?2 LIMIT 5000)");
-    purge_tombstones_ = std::make_unique<Statement>(db_,
-        "DELETE FROM erased_calls WHERE rowid IN (SELECT rowid FROM erased_calls WHERE site = ?1 AND erased_at < ?2 LIMIT 5000)");
+    // In batches, so a purge of millions of rows never holds the database for long: a site's
+    // rows whose `age` column is before ?2 (and that meet `also`).
+    const auto purge_batch = [this](const std::string& table, const std::string& age, const std::string& also = "") {
+      return std::make_unique<Statement>(db_, ("DELETE FROM " + table + " WHERE rowid IN (SELECT rowid FROM " + table +
+                                               " WHERE site = ?1 AND " + also + age + " < ?2 LIMIT 5000)")
+                                                  .c_str());
+    };
+    purge_sessions_ = purge_batch("sessions", "last_activity", "released_at IS NOT NULL AND ");
+    purge_calls_ = purge_batch("calls", "started_at");
+    purge_samples_ = purge_batch("pool_samples", "at");
+    purge_tombstones_ = purge_batch("erased_calls", "erased_at");
+    purge_audit_ = purge_batch("audit", "at");
     purge_restrictions_ = std::make_unique<Statement>(db_, "DELETE FROM restricted_callers WHERE since < ?1");
     sites_with_data_ = std::make_unique<Statement>(reader_,
         "SELECT site FROM sessions UNION SELECT site FROM calls UNION SELECT site FROM audit "
@@ -300,8 +302,6 @@ class SqliteStore final : public Store {
         "INSERT INTO audit (at, actor, action, site, detail_json) VALUES (?1, ?2, ?3, ?4, ?5)");
     audit_entries_ = std::make_unique<Statement>(reader_,
         "SELECT at, actor, action, site, detail_json FROM audit WHERE at >= ?1 AND at < ?2 ORDER BY id");
-    purge_audit_ = std::make_unique<Statement>(db_,
-        "DELETE FROM audit WHERE rowid IN (SELECT rowid FROM audit WHERE site = ?1 AND at < ?2 LIMIT 5000)");
     insert_sample_ = std::make_unique<Statement>(db_,
         "INSERT INTO pool_samples (site, pool, at, active, size, exhausted_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     samples_ = std::make_unique<Statement>(reader_,

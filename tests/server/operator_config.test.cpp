@@ -246,6 +246,7 @@ TEST_CASE("Unsafe or ambiguous secret files are refused with the field, the path
   CHECK(errors_of(with_keys(R"({"env": "KEY"})", hash)) ==
         V{"caller_numbers.keys[0].key.env: the environment variable KEY is not set (nor KEY_FILE, "
           "a file holding it)"});
+}
 
 TEST_CASE(
     "An operator config file's paths are relative to its folder and site configs may be files",
