@@ -13,8 +13,7 @@
 // as name=dir,name=dir.
 'use strict';
 const { launchBrowser, startSite, startCallswap } = require('../../tests/browser/harness.js');
-const path = require('node:path');
-const { config, pageBody } = require('./pages.js');
+const { config, pageBody, startBuilds } = require('./pages.js');
 
 const PASSES = Number(process.argv[2] || 7);
 const SIZES = (process.env.BENCH_SIZES || '1000,10000,100000').split(',').map(Number);
@@ -33,15 +32,7 @@ async function main() {
   const site = await startSite();
   const callswap = await startCallswap([{ config, allowed_origins: [site.origin] }]);
   site.callswapUrl = callswap.url;
-  const variants = [];
-  const baselines = [];
-  for (const entry of (process.env.BENCH_BASELINE_DIST || '').split(',').filter(Boolean)) {
-    const [name, dir] = entry.includes('=') ? entry.split('=') : ['baseline', entry];
-    const server = await startCallswap([{ config, allowed_origins: [site.origin] }], { static_dir: path.resolve(dir) });
-    baselines.push(server);
-    variants.push({ name, url: server.url });
-  }
-  variants.push({ name: 'callswap', url: callswap.url });
+  const { builds: variants, stop: stopBaselines } = await startBuilds(site, callswap, startCallswap);
   const browser = await launchBrowser();
   const rows = [];
   for (const size of SIZES) {
@@ -85,7 +76,7 @@ async function main() {
   }
   await browser.close();
   await callswap.stop();
-  for (const server of baselines) await server.stop();
+  await stopBaselines();
   await site.close();
 
   const f = (x) => (x === undefined || Number.isNaN(x) ? '      -' : x.toFixed(1).padStart(7));

@@ -8,9 +8,8 @@
 // BENCH_BASELINE_DIST=<dir with callswap.js and callswap.wasm> also measures that build (from
 // a second callswap-server) on its own page in the same run; several as name=dir,name=dir.
 'use strict';
-const path = require('node:path');
 const { launchBrowser, startSite, startCallswap } = require('../../tests/browser/harness.js');
-const { config, pageBody } = require('./pages.js');
+const { config, pageBody, startBuilds } = require('./pages.js');
 
 const REPS = Number(process.argv[2] || 7);
 const SIZES = (process.env.BENCH_SIZES || "1000,10000,100000").split(",").map(Number);
@@ -18,15 +17,7 @@ async function main() {
   const site = await startSite();
   const callswap = await startCallswap([{ config, allowed_origins: [site.origin] }]);
   site.callswapUrl = callswap.url;
-  const variants = [];
-  const baselines = [];
-  for (const entry of (process.env.BENCH_BASELINE_DIST || '').split(',').filter(Boolean)) {
-    const [name, dir] = entry.includes('=') ? entry.split('=') : ['baseline', entry];
-    const server = await startCallswap([{ config, allowed_origins: [site.origin] }], { static_dir: path.resolve(dir) });
-    baselines.push(server);
-    variants.push({ name, url: server.url });
-  }
-  variants.push({ name: 'callswap', url: callswap.url });
+  const { builds: variants, stop: stopBaselines } = await startBuilds(site, callswap, startCallswap);
   for (const variant of variants) {
     site.pages[`/bench-${variant.name}.html`] = `<!doctype html><html><head><meta charset="utf-8">
     <script>window.callswapConfig = ${JSON.stringify(config)};</script>
@@ -73,12 +64,8 @@ async function main() {
         finder.revert();
         window.callswap.rescan();
       }
-      // A MutationObserver update: 10 nodes inserted into the swapped page.
-      const updates = [];
-      for (let i = 0; i < reps; i++) {
-        await settle();
-        const done = new Promise((resolve) => document.addEventListener('callswap:swap', resolve, { once: true }));
-        const t = now();
+      // What both kinds of update measure: 10 paragraphs, each with a number, inserted at once.
+      const insertTenNumbers = () => {
         const box = document.createElement('section');
         for (let n = 0; n < 10; n++) {
           const p = document.createElement('p');
@@ -86,6 +73,15 @@ async function main() {
           box.append(p);
         }
         document.getElementById('root').append(box);
+        return box;
+      };
+      // A MutationObserver update: 10 nodes inserted into the swapped page.
+      const updates = [];
+      for (let i = 0; i < reps; i++) {
+        await settle();
+        const done = new Promise((resolve) => document.addEventListener('callswap:swap', resolve, { once: true }));
+        const t = now();
+        const box = insertTenNumbers();
         await done;
         updates.push(now() - t);
         box.remove();
@@ -112,13 +108,7 @@ async function main() {
         });
         observer.observe(document.body, { childList: true, subtree: true, characterData: true });
         const t = now();
-        const box = document.createElement('section');
-        for (let n = 0; n < 10; n++) {
-          const p = document.createElement('p');
-          p.textContent = `Neu ${n}: 030 1234567`;
-          box.append(p);
-        }
-        document.getElementById('root').append(box);
+        const box = insertTenNumbers();
         if ((await done) === 0) throw new Error('the bare observer read nothing');
         bareUpdates.push(now() - t);
         observer.disconnect();
@@ -134,7 +124,7 @@ async function main() {
   }
   await browser.close();
   await callswap.stop();
-  for (const server of baselines) await server.stop();
+  await stopBaselines();
   await site.close();
 
   console.log(`browser bench: Chromium ${REPS} runs per size, medians in ms`);
