@@ -23,14 +23,17 @@ function allocCString(module, text) {
   return pointer;
 }
 
-// Copies a JS string's UTF-16 code units into wasm memory, so offsets stay JS indices.
+// Copies UTF-16 code units into wasm memory, so offsets stay JS indices: a JS string's, or
+// a Uint16Array's (the swap writes the page's text straight into one, see swap.js).
 function withUtf16(module, text, use) {
-  const pointer = module._malloc(Math.max(1, text.length) * 2);
+  const length = text.length;
+  const pointer = module._malloc(Math.max(1, length) * 2);
   try {
     const units = module.HEAPU16; // read after malloc: memory may have grown
     const base = pointer >> 1;
-    for (let i = 0; i < text.length; i++) units[base + i] = text.charCodeAt(i);
-    return use(pointer, text.length);
+    if (typeof text === 'string') for (let i = 0; i < length; i++) units[base + i] = text.charCodeAt(i);
+    else units.set(text, base);
+    return use(pointer, length);
   } finally {
     module._free(pointer);
   }
@@ -41,7 +44,7 @@ function withUtf16(module, text, use) {
  * @param {object} module the resolved wasm module
  * @param {{country: string, targets: string[]}} options default country (ISO) and E.164 targets
  * @returns {{find(text: string): object[], setReplacement(index: number, e164: string|null): void,
- *            planEdits(text: string): {start: number, end: number, text: string}[], destroy(): void}}
+ *            planEdits(text: string|Uint16Array): {start: number, end: number, text: string}[], destroy(): void}}
  * @throws {Error} with the core's reason when the country or a target is invalid
  */
 export function createMatcher(module, { country, targets }) {

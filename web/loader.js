@@ -1,9 +1,9 @@
 // Fetching what the SDK needs before the first swap: the site config and the wasm core.
 // Each failure is turned into the site owner's problem (problems.js) that names its fix.
 
-import createCallswapModule from 'callswap-glue';
 import { WASM_INTEGRITY } from './build-info.js';
 import { classifyCompileError } from './problems.js';
+import { instantiateCore } from './wasm-runtime.js';
 
 // Requests before consent carry nothing about the visitor: no cookies, no referrer.
 export const ANONYMOUS = { credentials: 'omit', referrerPolicy: 'no-referrer' };
@@ -34,34 +34,27 @@ export function loadConfig(options, baseUrl) {
 }
 
 /**
- * The wasm core. The glue would fetch it with credentials and the page URL as referrer;
- * it is fetched here instead (with its SRI hash when the build recorded one) and compiled
- * while streaming. `mark(name)` records the phases for the benchmark.
+ * The wasm core, fetched without credentials or referrer (with its SRI hash when the build
+ * recorded one) and compiled while it streams in. Called first thing at script start, so
+ * the fetch runs alongside the config's. `mark(name)` records the phases for the benchmark.
  */
 export function loadModule(scriptUrl, mark) {
-  let failed;
-  const wasmFailed = new Promise((resolve, reject) => {
-    failed = reject;
-  });
   const url = new URL('callswap.wasm', scriptUrl).href;
-  const instantiateWasm = (imports, receive) => {
-    fetchWasm(url)
-      .then((response) => {
-        const streaming = typeof WebAssembly.instantiateStreaming === 'function' &&
-          (response.headers.get('Content-Type') || '').startsWith('application/wasm');
-        return (streaming ? WebAssembly.instantiateStreaming(response, imports)
-          : response.arrayBuffer().then((bytes) => WebAssembly.instantiate(bytes, imports)))
-          .catch((error) => {
-            throw problem(classifyCompileError(error), { detail: String(error && error.message) });
-          });
-      })
-      .then((result) => {
-        mark('wasm');
-        receive(result.instance, result.module);
-      }, failed);
-    return {};
-  };
-  return Promise.race([createCallswapModule({ instantiateWasm }), wasmFailed]);
+  const compiled = fetchWasm(url).then((response) => {
+    const streaming = typeof WebAssembly.compileStreaming === 'function' &&
+      (response.headers.get('Content-Type') || '').startsWith('application/wasm');
+    return (streaming ? WebAssembly.compileStreaming(response)
+      : response.arrayBuffer().then((bytes) => WebAssembly.compile(bytes)))
+      .catch((error) => {
+        throw problem(classifyCompileError(error), { detail: String(error && error.message) });
+      });
+  });
+  return instantiateCore((imports) => compiled.then((module) => WebAssembly.instantiate(module, imports))
+    .then((instance) => ({ instance })))
+    .then((module) => {
+      mark('wasm');
+      return module;
+    });
 }
 
 // A fetch refused by its integrity check and one that never reached the file look the same

@@ -26,6 +26,10 @@ function startCallswap(window) {
   const options = readOptions(new URL((script && script.src) || 'callswap.js', document.baseURI).href, attribute,
     window.callswapConfig);
   const problems = createProblems(window.console);
+  // The wasm and the config are requested first, side by side (the wasm compiles while it
+  // streams in): the first swap waits on both, nothing else is in their way.
+  const configReady = loadConfig(options, document.baseURI);
+  const moduleReady = loadModule(options.scriptUrl, mark);
 
   let site = null;
   let matcher = null;
@@ -87,7 +91,7 @@ function startCallswap(window) {
       deny: () => setManualConsent('denied'),
     },
     /** When each phase of the start ended, in ms since navigation, and the first swap's walk/match/apply (benchmark). */
-    timings: () => ({ ...marks, ...(firstSwap || {}) }),
+    timings: () => ({ ...marks, ...(firstSwap || {}), last: swapper ? { ...swapper.timings } : null }),
   };
   window.callswap = api;
 
@@ -158,17 +162,30 @@ function startCallswap(window) {
     replaceAllWith(attribution.static || '');
   }
 
-  // The first walk of the page looks for open shadow roots on every element; later full
-  // walks enter the ones known by then or attached since (the hook below), and subtrees the
-  // page adds are always searched (handleMutations).
+  // Full walks of the page enter the open shadow roots known by then (found by the sweep
+  // below or attached since: the hook below); subtrees the page adds are always searched
+  // (handleMutations).
   let sweptPage = false;
   function applySwap(roots) {
-    const sweepShadowRoots = !sweptPage || roots[0] !== document;
-    const count = withoutObserver(() => swapper.swap(roots, { sweepShadowRoots }));
-    if (roots[0] === document) sweptPage = true;
+    const full = roots[0] === document;
+    const count = withoutObserver(() => swapper.swap(roots, { sweepShadowRoots: !full }));
+    if (full && !sweptPage) {
+      sweptPage = true;
+      setTimeout(sweepPage, 0);
+    }
     release();
     emit('swap', { ...state(), edits: count });
     return count;
+  }
+  // Open shadow roots attached before callswap started can only be found by asking every
+  // element for one, a cost of the page's size that would double the first swap's walk: the
+  // sweep runs in the task after the first swap, and swaps inside what it finds.
+  function sweepPage() {
+    const started = performance.now();
+    const roots = swapper.sweep(document);
+    for (const root of roots) observeRoot(root);
+    if (roots.length > 0 && !paused) applySwap(roots);
+    marks.shadowSweep = performance.now() - started;
   }
   let release = () => {};
 
@@ -260,7 +277,6 @@ function startCallswap(window) {
 
   // ---- boot ----------------------------------------------------------------------------
 
-  const configReady = loadConfig(options, document.baseURI);
   configReady.then((config) => {
     mark('configFetched');
     const flicker = config && config.swap && config.swap.anti_flicker;
@@ -273,7 +289,7 @@ function startCallswap(window) {
       };
     }
   }, () => {});
-  Promise.all([configReady, loadModule(options.scriptUrl, mark)])
+  Promise.all([configReady, moduleReady])
     .then(([config, module]) => {
       try {
         start(config, module);

@@ -1,8 +1,8 @@
-// The page side of swapping: walk the DOM once, hand all its text to the core in one
-// buffer, apply the edits that come back, and remember each one so revert() restores the
-// page exactly. Nothing here decides what a number is or how it is written: the core does.
-// Only text node values and tel: hrefs are ever changed, and only with strings the core
-// formatted from validated E.164 numbers, so nothing can become markup.
+// The page side of swapping: walk the page's text, hand the text that may hold a number to
+// the core in one buffer, apply the edits that come back, and remember each one so revert()
+// restores the page exactly. Nothing here decides what a number is or how it is written: the
+// core does. Only text node values and tel: hrefs are ever changed, and only with strings the
+// core formatted from validated E.164 numbers, so nothing can become markup.
 
 // Elements whose text flows into their neighbours' (a number may be split across them).
 // localName, not nodeName: nodeName upper-cases on every read.
@@ -12,7 +12,41 @@ const INLINE_TAGS = new Set(['a', 'abbr', 'b', 'bdi', 'bdo', 'cite', 'code', 'da
 const SKIPPED_TAGS = new Set(['script', 'style', 'textarea', 'input', 'select', 'option', 'noscript', 'template',
   'iframe', 'object', 'canvas']);
 
-const SHOW_ELEMENT_AND_TEXT = 0x1 | 0x4; // NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT
+const SHOW_ELEMENT = 0x1; // NodeFilter.SHOW_ELEMENT
+const SHOW_TEXT = 0x4; // NodeFilter.SHOW_TEXT
+// The core's numbers are written with ASCII digits: text without one cannot hold a number.
+const DIGIT = /[0-9]/;
+const TEL_HREF = /^\s*tel:/i;
+// Whether what ends `before` and what starts `after` can be read together: a number running
+// across (a digit, then at most four separators, at the end of `before`), or a number at the
+// very start of `after` whose left neighbours the core reads (it looks two characters back:
+// a letter, a digit or `,:-/` there makes the number part of something else). Otherwise the
+// two are cut by '\n' without asking the DOM whether they flow into each other.
+const NUMBER_TAIL = /[0-9][^0-9\p{L}]{0,4}$/u;
+const NUMBER_HEAD = /^[0-9+(]|^[,:/\-\u2010-\u2015\u2212][0-9+(]/;
+const touches = (before, after) => NUMBER_TAIL.test(before.slice(-5)) || NUMBER_HEAD.test(after);
+
+const isInline = (node) => node.nodeType === 1 && INLINE_TAGS.has(node.localName);
+
+// Whether the text of `to` continues the text of `from` (which precedes it in the same tree)
+// with only inline elements between: then a number may run across both. A line break, a
+// block or any other text in between ends it.
+function flowsInto(from, to) {
+  let node = from;
+  for (;;) {
+    while (!node.nextSibling) {
+      node = node.parentNode;
+      if (!node || !isInline(node)) return false;
+    }
+    node = node.nextSibling;
+    for (;;) {
+      if (node === to) return true;
+      if (node.nodeType === 3 || (node.nodeType === 1 && !isInline(node))) return false;
+      if (!node.firstChild) break;
+      node = node.firstChild;
+    }
+  }
+}
 
 /**
  * Swaps a matcher's numbers in DOM subtrees and keeps the undo log.
@@ -23,132 +57,203 @@ export function createSwapper(matcher, noswapAttribute) {
   // node → {original, written, attribute?}: the value before our first edit and after our last.
   const log = new Map();
   let shadowRootSeen = () => {};
-  // Open shadow roots: every element is asked for one only where the page may have made one
-  // unseen (a sweep: the first walk, and subtrees the page adds); other walks enter the
-  // hosts already known, because reading element.shadowRoot is a third of a walk's cost.
-  const shadowHosts = new WeakSet();
-  let knownHosts = 0;
-  let sweep = true;
+  // Hosts of the open shadow roots found so far (a sweep, or the attachShadow hook): a walk
+  // enters the ones inside the root it walks. Finding them means asking every element for
+  // its shadowRoot, so only a sweep does that (see swap()).
+  const shadowHosts = new Set();
   let lastTimings = { walk: 0, match: 0, apply: 0 };
 
   // Editable text belongs to the visitor. The attribute, not isContentEditable: that one
-  // forces a style recalculation. Elements opted out by attribute are found with one native
-  // query per walked root, so the walk itself reads no attributes.
-  const optedOutSelector = `[${noswapAttribute}],[contenteditable]:not([contenteditable="false" i])`;
-  let optedOut = new Set();
-  function skipped(element) {
-    return SKIPPED_TAGS.has(element.localName) || optedOut.has(element);
-  }
+  // forces a style recalculation.
+  const skippedSelector = `${[...SKIPPED_TAGS].join(',')},[${noswapAttribute}],[contenteditable]:not([contenteditable="false" i])`;
 
-  // The nearest ancestor that is not inline: text nodes under the same one are joined.
-  // Consecutive text nodes mostly share a parent, so the last answer is kept.
-  let lastParent = null;
-  let lastBlock = null;
-  function blockOf(node) {
-    const parent = node.parentNode;
-    if (parent === lastParent) return lastBlock;
-    let element = parent;
-    while (element && element.nodeType === 1 && INLINE_TAGS.has(element.localName)) element = element.parentNode;
-    lastParent = parent;
-    lastBlock = element;
-    return element;
-  }
+  // Finding the skipped subtrees and the links must not cost a pass over every element:
+  // elements by tag name come from the browser's cached collections (a shadow root has none:
+  // one query there), the attributes from one query with a simple selector (an `i` flag or
+  // a `:not()` makes it several times slower).
+  const tagSelector = [...SKIPPED_TAGS].join(',');
+  const attributeSelector = `[${noswapAttribute}],[contenteditable]`;
+  const isSkipped = (element) => SKIPPED_TAGS.has(element.localName) || element.hasAttribute(noswapAttribute) ||
+    (element.hasAttribute('contenteditable') && element.getAttribute('contenteditable').toLowerCase() !== 'false');
+  const documentOrder = (a, b) => (a.compareDocumentPosition(b) & 4 ? -1 : 1); // 4: b follows a
 
-  // Whether `node` sits in a subtree the swap must leave alone (for roots handed in later).
+  // Whether `node` sits in a subtree the swap must leave alone (for roots handed in, hosts, links).
   function insideSkipped(node) {
     const element = node.nodeType === 1 ? node : node.parentNode;
-    if (!element || element.nodeType !== 1) return false;
-    for (let e = element; e && e.nodeType === 1; e = e.parentNode) if (SKIPPED_TAGS.has(e.localName)) return true;
-    return element.closest(optedOutSelector) !== null;
+    return !!element && element.nodeType === 1 && element.closest(skippedSelector) !== null;
   }
 
-  // Collects the text of `roots` into one buffer. Each segment maps a buffer range to a
-  // text node or a tel: href; '\n' (which always ends a number) separates what does not flow.
+  // The skipped subtrees under `root` as [first text node, last text node] pairs in document
+  // order (nested ones fall inside their outer one), and the links that may be tel: links.
+  // The walk jumps over each skipped subtree when it reaches its first text node, so it reads
+  // no element on its way.
+  function scan(root) {
+    const skipped = [];
+    let links;
+    if (typeof root.getElementsByTagName === 'function') {
+      for (const tag of SKIPPED_TAGS) {
+        const found = root.getElementsByTagName(tag);
+        for (let i = 0; i < found.length; i++) skipped.push(found[i]);
+      }
+      links = root.getElementsByTagName('a');
+    } else {
+      skipped.push(...root.querySelectorAll(tagSelector));
+      links = root.querySelectorAll('a');
+    }
+    for (const element of root.querySelectorAll(attributeSelector)) if (isSkipped(element)) skipped.push(element);
+    if (skipped.length > 1) skipped.sort(documentOrder);
+    const ranges = [];
+    const outers = [];
+    let outer = null;
+    for (const element of skipped) {
+      if (outer && outer.contains(element)) continue;
+      outer = element;
+      outers.push(element);
+      const texts = element.ownerDocument.createTreeWalker(element, SHOW_TEXT);
+      const first = texts.nextNode();
+      if (!first) continue;
+      let last = element;
+      while (last.lastChild) last = last.lastChild;
+      if (last.nodeType !== 3) {
+        texts.currentNode = last;
+        last = texts.previousNode();
+      }
+      ranges.push(first, last);
+    }
+    const tel = [];
+    const inSkipped = (link) => outers.some((element) => element.contains(link));
+    const consider = (link) => {
+      const href = link.getAttribute('href');
+      if (href !== null && TEL_HREF.test(href) && !inSkipped(link)) tel.push(link);
+    };
+    if (root.nodeType === 1 && root.localName === 'a') consider(root);
+    for (let i = 0; i < links.length; i++) consider(links[i]);
+    return { ranges, links: tel };
+  }
+
+  // Finds the open shadow roots under `root` by asking every element (a sweep).
+  function findShadowHosts(root) {
+    const document = root.ownerDocument || root;
+    const elements = document.createTreeWalker(root, SHOW_ELEMENT);
+    const found = [];
+    for (let element = root.nodeType === 1 ? root : elements.nextNode(); element; element = elements.nextNode()) {
+      const shadow = element.shadowRoot;
+      if (shadow && !shadowHosts.has(element)) {
+        shadowHosts.add(element);
+        found.push(shadow, ...findShadowHosts(shadow));
+      }
+    }
+    return found;
+  }
+
+  // Collects the text of `roots` that may hold a number into one buffer, as parallel arrays
+  // (no object per text node). A text node goes in when it holds a digit, and so does the
+  // text right before and after such a node when it flows into it (the core judges a number
+  // by its neighbours: a letter glued to it makes it something else); '\n' (which always ends
+  // a number) separates what does not flow. tel: hrefs follow, each on its own.
   function collect(roots) {
-    const parts = [];
-    const segments = [];
+    // The text goes straight into UTF-16 units: keeping the page's strings alive until the
+    // wasm call would make the garbage collector copy all of them.
+    let units = new Uint16Array(4096);
+    const nodes = [];
+    const starts = [];
+    const ends = [];
+    const isHref = [];
     let length = 0;
-    let previousBlock = null;
-    let broken = true;
-    const add = (node, attribute, text) => {
-      segments.push({ node, attribute, start: length, end: length + text.length });
-      parts.push(text);
-      length += text.length;
+    const reserve = (count) => {
+      if (length + count <= units.length) return;
+      const grown = new Uint16Array(Math.max(units.length * 2, length + count));
+      grown.set(units.subarray(0, length));
+      units = grown;
     };
     const separate = () => {
-      parts.push('\n');
-      length += 1;
+      reserve(1);
+      units[length++] = 10; // '\n'
     };
+    const push = (node, value, joined, href) => {
+      if (!joined) separate();
+      reserve(value.length);
+      nodes.push(node);
+      starts.push(length);
+      for (let i = 0; i < value.length; i++) units[length + i] = value.charCodeAt(i);
+      length += value.length;
+      ends.push(length);
+      isHref.push(href);
+    };
+
     const walk = (root) => {
-      optedOut = root.nodeType === 3 ? new Set() : new Set(root.querySelectorAll(optedOutSelector));
-      const walker = root.ownerDocument ? root.ownerDocument.createTreeWalker(root, SHOW_ELEMENT_AND_TEXT)
-        : root.createTreeWalker(root, SHOW_ELEMENT_AND_TEXT);
-      let node = root.nodeType === 3 ? root : walker.nextNode();
-      while (node) {
-        if (node.nodeType === 3) {
-          const block = blockOf(node);
-          if (broken || block !== previousBlock) separate();
-          add(node, null, node.nodeValue);
-          previousBlock = block;
-          broken = false;
-          node = walker.nextNode();
+      if (root.nodeType === 3) {
+        if (DIGIT.test(root.nodeValue)) push(root, root.nodeValue, false, false);
+        return;
+      }
+      const document = root.ownerDocument || root;
+      const { ranges: skips, links } = scan(root);
+      let skip = 0;
+      const texts = document.createTreeWalker(root, SHOW_TEXT);
+      let last = null; // the last node pushed while its text may still flow on
+      let lastValue = '';
+      let pending = null; // the text node just before, not pushed
+      let trailing = false; // the node just pushed holds a digit: the next one may be its context
+      // Whether `node` (value `value`) continues the text pushed last.
+      const joins = (node, value) => last !== null && touches(lastValue, value) && flowsInto(last, node);
+      for (let node = texts.nextNode(); node; node = texts.nextNode()) {
+        if (node === skips[skip]) {
+          texts.currentNode = skips[skip + 1];
+          skip += 2;
+          last = pending = null;
+          trailing = false;
           continue;
         }
-        if (skipped(node)) {
-          broken = true;
-          node = nextOutside(walker);
-          continue;
-        }
-        if (!INLINE_TAGS.has(node.localName)) broken = true;
-        if (node.localName === 'a') {
-          const href = node.getAttribute('href');
-          if (href && /^\s*tel:/i.test(href)) {
-            separate();
-            add(node, 'href', href);
-            separate();
+        const value = node.nodeValue;
+        if (DIGIT.test(value)) {
+          if (pending && NUMBER_HEAD.test(value) && flowsInto(pending, node)) {
+            const context = pending.nodeValue;
+            push(pending, context, joins(pending, context), false);
+            last = pending;
+            lastValue = context;
           }
+          push(node, value, joins(node, value), false);
+          last = node;
+          lastValue = value;
+          pending = null;
+          trailing = true;
+        } else if (trailing && joins(node, value)) {
+          push(node, value, true, false);
+          last = node;
+          lastValue = value;
+          trailing = false;
+        } else {
+          pending = node;
+          trailing = false;
         }
-        const shadow = sweep || (knownHosts > 0 && shadowHosts.has(node)) ? node.shadowRoot : null;
-        if (shadow) {
-          if (!shadowHosts.has(node)) {
-            shadowHosts.add(node);
-            knownHosts++;
-          }
-          shadowRootSeen(shadow);
-          broken = true;
-          const outer = optedOut;
-          walk(shadow);
-          optedOut = outer;
-          broken = true;
+      }
+      for (const link of links) {
+        push(link, link.getAttribute('href'), false, true);
+        separate();
+      }
+      // The open shadow roots known inside this root (contains() stops at a shadow boundary,
+      // so each host is entered from the tree it belongs to).
+      for (const host of shadowHosts) {
+        if (!host.isConnected) shadowHosts.delete(host);
+        else if (host.shadowRoot && root.contains(host) && !insideSkipped(host)) {
+          shadowRootSeen(host.shadowRoot);
+          walk(host.shadowRoot);
         }
-        node = walker.nextNode();
       }
     };
     for (const root of roots) {
-      broken = true;
-      if (root.nodeType === 3 ? !insideSkipped(root.parentNode || root) : !insideSkipped(root)) walk(root);
+      if (!insideSkipped(root.nodeType === 3 ? root.parentNode || root : root)) walk(root);
     }
-    lastParent = null;
-    return { text: parts.join(''), segments };
+    return { text: units.subarray(0, length), nodes, starts, ends, isHref };
   }
 
-  // The next node after the current one's subtree.
-  function nextOutside(walker) {
-    for (;;) {
-      const sibling = walker.nextSibling();
-      if (sibling) return sibling;
-      if (!walker.parentNode()) return null;
-    }
-  }
-
-  function write(segment, value) {
-    const { node, attribute } = segment;
-    const current = attribute ? node.getAttribute(attribute) : node.nodeValue;
+  function write(node, href, value) {
+    const current = href ? node.getAttribute('href') : node.nodeValue;
     if (current === value) return false;
     const entry = log.get(node);
-    if (!entry) log.set(node, { original: current, written: value, attribute });
+    if (!entry) log.set(node, { original: current, written: value, attribute: href ? 'href' : null });
     else entry.written = value;
-    if (attribute) node.setAttribute(attribute, value);
+    if (href) node.setAttribute('href', value);
     else node.nodeValue = value;
     return true;
   }
@@ -157,29 +262,30 @@ export function createSwapper(matcher, noswapAttribute) {
   // proportions of the original text, so `<span>030</span> 1234567` keeps its markup.
   // Returns whether anything changed (an edit can rewrite a number as it already stands).
   function applyEdit(edit, segments, first) {
+    const { nodes, starts, ends, isHref } = segments;
     let changed = false;
     let remaining = edit.text;
     let index = first;
-    while (index < segments.length && segments[index].start < edit.end) {
-      const segment = segments[index];
-      const from = Math.max(edit.start, segment.start);
-      const to = Math.min(edit.end, segment.end);
-      const isLast = index + 1 >= segments.length || segments[index + 1].start >= edit.end;
+    while (index < nodes.length && starts[index] < edit.end) {
+      const from = Math.max(edit.start, starts[index]);
+      const to = Math.min(edit.end, ends[index]);
+      const isLast = index + 1 >= nodes.length || starts[index + 1] >= edit.end;
       const share = isLast ? remaining : remaining.slice(0, to - from);
       remaining = remaining.slice(share.length);
-      const value = segment.attribute ? segment.node.getAttribute(segment.attribute) : segment.node.nodeValue;
-      changed = write(segment, value.slice(0, from - segment.start) + share + value.slice(to - segment.start)) || changed;
+      const node = nodes[index];
+      const value = isHref[index] ? node.getAttribute('href') : node.nodeValue;
+      changed = write(node, isHref[index], value.slice(0, from - starts[index]) + share + value.slice(to - starts[index])) || changed;
       index++;
     }
     return changed;
   }
 
-  function segmentAt(segments, offset) {
+  function segmentAt(starts, offset) {
     let low = 0;
-    let high = segments.length - 1;
+    let high = starts.length - 1;
     while (low < high) {
       const middle = (low + high + 1) >> 1;
-      if (segments[middle].start <= offset) low = middle;
+      if (starts[middle] <= offset) low = middle;
       else high = middle - 1;
     }
     return low;
@@ -188,22 +294,26 @@ export function createSwapper(matcher, noswapAttribute) {
   return {
     /**
      * Swaps the numbers under `roots` (nodes or shadow roots). Returns how many changed.
-     * `sweepShadowRoots: false` enters only the shadow roots already known.
+     * `sweepShadowRoots: false` enters only the shadow roots already known (see sweep()).
      */
     swap(roots, { sweepShadowRoots = true } = {}) {
-      sweep = sweepShadowRoots;
       const started = performance.now();
-      const { text, segments } = collect(roots);
+      if (sweepShadowRoots) for (const root of roots) if (root.nodeType !== 3) findShadowHosts(root);
+      const segments = collect(roots);
       const walked = performance.now();
-      const edits = segments.length === 0 ? [] : matcher.planEdits(text);
+      const edits = segments.nodes.length === 0 ? [] : matcher.planEdits(segments.text);
       const matched = performance.now();
       let changed = 0;
       // Backwards, so the offsets of earlier edits in the same node stay valid.
       for (let i = edits.length - 1; i >= 0; i--) {
-        if (applyEdit(edits[i], segments, segmentAt(segments, edits[i].start))) changed++;
+        if (applyEdit(edits[i], segments, segmentAt(segments.starts, edits[i].start))) changed++;
       }
       lastTimings = { walk: walked - started, match: matched - walked, apply: performance.now() - matched };
       return changed;
+    },
+    /** Finds the open shadow roots under `root` not known yet (every element asked) and returns them. */
+    sweep(root) {
+      return findShadowHosts(root);
     },
     /** Puts back every value the swap changed, unless the page has changed it since. */
     revert() {
@@ -227,9 +337,7 @@ export function createSwapper(matcher, noswapAttribute) {
     },
     /** A shadow root attached to `host` after the walks began (the attachShadow hook). */
     noteShadowHost(host) {
-      if (shadowHosts.has(host)) return;
       shadowHosts.add(host);
-      knownHosts++;
     },
     /** Called with every open shadow root the walk enters (to observe it). */
     onShadowRoot(callback) {

@@ -1,5 +1,6 @@
 // What both browser benchmarks measure on: the site config and the generated pages.
 'use strict';
+const path = require('node:path');
 
 const config = {
   site: 'bench',
@@ -32,4 +33,21 @@ function pageBody(size) {
   return { body: html.join(''), numbers };
 }
 
-module.exports = { config, pageBody };
+// The builds a benchmark measures: the one in dist/ (served by `callswap`) and, from
+// BENCH_BASELINE_DIST (a directory with callswap.js and callswap.wasm, or name=dir,name=dir),
+// each baseline build from a callswap-server of its own, so a change and its baseline are
+// measured in the same run. Returns [{name, url}] (baselines first) and stop().
+async function startBuilds(site, callswap, startCallswap) {
+  const builds = [];
+  const servers = [];
+  for (const entry of (process.env.BENCH_BASELINE_DIST || '').split(',').filter(Boolean)) {
+    const [name, dir] = entry.includes('=') ? entry.split('=') : ['baseline', entry];
+    const server = await startCallswap([{ config, allowed_origins: [site.origin] }], { static_dir: path.resolve(dir) });
+    servers.push(server);
+    builds.push({ name, url: server.url });
+  }
+  builds.push({ name: 'callswap', url: callswap.url });
+  return { builds, stop: () => Promise.all(servers.map((server) => server.stop())) };
+}
+
+module.exports = { config, pageBody, startBuilds };

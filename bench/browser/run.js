@@ -3,10 +3,13 @@
 //   floor  a bare TreeWalker pass reading every text node (the least any swap must do), and
 //   regex  findandreplacedomtext (npm) replacing the same numbers with one regular expression,
 // all in the same browser run; plus the cost of a MutationObserver update after inserting
-// 10 nodes into the 100k page. Usage: node bench/browser/run.js [repetitions]
+// 10 nodes into each page, against a bare MutationObserver that reads the inserted nodes'
+// text (measured the same way on the same page). Usage: node bench/browser/run.js [repetitions]
+// BENCH_BASELINE_DIST=<dir with callswap.js and callswap.wasm> also measures that build (from
+// a second callswap-server) on its own page in the same run; several as name=dir,name=dir.
 'use strict';
 const { launchBrowser, startSite, startCallswap } = require('../../tests/browser/harness.js');
-const { config, pageBody } = require('./pages.js');
+const { config, pageBody, startBuilds } = require('./pages.js');
 
 const REPS = Number(process.argv[2] || 7);
 const SIZES = (process.env.BENCH_SIZES || "1000,10000,100000").split(",").map(Number);
@@ -14,16 +17,19 @@ async function main() {
   const site = await startSite();
   const callswap = await startCallswap([{ config, allowed_origins: [site.origin] }]);
   site.callswapUrl = callswap.url;
-  site.pages['/bench.html'] = `<!doctype html><html><head><meta charset="utf-8">
+  const { builds: variants, stop: stopBaselines } = await startBuilds(site, callswap, startCallswap);
+  for (const variant of variants) {
+    site.pages[`/bench-${variant.name}.html`] = `<!doctype html><html><head><meta charset="utf-8">
     <script>window.callswapConfig = ${JSON.stringify(config)};</script>
     <script src="/node_modules/findandreplacedomtext/src/findAndReplaceDOMText.js"></script>
-    <script src="{{CALLSWAP}}/callswap.js"></script></head><body><div id="root"></div></body></html>`;
+    <script src="${variant.url}/callswap.js"></script></head><body><div id="root"></div></body></html>`;
+  }
   const browser = await launchBrowser();
   const rows = [];
-  for (const size of SIZES) {
+  for (const size of SIZES) for (const variant of variants) {
     // One page per size; every pass is repeated on the same, warm DOM and the median kept.
     const page = await browser.newPage();
-    await page.goto(site.url('/bench.html'));
+    await page.goto(site.url(`/bench-${variant.name}.html`));
     await page.evaluate(() => window.callswap.ready);
     await page.evaluate((html) => { document.getElementById('root').innerHTML = html; }, pageBody(size).body);
     const result = await page.evaluate(async (reps) => {
@@ -58,12 +64,8 @@ async function main() {
         finder.revert();
         window.callswap.rescan();
       }
-      // A MutationObserver update: 10 nodes inserted into the swapped page.
-      const updates = [];
-      for (let i = 0; i < reps; i++) {
-        await settle();
-        const done = new Promise((resolve) => document.addEventListener('callswap:swap', resolve, { once: true }));
-        const t = now();
+      // What both kinds of update measure: 10 paragraphs, each with a number, inserted at once.
+      const insertTenNumbers = () => {
         const box = document.createElement('section');
         for (let n = 0; n < 10; n++) {
           const p = document.createElement('p');
@@ -71,31 +73,70 @@ async function main() {
           box.append(p);
         }
         document.getElementById('root').append(box);
+        return box;
+      };
+      // A MutationObserver update: 10 nodes inserted into the swapped page.
+      const updates = [];
+      for (let i = 0; i < reps; i++) {
+        await settle();
+        const done = new Promise((resolve) => document.addEventListener('callswap:swap', resolve, { once: true }));
+        const t = now();
+        const box = insertTenNumbers();
         await done;
         updates.push(now() - t);
         box.remove();
       }
+      // The floor of an update: a bare MutationObserver reading the inserted nodes' text,
+      // callswap paused (revert) so that only the bare observer runs.
+      window.callswap.revert();
+      const bareUpdates = [];
+      for (let i = 0; i < reps; i++) {
+        await settle();
+        let finish;
+        const done = new Promise((resolve) => {
+          finish = resolve;
+        });
+        const observer = new MutationObserver((records) => {
+          let chars = 0;
+          for (const record of records) {
+            for (const node of record.addedNodes) {
+              const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+              for (let text = walker.nextNode(); text; text = walker.nextNode()) chars += text.nodeValue.length;
+            }
+          }
+          finish(chars);
+        });
+        observer.observe(document.body, { childList: true, subtree: true, characterData: true });
+        const t = now();
+        const box = insertTenNumbers();
+        if ((await done) === 0) throw new Error('the bare observer read nothing');
+        bareUpdates.push(now() - t);
+        observer.disconnect();
+        box.remove();
+      }
+      window.callswap.rescan();
       return { floor: median(times.floor), swap: median(times.swap), regex: median(times.regex), edits, replaced,
-        update: median(updates) };
+        update: median(updates), bareUpdate: median(bareUpdates) };
     }, REPS);
     await page.close();
-    rows.push({ size, floor: result.floor, callswap: result.swap, regex: result.regex, edits: result.edits,
-      regexEdits: result.replaced, update: result.update });
+    rows.push({ name: variant.name, size, floor: result.floor, callswap: result.swap, regex: result.regex, edits: result.edits,
+      regexEdits: result.replaced, update: result.update, bareUpdate: result.bareUpdate });
   }
   await browser.close();
   await callswap.stop();
+  await stopBaselines();
   await site.close();
 
   console.log(`browser bench: Chromium ${REPS} runs per size, medians in ms`);
-  console.log('elements | floor (TreeWalker) | callswap scan+swap | findandreplacedomtext | callswap/floor | regex/callswap | numbers swapped (callswap, regex)');
+  console.log('build    | elements | floor (TreeWalker) | callswap scan+swap | findandreplacedomtext | callswap/floor | regex/callswap | numbers swapped (callswap, regex)');
   for (const r of rows) {
-    console.log(`${String(r.size).padStart(8)} | ${r.floor.toFixed(2).padStart(18)} | ${r.callswap.toFixed(2).padStart(17)} | ` +
+    console.log(`${r.name.padEnd(8)} | ${String(r.size).padStart(8)} | ${r.floor.toFixed(2).padStart(18)} | ${r.callswap.toFixed(2).padStart(17)} | ` +
       `${r.regex.toFixed(2).padStart(21)} | ${(r.callswap / r.floor).toFixed(1).padStart(14)} | ` +
       `${(r.regex / r.callswap).toFixed(1).padStart(14)} | ${r.edits}, ${r.regexEdits}`);
   }
   for (const r of rows) {
-    console.log(`MutationObserver update, 10 nodes inserted into the ${r.size} page: ${r.update.toFixed(2)} ms ` +
-      `(${(r.update / r.callswap * 100).toFixed(2)} % of a full scan)`);
+    console.log(`${r.name}: MutationObserver update, 10 nodes inserted into the ${r.size} page: ${r.update.toFixed(2)} ms, ` +
+      `bare observer ${r.bareUpdate.toFixed(2)} ms (${(r.update / r.bareUpdate).toFixed(1)}×; ${(r.update / r.callswap * 100).toFixed(2)} % of a full scan)`);
   }
 }
 

@@ -1,0 +1,42 @@
+// The SDK's own wasm runtime (web/wasm-runtime.js), which replaces Emscripten's glue in the
+// page bundle: the names it reads from the glue of the same build, and the core working
+// through it, including after the memory grew.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createMatcher, loadSite } from '../../web/core.js';
+import { instantiateCore, wasmNamesFromGlue } from '../../web/wasm-runtime.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dist = process.env.CALLSWAP_DIST_DIR || path.join(here, '..', '..', 'dist');
+const glue = process.env.CALLSWAP_WASM_GLUE || path.join(here, '..', '..', 'build-wasm', 'wasm', 'callswap.js');
+const names = wasmNamesFromGlue(fs.readFileSync(glue, 'utf8'));
+const exportList = JSON.parse(fs.readFileSync(path.join(here, '..', '..', 'wasm', 'exports.json'), 'utf8'));
+const start = () => instantiateCore((imports) => WebAssembly.instantiate(fs.readFileSync(path.join(dist, 'callswap.wasm')), imports), names);
+
+test('every export of wasm/exports.json is named', () => {
+  assert.deepEqual(Object.keys(names.exports).sort(), exportList.slice().sort());
+});
+
+test('a glue that expects another import is refused', () => {
+  const changed = fs.readFileSync(glue, 'utf8').replace(/asmLibraryArg=\{/, 'asmLibraryArg={"c":_fd_write,');
+  assert.throws(() => wasmNamesFromGlue(changed), /_fd_write/);
+});
+
+test('the core swaps through the runtime, before and after the memory grew', async () => {
+  const module = await start();
+  const matcher = createMatcher(module, { country: 'DE', targets: ['+49301234567'] });
+  matcher.setReplacement(0, '+49309876543');
+  const before = module.HEAPU8.length;
+  const filler = 'Lorem ipsum '.repeat(1000000); // 12 M UTF-16 units (24 MB): more than the initial 16 MB
+  const edits = matcher.planEdits(`Tel. 030 1234567 ${filler} +49 30 1234567`);
+  assert.ok(module.HEAPU8.length > before, 'the memory grew');
+  assert.deepEqual(edits, [
+    { start: 5, end: 16, text: '030 9876543' },
+    { start: 18 + filler.length, end: 18 + filler.length + 14, text: '+49 30 9876543' },
+  ]);
+  const site = loadSite(module, { site: 'a', country: 'DE', targets: ['+49301234567'], sources: [{ id: 'direct', static: '+49309876543', default: true }] });
+  assert.equal(site.attribute('https://a.example/', '').source, 'direct');
+});
