@@ -619,30 +619,11 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
       return std::find(site->allowed_origins.begin(), site->allowed_origins.end(), origin) !=
              site->allowed_origins.end();
     };
-    // The caches the guide names: the Google AMP Cache, one label per publisher under
-    // cdn.ampproject.org (and its legacy cdn.ampproject.org itself), and the Bing AMP Cache
-    // under bing-amp.com. One DNS label exactly, so "x.cdn.ampproject.org.evil.com" and
-    // "a.b.cdn.ampproject.org" are not caches.
-    const auto amp_cache_origin = [](std::string_view origin) {
-      if (origin == "https://cdn.ampproject.org") return true;
-      if (!origin.starts_with("https://")) return false;
-      const std::string_view host = origin.substr(8);
-      for (const std::string_view cache :
-           {std::string_view(".cdn.ampproject.org"), std::string_view(".bing-amp.com")}) {
-        if (!host.ends_with(cache)) continue;
-        const std::string_view label = host.substr(0, host.size() - cache.size());
-        return !label.empty() && label.size() <= 63 &&
-               std::all_of(label.begin(), label.end(), [](char ch) {
-                 return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
-               });
-      }
-      return false;
-    };
     const std::string source_origin = req.get_param_value("__amp_source_origin");
     std::string allowed_origin;
     if (req.has_header("Origin")) {
       allowed_origin = req.get_header_value("Origin");
-      if (!own_origin(allowed_origin) && !amp_cache_origin(allowed_origin)) {
+      if (!own_origin(allowed_origin) && !is_amp_cache_origin(allowed_origin)) {
         return fail(res, 403, "origin_not_allowed",
                     "this origin is neither the site's nor an AMP cache's");
       }

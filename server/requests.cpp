@@ -174,15 +174,18 @@ std::string route_of(std::string_view path) {
   return std::string(path.size() > 200 ? path.substr(0, 200) : path);
 }
 
-std::optional<std::string> amp_source_origin(std::string_view parameter) {
-  const bool looks_like_origin =
-      (parameter.starts_with("https://") || parameter.starts_with("http://")) &&
-      parameter.size() <= 256 && std::all_of(parameter.begin(), parameter.end(), [](char ch) {
-        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-               ch == '.' || ch == ':' || ch == '/' || ch == '-';
-      });
-  if (!looks_like_origin) return std::nullopt;
-  return std::string(parameter);
+bool is_amp_cache_origin(std::string_view origin) {
+  if (origin == "https://cdn.ampproject.org") return true;
+  if (!origin.starts_with("https://")) return false;
+  const std::string_view host = origin.substr(8);
+  for (const std::string_view cache : {std::string_view(".cdn.ampproject.org"), std::string_view(".bing-amp.com")}) {
+    if (!host.ends_with(cache)) continue;
+    const std::string_view label = host.substr(0, host.size() - cache.size());
+    return !label.empty() && label.size() <= 63 && std::all_of(label.begin(), label.end(), [](char ch) {
+      return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
+    });
+  }
+  return false;
 }
 
 std::optional<double> parse_number_parameter(std::string_view text, double min, double max) {

@@ -70,8 +70,11 @@ bool is_session_id(std::string_view id);
 /// The route a request took, for logs: a session id never appears in it.
 std::string route_of(std::string_view path);
 
-/// AMP's __amp_source_origin when it looks like an origin that may be echoed in a header.
-std::optional<std::string> amp_source_origin(std::string_view parameter);
+/// An AMP cache's origin, as AMP's "CORS in AMP" guide names them: the Google AMP Cache (one
+/// DNS label per publisher under cdn.ampproject.org, and cdn.ampproject.org itself) and the
+/// Bing AMP Cache (one label under bing-amp.com). Exactly one label, so
+/// "x.cdn.ampproject.org.evil.com" and "a.b.cdn.ampproject.org" are not caches.
+bool is_amp_cache_origin(std::string_view origin);
 
 /// A number query parameter ("from", "to", "target") within [min, max]; nullopt otherwise.
 std::optional<double> parse_number_parameter(std::string_view text, double min, double max);

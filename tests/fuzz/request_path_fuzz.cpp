@@ -1,10 +1,10 @@
 // libFuzzer target for what the server reads from a request's path and query string
 // (server/requests.cpp, server/report.cpp, the core's URL helpers): site and session ids,
-// the route written to logs, AMP's __amp_source_origin, the admin API's number and date
+// the route written to logs, the AMP cache origins the AMP endpoint allows, the admin API's number and date
 // parameters and a landing path's campaign parameters. The first byte picks the reader.
 // Invariants: ids are accepted exactly when they fit the routes' patterns; a logged route
-// never holds the session id of a session path; an AMP origin echoed in a header holds no
-// character that could end or split the header; an accepted number lies in its range and
+// never holds the session id of a session path; an origin taken for an AMP cache is https,
+// one lower-case label under one of the two caches' domains, and nothing appended to it is one; an accepted number lies in its range and
 // reads back the same from its shortest decimal form; a date reads back as the same text
 // and falls on a UTC midnight; a landing path keeps only the named parameters and writing
 // it again changes nothing.
@@ -65,12 +65,20 @@ void route(std::string_view path) {
           std::string_view(path.substr(0, 64)).find(id) != std::string_view::npos);
 }
 
-void amp_origin(std::string_view parameter) {
-  const auto origin = server::amp_source_origin(parameter);
-  if (!origin) return;
-  require(*origin == parameter && origin->size() <= 256);
-  require(origin->starts_with("https://") || origin->starts_with("http://"));
-  for (char c : *origin) require(lower_or_digit(c) || (c >= 'A' && c <= 'Z') || in(c, ".:/-"));
+void amp_origin(std::string_view origin) {
+  if (!server::is_amp_cache_origin(origin)) return;
+  // A cache origin is https, has no port, path or user, and ends in one of the two caches'
+  // domains after exactly one lower-case label (or is cdn.ampproject.org itself).
+  require(origin.starts_with("https://"));
+  const std::string_view host = origin.substr(8);
+  const bool google = host.ends_with(".cdn.ampproject.org") || host == "cdn.ampproject.org";
+  require(google || host.ends_with(".bing-amp.com"));
+  const std::string_view label = host.substr(0, host.find('.'));
+  require(host == "cdn.ampproject.org" || (!label.empty() && label.size() <= 63));
+  for (char c : label) require(lower_or_digit(c) || c == '-');
+  // Nothing appended to a cache's origin is a cache.
+  require(!server::is_amp_cache_origin(std::string(origin) + ".evil.example"));
+  require(!server::is_amp_cache_origin(std::string(origin) + ":8443"));
 }
 
 void number(std::string_view text) {
