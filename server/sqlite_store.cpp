@@ -209,15 +209,20 @@ class SqliteStore final : public Store {
     exec("PRAGMA secure_delete = ON");
     migrate();
     // Reads have a connection of their own: in WAL mode they see the last commit without
-    // waiting for the writer, whose commits may be syncing to disk.
-    if (sqlite3_open_v2(path.c_str(), &reader_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+    // waiting for the writer, whose commits may be syncing to disk. An in-memory database
+    // (tests, fuzzing) exists only in its one connection, so there reads share it.
+    if (path == ":memory:") {
+      reader_ = db_;
+    } else if (sqlite3_open_v2(path.c_str(), &reader_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
       std::string why = reader_ ? sqlite3_errmsg(reader_) : "out of memory";
       sqlite3_close(reader_);
       sqlite3_close(db_);
       throw std::runtime_error("cannot open database '" + path + "' for reading: " + why);
     }
-    sqlite3_busy_timeout(reader_, 5000);
-    sqlite3_exec(reader_, "PRAGMA query_only = ON", nullptr, nullptr, nullptr);
+    if (reader_ != db_) {
+      sqlite3_busy_timeout(reader_, 5000);
+      sqlite3_exec(reader_, "PRAGMA query_only = ON", nullptr, nullptr, nullptr);
+    }
     insert_session_ = std::make_unique<Statement>(db_,
         "INSERT INTO sessions (id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, released_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
@@ -337,7 +342,7 @@ class SqliteStore final : public Store {
     add_tombstone_.reset(), call_erased_.reset(), add_restriction_.reset(), remove_restriction_.reset();
     refresh_restriction_.reset(), purge_tombstones_.reset(), purge_restrictions_.reset(), sites_with_data_.reset();
     watermark_.reset(), set_watermark_.reset();
-    sqlite3_close(reader_);
+    if (reader_ != db_) sqlite3_close(reader_);
     sqlite3_close(db_);
   }
 

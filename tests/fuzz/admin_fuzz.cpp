@@ -4,7 +4,8 @@
 // picks the action; the rest is the body. Invariants: the answer is 200, 400, 404 or 409,
 // and every refusal is an error body with a code and a reason; access hands over exactly
 // the stored subject (its caller number decrypted); restrict and unrestrict set the flag on
-// the rows found; erase leaves none of them in the store; rectify stores what it was given.
+// the rows found; erase leaves none of them in the store, and a tombstone for the call;
+// rectify stores what it was given.
 
 #include <memory>
 #include <string>
@@ -41,7 +42,8 @@ struct World {
     if (!store->find_session(kSession)) {
       store->insert_session(server::SessionRow{kSession, "acme", "ads", "+49301111111", "ads",
                                                R"({"utm_source":"x"})", "/landing", kNow - 60'000,
-                                               kNow - 30'000, std::nullopt});
+                                               kNow - 30'000, std::nullopt})
+          .get();
     }
     if (!store->find_call(kCall)) {
       server::CallRow call;
@@ -60,7 +62,11 @@ struct World {
       store->insert_call(call);
     }
     // Successful actions write audit entries; the fuzzer runs millions of them.
-    if (++runs % 4096 == 0) (void)store->purge_audit("acme", kNow + 1);
+    if (++runs % 4096 == 0) {
+      server::Store::PurgeCutoffs audit_only;
+      audit_only.audit_before = kNow + 1;
+      (void)store->purge("acme", audit_only);
+    }
   }
 };
 
@@ -89,7 +95,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!request) return 0;  // the server answers invalid_json before the subjects see it
   World& w = world();
   w.seed();
-  const server::SubjectOutcome outcome = w.subjects.handle(action, *request, "fuzz");
+  const server::SubjectOutcome outcome = w.subjects.handle(action, *request, {"fuzz", true});
   require(outcome.status == 200 || outcome.status == 400 || outcome.status == 404 ||
           outcome.status == 409);
   if (outcome.status != 200) {
@@ -102,6 +108,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto call = w.store->find_call(kCall);
   if (action == "erase") {
     require(!session && !call);
+    // A replay of the erased call's webhook would find its tombstone.
+    require(w.store->call_erased(server::erased_call_key(&w.vault, kCall)));
   } else if (action == "restrict" || action == "unrestrict") {
     require(session && call && session->restricted == (action == "restrict") &&
             call->restricted == session->restricted);

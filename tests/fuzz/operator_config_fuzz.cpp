@@ -49,9 +49,20 @@ void check(const callswap::server::OperatorConfig& config) {
   require(config.listen_port >= 0 && config.listen_port <= 65535);
   require(config.replay_window_seconds >= 10 && config.replay_window_seconds <= 3600);
   require(config.max_body_bytes >= 1024 && config.max_body_bytes <= (1u << 20));
-  require(config.rate_per_minute >= 0 && config.rate_per_minute <= 1'000'000);
-  require(config.rate_burst >= 1 && config.rate_burst <= 1'000'000);
+  for (const auto& rate : {config.visitor_rate, config.admin_rate, config.webhook_rate}) {
+    require(rate.per_minute >= 0 && rate.per_minute <= 1'000'000);
+    require(rate.burst >= 1 && rate.burst <= 1'000'000);
+  }
   require(config.threads >= 2 && config.threads <= 1024);
+  require(config.max_connections >= 16 && config.max_connections <= 65536 && config.threads <= config.max_connections);
+  require(config.keep_alive_seconds >= 1 && config.keep_alive_seconds <= 300);
+  require(config.request_timeout_seconds >= 1 && config.request_timeout_seconds <= 300);
+  require(config.listen_backlog >= 16 && config.listen_backlog <= 65535);
+  require(config.purge_max_step_hours >= 1 && config.purge_max_step_hours <= 24 * 3650);
+  for (int days : {config.default_retention.sessions_days, config.default_retention.calls_days,
+                   config.default_retention.audit_days}) {
+    require(days >= 1 && days <= 3650);
+  }
   require(config.public_url.empty() || origin(config.public_url));
   require(config.twilio_auth_token.empty() || !config.public_url.empty());
   require(config.twilio_auth_token.empty() || config.twilio_auth_token.size() >= 16);
