@@ -243,6 +243,7 @@ class SqliteStore final : public Store {
         "INSERT INTO restricted_callers (caller_hash, since) VALUES (?1, ?2) "
         "ON CONFLICT (caller_hash) DO UPDATE SET since = max(since, excluded.since)");
     remove_restriction_ = std::make_unique<Statement>(db_, "DELETE FROM restricted_callers WHERE caller_hash = ?1");
+    restriction_exists_ = std::make_unique<Statement>(reader_, "SELECT 1 FROM restricted_callers WHERE caller_hash = ?1");
     refresh_restriction_ = std::make_unique<Statement>(db_,
         "UPDATE restricted_callers SET since = max(since, ?2) WHERE caller_hash = ?1");
     find_session_ = std::make_unique<Statement>(reader_, (std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id = ?1").c_str());
@@ -340,7 +341,7 @@ class SqliteStore final : public Store {
     restrict_session_.reset(), rectify_call_.reset(), reportable_calls_.reset(), first_call_.reset();
     append_audit_.reset(), audit_entries_.reset(), purge_audit_.reset();
     add_tombstone_.reset(), call_erased_.reset(), add_restriction_.reset(), remove_restriction_.reset();
-    refresh_restriction_.reset(), purge_tombstones_.reset(), purge_restrictions_.reset(), sites_with_data_.reset();
+    refresh_restriction_.reset(), restriction_exists_.reset(), purge_tombstones_.reset(), purge_restrictions_.reset(), sites_with_data_.reset();
     watermark_.reset(), set_watermark_.reset();
     if (reader_ != db_) sqlite3_close(reader_);
     sqlite3_close(db_);
@@ -481,10 +482,17 @@ class SqliteStore final : public Store {
   }
 
   bool caller_restricted(const std::string& caller_hash, Millis now) override {
+    // Most callers are not restricted: a read answers them without a write.
+    {
+      std::lock_guard lock(read_mutex_);
+      Use s(*restriction_exists_);
+      s->bind(1, caller_hash);
+      if (!s->step()) return false;
+    }
     bool restricted = false;
     submit(Commit::normal, [&] {
       step_once(*refresh_restriction_, caller_hash, now);
-      restricted = sqlite3_changes(db_) > 0;
+      restricted = sqlite3_changes(db_) > 0;  // lifted meanwhile: no longer restricted
     }).get();
     return restricted;
   }
@@ -787,7 +795,7 @@ class SqliteStore final : public Store {
       purge_sessions_, purge_calls_, purge_samples_, to_reseal_, reseal_;
   std::unique_ptr<Statement> calls_by_caller_, calls_by_session_, erase_call_, restrict_call_, restrict_session_,
       rectify_call_, reportable_calls_, first_call_, append_audit_, audit_entries_, purge_audit_;
-  std::unique_ptr<Statement> add_tombstone_, call_erased_, add_restriction_, remove_restriction_, refresh_restriction_,
+  std::unique_ptr<Statement> add_tombstone_, call_erased_, add_restriction_, remove_restriction_, refresh_restriction_, restriction_exists_,
       purge_tombstones_, purge_restrictions_, sites_with_data_, watermark_, set_watermark_;
 };
 
