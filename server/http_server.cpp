@@ -179,6 +179,10 @@ struct Server::State {
     return req.remote_addr;
   }
 
+  static bool has_scope(const AdminKey& key, Scope scope) {
+    return std::find(key.scopes.begin(), key.scopes.end(), scope_name(scope)) != key.scopes.end();
+  }
+
   // Admin API keys: "Authorization: Bearer <key>", compared by SHA-256 in constant time.
   // Answers the key, or nullptr after answering 401 or 403.
   const AdminKey* authorize(const httplib::Request& req, httplib::Response& res, Scope needed) const {
@@ -197,7 +201,7 @@ struct Server::State {
       fail(res, 401, "unauthorized", "unknown admin API key");
       return nullptr;
     }
-    if (std::find(match->scopes.begin(), match->scopes.end(), scope) == match->scopes.end()) {
+    if (!has_scope(*match, needed)) {
       fail(res, 403, "forbidden", "this key lacks the scope \"" + std::string(scope) + "\"");
       return nullptr;
     }
@@ -711,8 +715,7 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   on(route_ids::admin_subjects, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey* key) {
     auto body = json::parse(req.body);
     if (!body) return fail(res, 400, "invalid_json", body.error().message);
-    const bool full_numbers = std::find(key->scopes.begin(), key->scopes.end(), scope_name(Scope::callers)) != key->scopes.end();
-    const SubjectOutcome outcome = s.subjects->handle(std::string(req.matches[1]), *body, {key->id, full_numbers});
+    const SubjectOutcome outcome = s.subjects->handle(std::string(req.matches[1]), *body, {key->id, has_scope(*key, Scope::callers)});
     reply(res, outcome.status, outcome.body);
   });
 
