@@ -715,7 +715,7 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   on(route_ids::admin_subjects, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey* key) {
     auto body = json::parse(req.body);
     if (!body) return fail(res, 400, "invalid_json", body.error().message);
-    const SubjectOutcome outcome = s.subjects->handle(std::string(req.matches[1]), *body, {key->id, has_scope(*key, Scope::callers)});
+    const SubjectOutcome outcome = s.subjects->handle(std::string(req.matches[1]), *body, {key->id, State::has_scope(*key, Scope::callers)});
     reply(res, outcome.status, outcome.body);
   });
 
