@@ -1,5 +1,5 @@
 // Matcher throughput on a few MB of realistic page text, against Google's libphonenumber
-// PhoneNumberMatcher on the same text in the same run (issue #2). Prints MB/s and ratios.
+// PhoneNumberMatcher on the same text in the same run. Prints MB/s and ratios.
 // The text is cut into pages of 16 KB, as a swapper meets it; both engines scan page by
 // page. (libphonenumber over one multi-megabyte string slows down far more than linearly:
 // 1 MB in one piece took 50 s here.)

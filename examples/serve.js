@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The demo (`make demo`, issue #7): starts callswap-server on a fresh SQLite file with the
+// The demo (`make demo`): starts callswap-server on a fresh SQLite file with the
 // demo operator config, serves the example website and every integration example, and
 // signs the "simulate a call" requests of the demo toolbar as a telephony provider would.
 //   node examples/serve.js [--site-port 8000] [--callswap-port 8080] [--db build/demo/callswap.db]

@@ -1,5 +1,5 @@
 #pragma once
-// Caller numbers at rest (issue #6): encrypted with AES-256-GCM under a key id, so keys can
+// Caller numbers at rest: encrypted with AES-256-GCM under a key id, so keys can
 // be rotated; a keyed hash beside them finds a data subject without decrypting everything;
 // reports and logs see them masked.
 

@@ -1,5 +1,5 @@
 #pragma once
-// The callswap HTTP server (issue #5): thin handlers that parse and validate, call the
+// The callswap HTTP server: thin handlers that parse and validate, call the
 // pools or the store, and answer JSON. Time comes from an injected clock.
 
 #include <atomic>

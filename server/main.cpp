@@ -1,4 +1,4 @@
-// callswap-server: the HTTP server behind the SDK (issue #5).
+// callswap-server: the HTTP server behind the SDK.
 //   callswap-server --config callswap.json [--db callswap.db] [--listen 127.0.0.1:8080] [--static dist/]
 //   callswap-server purge --config callswap.json [--db callswap.db]   (the retention purge, once, for cron)
 //   callswap-server rotate-key --config callswap.json [--db callswap.db] (re-seal caller numbers)

@@ -1,5 +1,5 @@
 #pragma once
-// The operator's config (issue #5): the sites with their public configs, the tracking
+// The operator's config: the sites with their public configs, the tracking
 // numbers of each pool, allowed origins, admin keys (hashed), webhook secrets and limits.
 // Validated at start with field paths like the site config; documented in docs/server.md.
 

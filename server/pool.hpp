@@ -1,5 +1,5 @@
 #pragma once
-// A number pool (issue #5): hands out tracking numbers, one per visitor session, holds each
+// A number pool: hands out tracking numbers, one per visitor session, holds each
 // while its session is active, and lets a released number rest for a cool-down before it
 // is handed out again, least recently released first. Plain C++ with time passed in: no
 // HTTP, no SQLite (the store rebuilds a pool from its rows at start).

@@ -1,5 +1,5 @@
 #pragma once
-// Rate limiting per client address on the public endpoints (issue #6): a token bucket per
+// Rate limiting per client address on the public endpoints: a token bucket per
 // address, in memory only. Addresses are never stored, logged or written anywhere else, and
 // idle buckets are dropped.
 

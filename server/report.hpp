@@ -1,5 +1,5 @@
 #pragma once
-// What a site owner reads (issue #6): calls per day, per source and campaign, answered,
+// What a site owner reads: calls per day, per source and campaign, answered,
 // durations, first-time callers, and each pool's utilisation with a recommended size.
 // Plain functions over rows and samples, so they are tested without HTTP.
 

@@ -70,7 +70,7 @@ constexpr const char* kMigrations[] = {
     );
     CREATE INDEX pool_samples_by_time ON pool_samples (site, pool, at);
     )sql",
-    // Version 2 (issue #6): restriction, rectification and the audit log.
+    // Version 2: restriction, rectification and the audit log.
     R"sql(
     ALTER TABLE sessions ADD COLUMN restricted INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE calls ADD COLUMN restricted INTEGER NOT NULL DEFAULT 0;

@@ -1,5 +1,5 @@
 #pragma once
-// Data-subject rights (GDPR Art. 15 to 18 and 20, issue #6): find what is held about a
+// Data-subject rights (GDPR Art. 15 to 18 and 20): find what is held about a
 // caller or about a visit's session, hand it over as JSON, erase it, restrict it, or
 // rectify a call. One implementation behind both the admin API (/v1/admin/subjects/...)
 // and `callswap-server subject ...`; every action leaves an audit entry without personal data.

@@ -11,7 +11,7 @@ using detail::decode_at;
 
 enum class Separator { none, space, dash, other, open, close };
 
-// The characters that may stand between the digit groups of one number (issue #2).
+// The characters that may stand between the digit groups of one number.
 // Newlines and tabs are deliberately not among them: they end a number.
 Separator classify(char32_t c) {
   switch (c) {

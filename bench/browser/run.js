@@ -1,4 +1,4 @@
-// Browser benchmark (issue #4): scanning and swapping generated pages of 1k, 10k and 100k
+// Browser benchmark: scanning and swapping generated pages of 1k, 10k and 100k
 // elements in Debian's Chromium, against
 //   floor  a bare TreeWalker pass reading every text node (the least any swap must do), and
 //   regex  findandreplacedomtext (npm) replacing the same numbers with one regular expression,

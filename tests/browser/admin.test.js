@@ -1,4 +1,4 @@
-// The admin page in Chromium against the real server (issue #6): a site owner types the key,
+// The admin page in Chromium against the real server: a site owner types the key,
 // picks the site and reads the report, with the calls-per-source chart and the pool chart.
 'use strict';
 const test = require('node:test');

@@ -1,4 +1,4 @@
-// The legal line in a real browser (issue #4), with the real CMP libraries: before consent
+// The legal line in a real browser, with the real CMP libraries: before consent
 // only the script, the wasm and the static config are fetched, without cookies or referrer,
 // and nothing is written on the device; with consent a dynamic number from the real server
 // is shown and kept; after withdrawal one release, every key deleted, the static number back.

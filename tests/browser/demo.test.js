@@ -1,4 +1,4 @@
-// `make demo` as a newcomer meets it (issue #7): the demo server starts callswap-server and
+// `make demo` as a newcomer meets it: the demo server starts callswap-server and
 // the example site; a visitor from a Google Ads click sees the static number, accepts the
 // real consent banner, keeps a dynamic number across pages and the single-page app,
 // simulates a call and finds it on the admin report; withdrawing brings the static number back.

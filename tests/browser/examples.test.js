@@ -1,4 +1,4 @@
-// Every integration example in examples/ (issue #7), served by the demo server and driven in
+// Every integration example in examples/, served by the demo server and driven in
 // Chromium: before consent the static number and no cookie; after the example's own
 // "accept" a dynamic number and the cookie; after its "reject" the static number again.
 'use strict';

@@ -1,4 +1,4 @@
-// The swap in a real page (issue #4): page in → page out, each case also reverted with
+// The swap in a real page: page in → page out, each case also reverted with
 // revert() and compared by outerHTML. Before consent: the visit's static number.
 'use strict';
 const test = require('node:test');

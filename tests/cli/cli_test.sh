@@ -94,7 +94,7 @@ printf 'Tel 030 1234567 \xff\xfe and more' > "$work/bad.txt"
 expect "invalid UTF-8 is an input error naming the byte" 1 "" "not valid UTF-8 (first bad byte at offset 16)" -- \
   "$cli" scan --country DE --target +49301234567 "$work/bad.txt"
 
-# Site configs (issue #3).
+# Site configs.
 configs=$(cd "$(dirname "$0")/../../examples/configs" && pwd)
 expect "check-config prints a one-line summary for a good config" 0 \
   "$configs/minimal.json: ok: site plumber-berlin (DE): 1 target number(s), 2 source(s) (0 with a dynamic pool, default direct), consent any of tcf,consent_mode,manual" "" -- \

@@ -1,5 +1,5 @@
 #pragma once
-// The written forms of each target that the matcher must find (issue #2), shared by the
+// The written forms of each target that the matcher must find, shared by the
 // matcher, formatter and libphonenumber cross-check tests.
 
 #include <vector>

@@ -1,4 +1,4 @@
-// Cross-check against Google's libphonenumber (issue #2): on a generated corpus of mixed
+// Cross-check against Google's libphonenumber: on a generated corpus of mixed
 // text, every occurrence that PhoneNumberMatcher finds at VALID leniency and that equals a
 // target must be found by callswap. Where the two disagree otherwise, the test prints why.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The privacy scan (issue #6): every server log line written during the test run (the
+# The privacy scan: every server log line written during the test run (the
 # in-process server tests, the server binary test and the browser tests collect theirs in
 # CALLSWAP_TEST_LOG_DIR) must hold no test caller's number and no session id.
 # Usage: log_scan.sh LOG_DIR        (ctest runs it after the tests that write the logs)

@@ -1,5 +1,5 @@
 // The real server in-process on an ephemeral port, the real httplib client, a fresh SQLite
-// file per test, and a clock the test moves (issue #5).
+// file per test, and a clock the test moves.
 
 #include <httplib.h>
 #include <openssl/evp.h>
@@ -260,7 +260,7 @@ TEST_CASE_METHOD(ServerFixture, "Twilio's signed status callbacks are verified, 
   CHECK(body_of(send(to_static, twilio_signature(token, url, to_static))).find("attribution")->as_string() == "static");
   std::map<std::string, std::string> unknown = {{"CallSid", "CA0003"}, {"To", "+49305555555"}};
   CHECK(error_code(send(unknown, twilio_signature(token, url, unknown))) == "unknown_number");
-  // The caller's number is not kept (issue #6 adds it encrypted): it appears in no log.
+  // The caller's number is kept only sealed, never in clear: it appears in no log.
   CHECK(server.logs().find("4915112345678") == std::string::npos);
 }
 

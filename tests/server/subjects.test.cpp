@@ -1,5 +1,5 @@
 // Data-subject rights, the audit log and the report against the real server and a real
-// SQLite file (issue #6): find by caller or session, access and export, erasure with an
+// SQLite file: find by caller or session, access and export, erasure with an
 // audit entry without personal data, restriction out of reports, rectification; bad input
 // for every admin endpoint.
 

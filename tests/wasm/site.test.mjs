@@ -1,5 +1,5 @@
 // Site config, source attribution, consent decision and session machine through wasm:
-// the browser must decide exactly as the native core does (issue #3).
+// the browser must decide exactly as the native core does.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
