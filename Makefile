@@ -18,7 +18,7 @@ FUZZ_TARGETS := matcher config operator_config session_request call_webhook twil
 # Debian's Emscripten 3.1.6 needs Debian's acorn for its optimizer.
 export NODE_PATH := /usr/share/nodejs
 
-.PHONY: deps build server dist release npm test demo bench fuzz fuzz-build fuzz-long fuzz-merge format clean
+.PHONY: deps build server dist release npm test demo bench fuzz fuzz-build fuzz-long fuzz-merge format lint clean
 
 deps:
 	@scripts/install-deps
@@ -85,6 +85,9 @@ fuzz-long: fuzz-build
 # Folds what the runs found, minimised, into the committed corpora.
 fuzz-merge: fuzz-build
 	tests/fuzz/run.sh merge $(FUZZ_TARGETS)
+
+lint:
+	node_modules/.bin/biome lint --error-on-warnings .
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

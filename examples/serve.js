@@ -109,7 +109,7 @@ function serveExamples(state) {
       let to = '';
       try {
         to = JSON.parse(text).to;
-      } catch (error) {
+      } catch {
         to = '';
       }
       if (typeof to !== 'string' || !/^\+[1-9][0-9]{5,14}$/.test(to)) {

@@ -23,7 +23,7 @@ export function decorate(href, pageHref, source) {
   let url;
   try {
     url = new URL(href, pageHref);
-  } catch (error) {
+  } catch {
     return null;
   }
   const page = new URL(pageHref);
@@ -42,7 +42,7 @@ export function decorate(href, pageHref, source) {
 export function carryOnLinks(document, source) {
   const follow = (event) => {
     const current = source();
-    const link = current && event.target && event.target.closest && event.target.closest('a[href]');
+    const link = current && event.target?.closest?.('a[href]');
     if (!link) return;
     const href = decorate(link.getAttribute('href'), document.baseURI, current);
     if (href) link.setAttribute('href', href);

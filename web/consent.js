@@ -12,7 +12,7 @@ function whenGlobal(window, lookup, found) {
     let value;
     try {
       value = lookup();
-    } catch (error) {
+    } catch {
       value = undefined;
     }
     if (value) {
@@ -45,7 +45,7 @@ function watchTcf(window, report) {
   let direct = null;
   try {
     direct = typeof locator.__tcfapi === 'function' ? locator.__tcfapi : null;
-  } catch (error) {
+  } catch {
     direct = null;
   }
   return direct ? listen(direct) : listenThroughFrame(window, locator, onData);
@@ -57,7 +57,7 @@ function findTcfLocator(window) {
     frame = frame.parent;
     try {
       if (frame.frames.__tcfapiLocator) return frame;
-    } catch (error) {
+    } catch {
       // A cross-origin frame without the locator: keep walking up.
     }
   }
@@ -83,11 +83,11 @@ function listenThroughFrame(window, target, onData) {
       if (data.indexOf('__tcfapiReturn') < 0) return;
       try {
         data = JSON.parse(data);
-      } catch (error) {
+      } catch {
         return;
       }
     }
-    const answer = data && data.__tcfapiReturn;
+    const answer = data?.__tcfapiReturn;
     const entry = answer && pending.get(answer.callId);
     if (!entry) return;
     if (!entry[1]) pending.delete(answer.callId);
@@ -127,7 +127,8 @@ function listenThroughFrame(window, target, onData) {
 // to dataLayer. There is no read API, so read the array and every later push (also after
 // Tag Manager replaces dataLayer.push with its own).
 function watchConsentMode(window, report) {
-  const dataLayer = (window.dataLayer = window.dataLayer || []);
+  if (!window.dataLayer) window.dataLayer = [];
+  const dataLayer = window.dataLayer;
   const commands = [];
   let seen = 0;
   const scan = () => {
@@ -171,14 +172,14 @@ function watchOneTrust(window, report) {
 function watchCookiebot(window, report) {
   const read = () => {
     const cookiebot = window.Cookiebot;
-    if (!cookiebot || !cookiebot.consent) return;
+    if (!cookiebot?.consent) return;
     report({ has_response: cookiebot.hasResponse === true, method: cookiebot.consent.method || '',
       consent: { ...cookiebot.consent } });
   };
   for (const name of ['CookiebotOnConsentReady', 'CookiebotOnAccept', 'CookiebotOnDecline', 'CookiebotOnLoad']) {
     window.addEventListener(name, read);
   }
-  whenGlobal(window, () => window.Cookiebot && window.Cookiebot.consent, read);
+  whenGlobal(window, () => window.Cookiebot?.consent, read);
 }
 
 // Usercentrics v2 (UC_UI); getServicesBaseInfo may answer a list or a Promise of one.
@@ -198,7 +199,7 @@ function watchUsercentrics(window, report) {
     }, () => {});
   };
   for (const name of ['UC_UI_INITIALIZED', 'UC_UI_CMP_EVENT', 'ucEvent', 'UC_CONSENT']) window.addEventListener(name, read);
-  whenGlobal(window, () => window.UC_UI && window.UC_UI.isInitialized && window.UC_UI.isInitialized(), read);
+  whenGlobal(window, () => window.UC_UI?.isInitialized?.(), read);
 }
 
 // Klaro reports defaults before the visitor confirms; `confirmed` tells them apart.
@@ -217,7 +218,7 @@ function watchCookieConsent(window, report) {
     const cc = window.CookieConsent;
     if (!cc || typeof cc.validConsent !== 'function') return;
     const preferences = typeof cc.getUserPreferences === 'function' ? cc.getUserPreferences() : {};
-    report({ valid: cc.validConsent() === true, accepted: (preferences && preferences.acceptedCategories) || [] });
+    report({ valid: cc.validConsent() === true, accepted: preferences?.acceptedCategories || [] });
   };
   for (const name of ['cc:onFirstConsent', 'cc:onConsent', 'cc:onChange']) window.addEventListener(name, read);
   whenGlobal(window, () => window.CookieConsent && typeof window.CookieConsent.validConsent === 'function', read);
@@ -279,7 +280,7 @@ export function watchConsent(window, settings, changed) {
     if (!adapter) continue;
     try {
       adapter(window, report(platform), settings);
-    } catch (error) {
+    } catch {
       // A platform that throws leaves its signal unknown; the others still count.
     }
   }

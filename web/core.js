@@ -106,7 +106,7 @@ function callJson(module, fn, ...args) {
   try {
     return JSON.parse(readCString(module, fn(...pointers)));
   } finally {
-    args.forEach((a, i) => typeof a === 'string' && module._free(pointers[i]));
+    for (let i = 0; i < args.length; i++) if (typeof args[i] === 'string') module._free(pointers[i]);
   }
 }
 

@@ -29,7 +29,7 @@ export function createDevice(window, settings) {
         }
         const value = text ? JSON.parse(text) : null;
         return value && typeof value === 'object' ? value : null;
-      } catch (error) {
+      } catch {
         return null;
       }
     },
@@ -43,7 +43,7 @@ export function createDevice(window, settings) {
         } else {
           window.localStorage.setItem(NAME, text);
         }
-      } catch (error) {
+      } catch {
         // Storage blocked: the number still shows on this page, just not on the next.
       }
     },
@@ -54,12 +54,12 @@ export function createDevice(window, settings) {
     erase() {
       try {
         if (COOKIE.test(document.cookie)) document.cookie = `${NAME}=${cookieAttributes(0)}`;
-      } catch (error) {
+      } catch {
         // cookies blocked
       }
       try {
         if (window.localStorage && window.localStorage.getItem(NAME) !== null) window.localStorage.removeItem(NAME);
-      } catch (error) {
+      } catch {
         // storage blocked
       }
     },

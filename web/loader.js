@@ -46,7 +46,7 @@ export function loadModule(scriptUrl, mark) {
     return (streaming ? WebAssembly.compileStreaming(response)
       : response.arrayBuffer().then((bytes) => WebAssembly.compile(bytes)))
       .catch((error) => {
-        throw problem(classifyCompileError(error), { detail: String(error && error.message) });
+        throw problem(classifyCompileError(error), { detail: String(error?.message) });
       });
   });
   return instantiateCore((imports) => compiled.then((module) => WebAssembly.instantiate(module, imports))

@@ -22,8 +22,8 @@ function startCallswap(window) {
     marks[name] = performance.now();
   };
   const script = document.currentScript || document.querySelector('script[src*="callswap"][data-site],script[src*="callswap.js"]');
-  const attribute = (name) => (script && script.getAttribute(`data-${name}`)) || '';
-  const options = readOptions(new URL((script && script.src) || 'callswap.js', document.baseURI).href, attribute,
+  const attribute = (name) => script?.getAttribute(`data-${name}`) || '';
+  const options = readOptions(new URL(script?.src || 'callswap.js', document.baseURI).href, attribute,
     window.callswapConfig);
   const problems = createProblems(window.console);
   // The wasm and the config are requested first, side by side (the wasm compiles while it
@@ -50,7 +50,7 @@ function startCallswap(window) {
   });
 
   const state = () => {
-    const out = { mode, source: attribution && attribution.source ? attribution.source : null, number: shownNumber || null };
+    const out = { mode, source: attribution?.source ? attribution.source : null, number: shownNumber || null };
     if (mode === 'dynamic') out.session = driver.sessionId();
     const trouble = problems.first();
     if (trouble) Object.assign(out, trouble);
@@ -101,8 +101,8 @@ function startCallswap(window) {
   }
 
   function fail(error) {
-    const code = error && error.code && FATAL.has(error.code) ? error.code : 'start_failed';
-    problems.report(code, error && error.code ? error.details : { detail: String((error && error.message) || error) });
+    const code = error?.code && FATAL.has(error.code) ? error.code : 'start_failed';
+    problems.report(code, error?.code ? error.details : { detail: String(error?.message || error) });
     setMode('off');
     resolveReady(state());
   }
@@ -137,7 +137,7 @@ function startCallswap(window) {
   // Only a source that came with the visit (a campaign, a referrer, a carried source) is
   // worth carrying; the default source is what the next page finds anyway.
   function carriedFromHere() {
-    return attribution && attribution.source && !/^default|^no source/.test(attribution.reason) ? attribution.source : '';
+    return attribution?.source && !/^default|^no source/.test(attribution.reason) ? attribution.source : '';
   }
 
   // What an earlier page kept (with consent) may name an earlier source.
@@ -261,7 +261,7 @@ function startCallswap(window) {
 
   // Shadow roots attached after the first walk: observe them as soon as they exist.
   function watchShadowRootsOpenedLater() {
-    const prototype = window.Element && window.Element.prototype;
+    const prototype = window.Element?.prototype;
     if (!prototype || typeof prototype.attachShadow !== 'function') return;
     const attach = prototype.attachShadow;
     prototype.attachShadow = function attachShadow(init) {
@@ -279,8 +279,8 @@ function startCallswap(window) {
 
   configReady.then((config) => {
     mark('configFetched');
-    const flicker = config && config.swap && config.swap.anti_flicker;
-    if (flicker && flicker.selector && mode === 'loading') {
+    const flicker = config?.swap?.anti_flicker;
+    if (flicker?.selector && mode === 'loading') {
       // The core's default timeout (config.hpp) applies when the config gives none.
       const hidden = hideUntilSwapped(document, flicker.selector, flicker.timeout_ms || 400);
       release = () => {
@@ -304,6 +304,6 @@ function startCallswap(window) {
     });
 }
 
-if (typeof window !== 'undefined' && typeof document !== 'undefined' && !(window.callswap && window.callswap.ready)) {
+if (typeof window !== 'undefined' && typeof document !== 'undefined' && !window.callswap?.ready) {
   startCallswap(window);
 }

@@ -50,6 +50,6 @@ export function createProblems(console) {
 
 /** Names what a failed WebAssembly compile means: CSP blocks it, or the file is broken. */
 export function classifyCompileError(error) {
-  const text = String((error && error.message) || error);
+  const text = String(error?.message || error);
   return /Content.Security.Policy|wasm-unsafe-eval|unsafe-eval/i.test(text) ? 'wasm_blocked_by_csp' : 'start_failed';
 }

@@ -31,7 +31,7 @@ export function createSessionDriver(visit) {
     if (allowed && !consented) {
       consented = true;
       const stored = device.read();
-      if (stored && stored.touch) visit.reattribute(stored.touch);
+      if (stored?.touch) visit.reattribute(stored.touch);
       // A source without a pool has only its static number: no session, no request.
       if (!visit.attribution().pool) return;
       if (machine) machine.destroy();
@@ -96,7 +96,7 @@ export function createSessionDriver(visit) {
         run({ kind: 'assigned', session_id: given.session, number: given.number,
           expires_in_ms: (Number(given.expires_in) || 0) * 1000 });
       } else {
-        run({ kind: 'no_number', reason: (answer.body && answer.body.reason) || 'error' });
+        run({ kind: 'no_number', reason: answer.body?.reason || 'error' });
       }
     });
   }
@@ -107,7 +107,7 @@ export function createSessionDriver(visit) {
   function send(method, path, body, abortable = true) {
     const controller = abortable && typeof AbortController === 'function' ? new AbortController() : null;
     const timer = controller && setTimeout(() => controller.abort(), settings.request_timeout_ms);
-    const init = { ...anonymous, method, cache: 'no-store', keepalive: method === 'DELETE', signal: controller && controller.signal };
+    const init = { ...anonymous, method, cache: 'no-store', keepalive: method === 'DELETE', signal: controller?.signal };
     if (body) {
       init.body = JSON.stringify(body);
       init.headers = { 'Content-Type': 'application/json' };
@@ -116,7 +116,7 @@ export function createSessionDriver(visit) {
       .then((response) => (response.status === 204 ? { status: 204, body: null }
         : response.json().then((json) => ({ status: response.status, body: json }), () => ({ status: response.status, body: null }))))
       .catch((error) => {
-        if (!error || error.name !== 'AbortError') checkOriginAllowed();
+        if (error?.name !== 'AbortError') checkOriginAllowed();
         return { status: 0, body: null };
       })
       .finally(() => clearTimeout(timer));

@@ -106,7 +106,7 @@ export function createSwapper(matcher, noswapAttribute) {
     const outers = [];
     let outer = null;
     for (const element of skipped) {
-      if (outer && outer.contains(element)) continue;
+      if (outer?.contains(element)) continue;
       outer = element;
       outers.push(element);
       const texts = element.ownerDocument.createTreeWalker(element, SHOW_TEXT);
@@ -366,7 +366,7 @@ export function hideUntilSwapped(document, selector, timeoutMs) {
     document.querySelector(selector); // throws for an invalid selector
     sheet = new CSSStyleSheet();
     sheet.insertRule(`${selector}{visibility:hidden!important}`); // exactly one rule, or it throws
-  } catch (error) {
+  } catch {
     return noop;
   }
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];

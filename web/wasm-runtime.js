@@ -44,7 +44,7 @@ export function instantiateCore(instantiate, names = BUNDLED_NAMES) {
         try {
           memory.grow((bytes - size) / PAGE);
           return 1;
-        } catch (error) {
+        } catch {
           // not that much memory: try the exact size
         }
       }

@@ -48,6 +48,7 @@ async function main() {
         let chars = 0;
         for (let node = walker.nextNode(); node; node = walker.nextNode()) chars += node.nodeValue.length;
         if (rep) times.floor.push(now() - t);
+        if (chars === 0) throw new Error('the floor pass read no text: the page did not load');
         // callswap: its full scan and swap of the page (the first swap's work).
         window.callswap.revert();
         await settle();

@@ -72,7 +72,7 @@ CookieConsent.run({
 
   settings.addEventListener('click', () => CookieConsent.showPreferences());
   call.addEventListener('click', async () => {
-    const number = window.callswap && window.callswap.state().number;
+    const number = window.callswap?.state().number;
     if (!number) return;
     result.textContent = 'Anruf …';
     const answer = await fetch('/demo/call', { method: 'POST', headers: { 'Content-Type': 'application/json' },

@@ -9,7 +9,7 @@
 
   const api = (path) => fetch(path, { headers: { Authorization: `Bearer ${key}` }, cache: 'no-store' }).then(async (r) => {
     const body = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error((body.error && body.error.message) || `HTTP ${r.status}`);
+    if (!r.ok) throw new Error(body.error?.message || `HTTP ${r.status}`);
     return body;
   });
   const el = (tag, attributes = {}, text) => {

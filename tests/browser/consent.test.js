@@ -385,7 +385,7 @@ test('Klaro (real library): confirm, then decline', async () => {
     <script defer src="/node_modules/klaro/dist/klaro-no-css.js"></script>`;
   const { context } = await scenario(page(`${klaro}${SDK}`), {
     grant: async (p) => {
-      await until(p, () => window.klaro && window.klaro.getManager());
+      await until(p, () => window.klaro?.getManager());
       await p.evaluate(() => {
         const manager = window.klaro.getManager();
         manager.updateConsent('callswap', true);

@@ -101,7 +101,11 @@ test('`node examples/serve.js` prints the URLs and stops cleanly on Ctrl-C', asy
     out += chunk;
   });
   await new Promise((resolve, reject) => {
-    const timer = setInterval(() => out.includes('Ctrl-C stops it') && (clearInterval(timer), resolve()), 50);
+    const timer = setInterval(() => {
+      if (!out.includes('Ctrl-C stops it')) return;
+      clearInterval(timer);
+      resolve();
+    }, 50);
     child.on('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
   });
   assert.match(out, /Example website +http:\/\/127\.0\.0\.1:\d+\//);

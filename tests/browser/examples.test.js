@@ -29,7 +29,7 @@ const EXAMPLES = {
       manager.changeAll(false);
       manager.saveAndApplyConsents();
     }),
-    ready: () => window.klaro && window.klaro.getManager(),
+    ready: () => window.klaro?.getManager(),
   },
   onetrust: { accept: click('#accept'), reject: click('#reject') },
   cookiebot: { accept: click('#accept'), reject: click('#reject') },
@@ -48,7 +48,7 @@ for (const [name, steps] of Object.entries(EXAMPLES)) {
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(`${env.demo.siteUrl}/${name}/`);
     if (steps.ready) await until(page, steps.ready);
-    await page.waitForFunction(() => window.callswap && window.callswap.ready);
+    await page.waitForFunction(() => window.callswap?.ready);
     await page.evaluate(() => window.callswap.ready);
     assert.equal(await phone(page), '030 123 45 67', 'the direct source shows the site number');
     assert.equal(await page.getAttribute('a.phone', 'href'), 'tel:+49301234567');

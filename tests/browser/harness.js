@@ -161,7 +161,7 @@ async function openPage(browser, url, { init } = {}) {
   });
   const requests = recordRequests(page);
   await page.goto(url);
-  await page.waitForFunction(() => window.callswap && window.callswap.ready);
+  await page.waitForFunction(() => window.callswap?.ready);
   const state = await page.evaluate(() => window.callswap.ready);
   return { context, page, errors, warnings, consoleErrors, requests, state };
 }

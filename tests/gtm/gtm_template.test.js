@@ -41,7 +41,7 @@ function matchesUrlPattern(pattern, url) {
   let u;
   try {
     u = new URL(url);
-  } catch (error) {
+  } catch {
     return false;
   }
   if (!p || u.protocol !== 'https:') return false;
@@ -113,7 +113,7 @@ test('the template has the sections and fields of a gallery template', () => {
 
 test('it injects callswap.js?site=<id> from the server and reports success', () => {
   const run = runTemplate({ serverUrl: 'https://track.example.com/', siteId: 'acme' }, {
-    injectScript: (url, onSuccess) => onSuccess(),
+    injectScript: (_url, onSuccess) => onSuccess(),
   });
   const [inject] = run.called('injectScript');
   assert.equal(inject.args[0], 'https://track.example.com/callswap.js?site=acme');
@@ -237,7 +237,7 @@ test('the page the template produces loads callswap with ?site= in Chromium', as
     assert.deepEqual(await page.evaluate(() => window.gtmResult), ['success', 'success']);
     const scripts = await page.$$eval('script[src]', (list) => list.map((s) => s.getAttribute('src')));
     assert.deepEqual(scripts, [`https://callswap.test/callswap.js?site=${SITE}`], 'one script, with the site id in its URL');
-    await page.waitForFunction(() => window.callswap && window.callswap.ready);
+    await page.waitForFunction(() => window.callswap?.ready);
     const state = await page.evaluate(() => window.callswap.ready);
     assert.equal(state.mode, 'static');
     assert.equal(await page.textContent('.call'), 'Call us: 030 1111115');

@@ -105,7 +105,7 @@ test('installed offline into a scratch project and bundled with esbuild, it swap
   const requests = recordRequests(page);
   try {
     await page.goto(`${env.site.origin}/`);
-    await page.waitForFunction(() => window.app && window.app.ready);
+    await page.waitForFunction(() => window.app?.ready);
     const state = await page.evaluate(() => window.app.ready);
     assert.equal(state.mode, 'static', JSON.stringify(state));
     assert.equal(await page.evaluate(() => window.app.version), packageJson.version);

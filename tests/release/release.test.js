@@ -70,7 +70,7 @@ async function load(snippet) {
 test('the snippet loads the versioned pair from the server in Chromium', async () => {
   const { context, page, requests } = await load(fs.readFileSync(path.join(out, `callswap-${version}.snippet.html`), 'utf8'));
   try {
-    await page.waitForFunction(() => window.callswap && window.callswap.ready);
+    await page.waitForFunction(() => window.callswap?.ready);
     assert.equal((await page.evaluate(() => window.callswap.ready)).mode, 'static');
     assert.equal(await page.textContent('.call'), 'Call us: 030 1111115');
     assert.ok(requests.some((r) => r.url === `${env.callswap.url}/callswap-${version}.wasm`), 'the versioned module is loaded');

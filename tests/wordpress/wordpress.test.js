@@ -33,7 +33,7 @@ function cleanup() {
     if (child.exitCode !== null || child.signalCode !== null) continue;
     try {
       process.kill(-child.pid, 'SIGTERM');
-    } catch (error) {
+    } catch {
       // already gone
     }
   }
@@ -70,7 +70,7 @@ async function waitFor(what, check, timeoutMs = 30000) {
   for (;;) {
     try {
       if (await check()) return;
-    } catch (error) {
+    } catch {
       // not yet
     }
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
