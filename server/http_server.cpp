@@ -28,10 +28,6 @@
 
 namespace callswap::server {
 
-Millis system_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 namespace {
 
 constexpr const char* kJson = "application/json";

@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "clock.hpp"
 #include "operator_config.hpp"
 #include "store.hpp"
 #include "subjects.hpp"
@@ -18,9 +19,6 @@ namespace callswap::server {
 class HttpListener;
 
 using Clock = std::function<Millis()>;
-
-/// Milliseconds since the epoch from the system clock.
-Millis system_now();
 
 class Server {
  public:

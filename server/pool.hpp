@@ -6,6 +6,7 @@
 // Every operation is O(log n) in the pool size. Callers run expire(now) before the others,
 // so idle sessions end (and the store hears of it) before their numbers are handed out.
 
+#include <callswap/millis.hpp>
 #include <callswap/phone_number.hpp>
 #include <cstdint>
 #include <optional>
@@ -16,8 +17,6 @@
 #include <vector>
 
 namespace callswap::server {
-
-using Millis = std::int64_t;
 
 struct PoolSettings {
   /// What happens when every number is held: the caller shows the source's static number,

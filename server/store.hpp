@@ -3,6 +3,7 @@
 // so the pool and attribution logic never see SQL; SqliteStore is the default
 // implementation. No IP address, no user agent, no full URL is ever stored.
 
+#include <callswap/millis.hpp>
 #include <cstdint>
 #include <future>
 #include <memory>
@@ -11,8 +12,6 @@
 #include <vector>
 
 namespace callswap::server {
-
-using Millis = std::int64_t;
 
 struct SessionRow {
   std::string id;             ///< random, 128 bits, hex

@@ -18,7 +18,7 @@
 
 namespace {
 
-using callswap::server::Millis;
+using callswap::Millis;
 using callswap::server::SessionRow;
 using callswap::server::Store;
 

@@ -3,11 +3,11 @@
 //   preload DATABASE CALLS
 #include <sqlite3.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <string>
 
+#include "clock.hpp"
 #include "store.hpp"
 
 int main(int argc, char** argv) {
@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   const std::string calls = argv[2];
   // Spread over the seconds before now, so all of it is within any retention period and
   // the server's purge at start leaves it be.
-  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto now = callswap::server::system_now();
   const std::string start = std::to_string(now - std::stoll(calls) * 1000 - 3'600'000);
   const std::string sql =
       "BEGIN;"

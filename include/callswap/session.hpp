@@ -9,14 +9,13 @@
 
 #include <callswap/config.hpp>
 #include <callswap/json.hpp>
+#include <callswap/millis.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace callswap {
-
-using Millis = std::int64_t;  ///< milliseconds since the epoch, from the caller's clock
 
 enum class SessionMode { static_numbers, requesting, dynamic_number };
 

@@ -23,7 +23,7 @@ namespace server = callswap::server;
 constexpr const char* kSession = "0123456789abcdef0123456789abcdef";
 constexpr const char* kCall = "CA0123";
 constexpr const char* kCaller = "+4917612345678";
-constexpr server::Millis kNow = 1'760'000'000'000;
+constexpr callswap::Millis kNow = 1'760'000'000'000;
 
 struct World {
   std::unique_ptr<server::Store> store = server::open_sqlite_store(":memory:");

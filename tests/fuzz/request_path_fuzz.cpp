@@ -93,7 +93,7 @@ void number(std::string_view text) {
 }
 
 void date(std::string_view text) {
-  constexpr server::Millis kDay = 24 * 3600'000LL;
+  constexpr callswap::Millis kDay = 24 * 3600'000LL;
   const auto at = server::parse_utc_date(text);
   if (at) {
     require(*at % kDay == 0);

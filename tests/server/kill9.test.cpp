@@ -32,11 +32,6 @@ namespace {
 constexpr int kPoolSize = 300;
 constexpr const char* kCallsSecret = "kill9-calls-secret-0123456789";
 
-Millis wall_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string pool_number(int i) {
   return "+4930901" + std::string(4 - std::to_string(i).size(), '0') + std::to_string(i);
@@ -158,7 +153,7 @@ void load(int port, int worker, std::atomic<bool>& stop, Ledger& ledger) {
       record();
       return true;
     };
-    const Millis sent = wall_now();
+    const Millis sent = callswap::server::system_now();
     if (!acknowledged(c.Post("/v1/sessions/" + id + "/heartbeat", "", "application/json"), 200,
                       [&] {
                         ledger.sessions[id].last_heartbeat_sent = sent;
@@ -173,7 +168,7 @@ void load(int port, int worker, std::atomic<bool>& stop, Ledger& ledger) {
     event.set("from", "+4915112345678");
     event.set("status", "completed");
     event.set("duration_seconds", 42);
-    if (!acknowledged(post_call(c, json::Value(std::move(event)).dump(), wall_now(), kCallsSecret),
+    if (!acknowledged(post_call(c, json::Value(std::move(event)).dump(), callswap::server::system_now(), kCallsSecret),
                       201, [&] {
                         ledger.calls[call_id] = id;
                         ++ledger.call_count;

@@ -24,7 +24,7 @@ PoolSettings settings(PoolSettings::WhenExhausted policy = PoolSettings::WhenExh
   return s;
 }
 
-constexpr callswap::server::Millis kMinute = 60'000;
+constexpr callswap::Millis kMinute = 60'000;
 
 }  // namespace
 
@@ -87,7 +87,7 @@ TEST_CASE("Idle sessions let their numbers go; activity keeps them", "[pool]") {
   pool.assign("b", 0);
   pool.touch("b", 20 * kMinute);
   CHECK(pool.expire(29 * kMinute).empty());
-  CHECK(pool.expire(31 * kMinute) == std::vector<std::pair<std::string, callswap::server::Millis>>{{"a", 30 * kMinute}});
+  CHECK(pool.expire(31 * kMinute) == std::vector<std::pair<std::string, callswap::Millis>>{{"a", 30 * kMinute}});
   CHECK(pool.stats(31 * kMinute).active == 1);
   // a's number was last in use at minute 0, so its cool-down ended at minute 45.
   CHECK_FALSE(pool.assign("c", 44 * kMinute));
@@ -111,9 +111,9 @@ TEST_CASE("Random traffic never gives one number to two live sessions", "[pool][
   Pool pool(numbers(50), settings(PoolSettings::WhenExhausted::reuse_least_active));
   std::mt19937 random(7);
   std::set<std::string> live;
-  callswap::server::Millis now = 0;
+  callswap::Millis now = 0;
   for (int step = 0; step < 20000; ++step) {
-    now += static_cast<callswap::server::Millis>(random() % 30'000);
+    now += static_cast<callswap::Millis>(random() % 30'000);
     for (const auto& ended : pool.expire(now)) live.erase(ended.first);  // first, as the server does
     const std::string session = "s" + std::to_string(random() % 300);
     switch (random() % 4) {

@@ -23,7 +23,7 @@
 #include "http_server.hpp"
 #include "temp_dir.hpp"
 
-using callswap::server::Millis;
+using callswap::Millis;
 namespace json = callswap::json;
 
 namespace {

@@ -21,7 +21,7 @@ struct TempDatabase {
   [[nodiscard]] std::string path() const { return dir.file("callswap.db"); }
 };
 
-SessionRow session(const char* id, const char* number, callswap::server::Millis at) {
+SessionRow session(const char* id, const char* number, callswap::Millis at) {
   return SessionRow{id, "acme", "google-ads", number, "google-ads", R"({"utm_source":"google"})", "/landing?utm_source=google", at, at, std::nullopt};
 }
 
@@ -47,7 +47,7 @@ TEST_CASE("The store creates its schema in a new file and keeps everything acros
   const auto active = store->active_sessions();
   REQUIRE(active.size() == 1);
   CHECK(active[0].id == "s1");
-  CHECK(store->last_releases("acme") == std::vector<std::pair<std::string, callswap::server::Millis>>{{"+493055510001", 6000}});
+  CHECK(store->last_releases("acme") == std::vector<std::pair<std::string, callswap::Millis>>{{"+493055510001", 6000}});
   const auto call = store->find_call("CA1");
   REQUIRE(call);
   CHECK(call->duration_seconds == 42);
@@ -79,7 +79,7 @@ TEST_CASE("The session that held a number at a call's time is found, also within
   store->insert_session(session("early", "+493055510000", 1000)).get();
   store->release_session("early", 2000).get();
   store->insert_session(session("late", "+493055510000", 50'000)).get();
-  const callswap::server::Millis grace = 10'000;
+  const callswap::Millis grace = 10'000;
   CHECK(store->session_holding("acme", "+493055510000", 1500, grace)->id == "early");   // while held
   CHECK(store->session_holding("acme", "+493055510000", 11'999, grace)->id == "early");  // in the grace period
   CHECK_FALSE(store->session_holding("acme", "+493055510000", 12'001, grace));          // after it
@@ -90,7 +90,7 @@ TEST_CASE("The session that held a number at a call's time is found, also within
   store->erase({{"late"}, {}, {}, "", 80'000}).get();
   CHECK_FALSE(store->find_session("late"));
   // The number's release outlives the erased session, for the pool's cool-down.
-  CHECK(store->last_releases("acme") == std::vector<std::pair<std::string, callswap::server::Millis>>{{"+493055510000", 70'000}});
+  CHECK(store->last_releases("acme") == std::vector<std::pair<std::string, callswap::Millis>>{{"+493055510000", 70'000}});
 }
 
 TEST_CASE("Erasing a session still holding its number records the release, for the cool-down", "[store][erase]") {
@@ -98,7 +98,7 @@ TEST_CASE("Erasing a session still holding its number records the release, for t
   auto store = callswap::server::open_sqlite_store(db.path());
   store->insert_session(session("held", "+493055510000", 1000)).get();
   store->erase({{"held"}, {}, {}, "", 5000}).get();
-  CHECK(store->last_releases("acme") == std::vector<std::pair<std::string, callswap::server::Millis>>{{"+493055510000", 5000}});
+  CHECK(store->last_releases("acme") == std::vector<std::pair<std::string, callswap::Millis>>{{"+493055510000", 5000}});
   CHECK(store->active_sessions().empty());
 }
 
