@@ -9,6 +9,7 @@ const assert = require('node:assert');
 const { spawn, execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
@@ -155,15 +156,28 @@ function session(origin) {
         body = new URLSearchParams(form).toString();
         headers['Content-Type'] = 'application/x-www-form-urlencoded';
       }
-      const response = await fetch(origin + pathname, { method, headers, body, redirect: 'manual' });
+      // node:http, not fetch: it hands over every Set-Cookie line on the Node.js 18 that
+      // Debian ships, whose fetch has no Headers.getSetCookie().
+      const response = await new Promise((resolve, reject) => {
+        const request = http.request(origin + pathname, { method, headers }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk) => {
+            text += chunk;
+          });
+          res.on('end', () => resolve({ res, text }));
+        });
+        request.on('error', reject);
+        request.end(body);
+      });
       if (cookies) {
-        for (const line of response.headers.getSetCookie()) {
+        for (const line of response.res.headers['set-cookie'] || []) {
           const [pair] = line.split(';');
           const eq = pair.indexOf('=');
           jar.set(pair.slice(0, eq), pair.slice(eq + 1));
         }
       }
-      return { status: response.status, location: response.headers.get('location') || '', text: await response.text() };
+      return { status: response.res.statusCode, location: response.res.headers.location || '', text: response.text };
     },
   };
 }
