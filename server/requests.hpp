@@ -62,9 +62,8 @@ struct SessionRequest {
 };
 Parsed<SessionRequest> parse_session_request(std::string_view body, const SiteConfig& site);
 
-/// The ids a path carries: a site id ([a-z0-9_-]{1,64}, the routes' pattern) and a session
-/// id (32 lower-case hex digits, as random_id() makes them).
-bool is_site_id(std::string_view id);
+/// A session id as a path carries it: 32 lower-case hex digits, as random_id() makes them (a
+/// site id is callswap::is_valid_id, the routes' pattern).
 bool is_session_id(std::string_view id);
 
 /// The route a request took, for logs: a session id never appears in it.

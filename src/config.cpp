@@ -4,6 +4,14 @@
 #include <cmath>
 
 namespace callswap {
+
+bool is_valid_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
 namespace {
 
 using config_reader::index_path;
@@ -13,13 +21,6 @@ using Reader = config_reader::Reader;
 
 constexpr std::string_view kClickIds[] = {"gclid", "gbraid", "wbraid", "fbclid", "msclkid", "ttclid",
                                           "li_fat_id"};
-
-bool valid_id(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-  });
-}
 
 bool valid_host_pattern(std::string_view host) {
   if (host.empty() || host.size() > 253 || host.front() == '.' || host.back() == '.') return false;
@@ -71,7 +72,7 @@ std::optional<SourceRule> read_rule(Reader& r, const json::Value& v, const std::
       for (std::size_t i = 0; i < po.size(); ++i) {
         const std::string pp = join_path(p, po.keys[i]);
         SourceRule::Param param{po.keys[i], {}};
-        if (!valid_id(param.name)) {
+        if (!is_valid_id(param.name)) {
           r.error(pp, "a parameter name is lower case letters, digits, '-' and '_'");
           continue;
         }
@@ -133,7 +134,7 @@ void read_sources(Reader& r, const json::Value& v, SiteConfig& config) {
     Source source;
     bool ok = true;
     if (auto id = r.string(*o, sp, "id", true)) {
-      if (!valid_id(*id)) {
+      if (!is_valid_id(*id)) {
         r.error(join_path(sp, "id"), quoted(*id) + " is not an id (1 to 64 of a-z, 0-9, '-', '_')");
         ok = false;
       } else if (config.find_source(*id)) {
@@ -352,7 +353,7 @@ ConfigResult load_site_config(const json::Value& document) {
   if (!o) return result;
   SiteConfig config;
   if (auto site = r.string(*o, "", "site", true)) {
-    if (!valid_id(*site)) r.error("site", quoted(*site) + " is not an id (1 to 64 of a-z, 0-9, '-', '_')");
+    if (!is_valid_id(*site)) r.error("site", quoted(*site) + " is not an id (1 to 64 of a-z, 0-9, '-', '_')");
     config.site = *site;
   }
   if (auto country = r.string(*o, "", "country", true)) {
@@ -385,7 +386,7 @@ ConfigResult load_site_config(const json::Value& document) {
   }
   if (auto pools = r.strings(*o, "", "pools", false, true)) {
     for (std::size_t i = 0; i < pools->size(); ++i) {
-      if (!valid_id((*pools)[i])) r.error(index_path("pools", i), quoted((*pools)[i]) + " is not an id (1 to 64 of a-z, 0-9, '-', '_')");
+      if (!is_valid_id((*pools)[i])) r.error(index_path("pools", i), quoted((*pools)[i]) + " is not an id (1 to 64 of a-z, 0-9, '-', '_')");
     }
     config.pools = std::move(*pools);
   }

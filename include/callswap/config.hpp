@@ -123,6 +123,11 @@ struct ConfigResult {
   [[nodiscard]] bool ok() const { return config.has_value(); }
 };
 
+/// A site id, pool id, source id or parameter name: 1 to 64 of a-z, 0-9, '-' and '_'. The
+/// one definition: the server's routes, the WordPress plugin and the Tag Manager template
+/// spell the same pattern in their languages, and tests/vocabulary checks that they agree.
+bool is_valid_id(std::string_view id);
+
 ConfigResult parse_site_config(std::string_view json_text);
 ConfigResult load_site_config(const json::Value& document);
 

@@ -62,9 +62,9 @@ ___TEMPLATE_PARAMETERS___
       {
         "type": "REGEX",
         "args": [
-          "^[A-Za-z0-9_-]{1,64}$"
+          "^[a-z0-9_-]{1,64}$"
         ],
-        "errorMessage": "Letters, digits, - and _ only, as in the site config."
+        "errorMessage": "Lower-case letters, digits, - and _ only (1 to 64), as in the site config."
       }
     ],
     "alwaysInSummary": true

@@ -34,6 +34,11 @@ TEST_CASE("The example configs are valid", "[config]") {
   }
 }
 
+TEST_CASE("An id is 1 to 64 of a-z, 0-9, '-' and '_' (the pattern tests/vocabulary compares)", "[config]") {
+  for (const std::string& ok : std::vector<std::string>{"acme", "a", "shop-2_de", std::string(64, 'a')}) CHECK(callswap::is_valid_id(ok));
+  for (const std::string& bad : std::vector<std::string>{"", "Acme", "acme site", "acme.de", std::string(65, 'a'), "\xc3\xa4"}) CHECK_FALSE(callswap::is_valid_id(bad));
+}
+
 TEST_CASE("A config is read with its defaults", "[config]") {
   const auto result = callswap::parse_site_config(kMinimal);
   REQUIRE(result.ok());

@@ -36,7 +36,7 @@ void ids(std::string_view text) {
   const bool site = !text.empty() && text.size() <= 64 &&
                     std::all_of(text.begin(), text.end(),
                                 [](char c) { return lower_or_digit(c) || c == '_' || c == '-'; });
-  require(server::is_site_id(text) == site);
+  require(callswap::is_valid_id(text) == site);
   const bool session = text.size() == 32 && std::all_of(text.begin(), text.end(), [](char c) {
                          return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
                        });

@@ -278,6 +278,13 @@ test('the settings page refuses a server URL that is not https and escapes what 
   }
   const settings = env.sql("SELECT option_value FROM wordpress.wp_options WHERE option_name = 'callswap_settings'");
   assert.ok(settings.includes(env.callswap.url) && !settings.includes('example.com'), settings);
+  // The server's routes take only lower-case site ids: "Acme" would be saved and then 404.
+  for (const bad of ['Acme', 'acme site', 'a'.repeat(65)]) {
+    const saved = await saveSettings(env.admin, { server_url: `${env.callswap.url}/`, site_id: bad, noswap_selectors: '.imprint' });
+    const page = (await env.admin.request(new URL(saved.location, env.origin).pathname + new URL(saved.location, env.origin).search)).text;
+    assert.match(page, /may only have lower-case letters/, `an error is shown for ${bad}`);
+    assert.equal(field(page, 'callswap_settings[site_id]'), SITE, `the previous site id is kept (${bad})`);
+  }
 });
 
 test('saving without the form\'s nonce, or logged out, changes nothing', async () => {

@@ -90,7 +90,7 @@ function callswap_sanitize_settings( $input ) {
 	}
 
 	$site = isset( $input['site_id'] ) ? trim( wp_unslash( (string) $input['site_id'] ) ) : '';
-	if ( '' === $site || preg_match( '/^[A-Za-z0-9_-]{1,64}$/', $site ) ) {
+	if ( '' === $site || preg_match( '/^[a-z0-9_-]{1,64}$/', $site ) ) {
 		$clean['site_id'] = $site;
 	} else {
 		add_settings_error(
@@ -98,7 +98,7 @@ function callswap_sanitize_settings( $input ) {
 			'callswap_site_id',
 			sprintf(
 				/* translators: %s: the site id the owner entered */
-				esc_html__( 'The site id "%s" may only have letters, digits, "-" and "_" (as in the site config). The previous value is kept.', 'callswap' ),
+				esc_html__( 'The site id "%s" may only have lower-case letters, digits, "-" and "_" (1 to 64, as in the site config). The previous value is kept.', 'callswap' ),
 				esc_html( $site )
 			)
 		);
