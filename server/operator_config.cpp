@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <callswap/config_reader.hpp>
+#include "config_reader.hpp"
 #include <cerrno>
 #include <cstdio>
 #include <cstring>

@@ -3,7 +3,7 @@
 // operator_config.cpp, whose field reader must not meet <filesystem>'s std::quoted.
 #include <unistd.h>
 
-#include <callswap/config_reader.hpp>
+#include "config_reader.hpp"
 #include <filesystem>
 #include <fstream>
 #include <sstream>

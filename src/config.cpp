@@ -1,6 +1,6 @@
 #include <algorithm>
 #include <callswap/config.hpp>
-#include <callswap/config_reader.hpp>
+#include "config_reader.hpp"
 #include <cmath>
 
 namespace callswap {
