@@ -750,24 +750,25 @@ class SqliteStore final : public Store {
     (s->bind(++index, args), ...);
   }
 
-  template <class... Args>
-  std::vector<Delivery> read_deliveries(Statement& statement, const Args&... args) {
+  // Every row a read statement answers for `args`, each read by `read`.
+  template <class Row, class... Args>
+  std::vector<Row> rows(Row (*read)(const Statement&), Statement& statement, const Args&... args) {
     std::lock_guard lock(read_mutex_);
     Use s(statement);
     bind_all(s, args...);
-    std::vector<Delivery> out;
-    while (s->step()) out.push_back(read_delivery(statement));
+    std::vector<Row> out;
+    while (s->step()) out.push_back(read(statement));
     return out;
   }
 
   template <class... Args>
+  std::vector<Delivery> read_deliveries(Statement& statement, const Args&... args) {
+    return rows(read_delivery, statement, args...);
+  }
+
+  template <class... Args>
   std::vector<CallRow> calls(Statement& statement, const Args&... args) {
-    std::lock_guard lock(read_mutex_);
-    Use s(statement);
-    bind_all(s, args...);
-    std::vector<CallRow> out;
-    while (s->step()) out.push_back(read_call(statement));
-    return out;
+    return rows(read_call, statement, args...);
   }
 
   // One use of a statement, with the mutex already held.

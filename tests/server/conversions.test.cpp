@@ -239,19 +239,15 @@ TEST_CASE_METHOD(
     CHECK(feed("google-ads", "other", "feed-password-0123456789")->status == 401);
     CHECK(error_code(c.Get("/v1/sites/nope/conversions/google-ads.csv")) == "unknown_feed");
   }
-  SECTION("an erased caller's click never appears again") {
-    const auto erased = c.Post("/v1/admin/subjects/erase", dpo,
-                               R"({"caller": ")" + kCaller + R"("})", "application/json");
-    REQUIRE(erased);
-    REQUIRE(erased->status == 200);
-    CHECK(feed("google-ads")->body.find("GCLID") == std::string::npos);
-  }
-  SECTION("a restricted caller's click is out of the feed") {
-    const auto restricted = c.Post("/v1/admin/subjects/restrict", dpo,
-                                   R"({"caller": ")" + kCaller + R"("})", "application/json");
-    REQUIRE(restricted);
-    REQUIRE(restricted->status == 200);
-    CHECK(feed("google-ads")->body.find("GCLID") == std::string::npos);
+  // An erasure takes the click out for good; a restriction for as long as it holds.
+  for (const std::string action : {"erase", "restrict"}) {
+    DYNAMIC_SECTION("after " << action << " of the caller, the click is out of the feed") {
+      const auto r = c.Post(("/v1/admin/subjects/" + action).c_str(), dpo,
+                            R"({"caller": ")" + kCaller + R"("})", "application/json");
+      REQUIRE(r);
+      REQUIRE(r->status == 200);
+      CHECK(feed("google-ads")->body.find("GCLID") == std::string::npos);
+    }
   }
   SECTION("the feed window ends") {
     now += 31 * 24 * 60 * kMinute;
@@ -295,17 +291,23 @@ TEST_CASE_METHOD(ConversionFixture,
   CHECK(ga4.received().size() == 1);
 }
 
-TEST_CASE(
-    "A delivery that keeps failing is given up, with the reason in the admin API and the report",
-    "[conversions][outbox]") {
+// The conversions config with a webhook endpoint where nothing listens: its deliveries fail.
+struct UnreachableWebhookFixture {
   Receiver ga4;
   TempDir dir;
   std::atomic<Millis> now{kStart};
-  Running server(
+  Running server{
       conversions_config(ga4.url(), "http://127.0.0.1:" + std::to_string(closed_port()) + "/hooks"),
-      dir.file("callswap.db"), now);
-  auto c = server.client();
+      dir.file("callswap.db"), now};
+  httplib::Client c = server.client();
   const httplib::Headers reports = {{"Authorization", "Bearer reports-key"}};
+  const httplib::Headers dpo = {{"Authorization", "Bearer dpo-key"}};
+};
+
+TEST_CASE_METHOD(
+    UnreachableWebhookFixture,
+    "A delivery that keeps failing is given up, with the reason in the admin API and the report",
+    "[conversions][outbox]") {
   const json::Value session = body_of(new_session(c));
   REQUIRE(post_call(c,
                     R"({"call_id": "call-down", "to": ")" + session.find("number")->as_string() +
@@ -360,17 +362,9 @@ TEST_CASE(
   CHECK(server.logs().find("delivery given up") != std::string::npos);
 }
 
-TEST_CASE("Erasure and restriction remove a caller's pending deliveries",
-          "[conversions][outbox][privacy]") {
-  Receiver ga4;
-  TempDir dir;
-  std::atomic<Millis> now{kStart};
-  Running server(
-      conversions_config(ga4.url(), "http://127.0.0.1:" + std::to_string(closed_port()) + "/hooks"),
-      dir.file("callswap.db"), now);
-  auto c = server.client();
-  const httplib::Headers reports = {{"Authorization", "Bearer reports-key"}};
-  const httplib::Headers dpo = {{"Authorization", "Bearer dpo-key"}};
+TEST_CASE_METHOD(UnreachableWebhookFixture,
+                 "Erasure and restriction remove a caller's pending deliveries",
+                 "[conversions][outbox][privacy]") {
   for (const auto& [id, caller] :
        {std::pair{"call-a", kCaller}, std::pair{"call-b", kOtherCaller}}) {
     const json::Value session = body_of(new_session(c));
