@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <vector>
 
+#include "privacy_record.hpp"
 #include "server_fixture.hpp"
 
 namespace {
@@ -445,4 +446,17 @@ TEST_CASE("Conversion settings are checked with the field and the reason",
           .empty());
   CHECK(errors_of(R"({})", R"("outbox": {"retry_base_ms": 5000, "retry_max_ms": 100})")
             .find("outbox.retry_max_ms") != std::string::npos);
+}
+
+TEST_CASE("The record of processing names where conversions go", "[conversions][privacy]") {
+  const auto config = callswap::server::load_operator_config(
+      conversions_config("https://www.google-analytics.com", "https://crm.example/hooks"),
+      [](const std::string&) { return std::nullopt; });
+  REQUIRE(config.ok());
+  const std::string record = callswap::server::privacy_record_markdown(*config.config);
+  CHECK(record.find("Google Ads and Microsoft Advertising") != std::string::npos);
+  CHECK(record.find("GA4 property of `G-TEST123`") != std::string::npos);
+  CHECK(record.find("`https://crm.example/hooks` (webhook `crm`)") != std::string::npos);
+  CHECK(record.find("callswap sends nothing to analytics or advertising platforms") ==
+        std::string::npos);
 }
