@@ -69,6 +69,9 @@ function demoConfig(siteOrigin, { database, port }) {
       allowed_origins: [siteOrigin],
       pools: { web: { numbers: Array.from({ length: 10 }, (_, i) => `+4930900000${i}`), hold_minutes: 30, cooldown_minutes: 1 } },
       retention: { sessions_days: 30, calls_days: 90, audit_days: 365 },
+      // The Google Ads feed (docs/conversions.md); the demo's /demo/google-ads.csv fetches it.
+      conversions: { values: [{ source: 'google-ads', name: 'Anruf', value: 50 }], time_zone: '+01:00',
+        feeds: { username: 'demo', password: { env: 'CALLSWAP_DEMO_FEED_PASSWORD' } } },
     }],
     admin_keys: [{ id: 'demo', sha256: crypto.createHash('sha256').update(DEMO_ADMIN_KEY).digest('hex'), scopes: ['reports', 'subjects'] }],
     caller_numbers: { keys: [{ id: 'demo', key: { env: 'CALLSWAP_DEMO_CALLER_KEY' } }], current: 'demo', hash_key: { env: 'CALLSWAP_DEMO_HASH_KEY' } },
@@ -119,6 +122,12 @@ function serveExamples(state) {
       return send(answer.status, TYPES['.json'], JSON.stringify(answer.body));
     }
     if (req.method !== 'GET') return send(405, 'text/plain', 'method not allowed');
+    // The feed as Google Ads fetches it, with the demo's user name and password.
+    if (url.pathname === '/demo/google-ads.csv') {
+      const feed = await fetch(`${state.callswapUrl}/v1/sites/demo/conversions/google-ads.csv`,
+        { headers: { Authorization: `Basic ${Buffer.from(`demo:${state.feedPassword}`).toString('base64')}` } });
+      return send(feed.status, feed.headers.get('Content-Type') || 'text/plain', await feed.text());
+    }
     let file;
     if (url.pathname.startsWith('/node_modules/')) {
       const name = url.pathname.slice('/node_modules/'.length);
@@ -142,7 +151,7 @@ function serveExamples(state) {
 
 /** Starts the whole demo; resolves {siteUrl, callswapUrl, adminKey, stop()}. */
 async function startDemo({ sitePort = 8000, callswapPort = 8080, database, log } = {}) {
-  const state = { callswapUrl: '', secret: crypto.randomBytes(24).toString('hex') };
+  const state = { callswapUrl: '', secret: crypto.randomBytes(24).toString('hex'), feedPassword: crypto.randomBytes(24).toString('hex') };
   const server = serveExamples(state);
   await new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -156,6 +165,7 @@ async function startDemo({ sitePort = 8000, callswapPort = 8080, database, log }
       CALLSWAP_DEMO_CALLS_SECRET: state.secret,
       CALLSWAP_DEMO_CALLER_KEY: crypto.randomBytes(32).toString('hex'),
       CALLSWAP_DEMO_HASH_KEY: crypto.randomBytes(32).toString('hex'),
+      CALLSWAP_DEMO_FEED_PASSWORD: state.feedPassword,
     },
   }).catch(async (error) => {
     await new Promise((resolve) => server.close(resolve));

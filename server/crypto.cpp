@@ -23,12 +23,17 @@ std::vector<unsigned char> hmac(const EVP_MD* digest, std::string_view key, std:
 
 }  // namespace
 
-std::string hmac_sha1_base64(std::string_view key, std::string_view data) {
-  const auto mac = hmac(EVP_sha1(), key, data);
-  std::string out(4 * ((mac.size() + 2) / 3) + 1, '\0');
-  const int size = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), mac.data(), static_cast<int>(mac.size()));
+std::string base64(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int size = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(bytes.data()),
+                                   static_cast<int>(bytes.size()));
   out.resize(static_cast<std::size_t>(size));
   return out;
+}
+
+std::string hmac_sha1_base64(std::string_view key, std::string_view data) {
+  const auto mac = hmac(EVP_sha1(), key, data);
+  return base64(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
 }
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {

@@ -6,6 +6,7 @@
 
 namespace callswap::server {
 
+std::string base64(std::string_view bytes);  ///< standard alphabet, padded (HTTP Basic)
 std::string hmac_sha1_base64(std::string_view key, std::string_view data);  ///< Twilio's signature
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);   ///< the generic webhook's
 std::string sha256_hex(std::string_view data);                              ///< admin keys are stored so

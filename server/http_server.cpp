@@ -17,6 +17,7 @@
 
 #include "admin_page.hpp"
 #include "caller_vault.hpp"
+#include "conversions.hpp"
 #include "crypto.hpp"
 #include "http_listener.hpp"
 #include "rate_limiter.hpp"
@@ -56,6 +57,30 @@ std::pair<const char*, const char*> default_error(int status) {
   }
 }
 
+// The report's view of the outbox: how many deliveries are pending, delivered and given up,
+// and why each given-up one failed.
+json::Object delivery_summary(const std::vector<Delivery>& deliveries) {
+  double pending = 0;
+  double delivered = 0;
+  json::Array failed;
+  for (const Delivery& d : deliveries) {
+    if (d.state == "pending") ++pending;
+    if (d.state == "delivered") ++delivered;
+    if (d.state != "failed") continue;
+    json::Object item;
+    item.set("destination", d.destination);
+    item.set("event", d.event);
+    item.set("reason", d.last_error);
+    item.set("created_at", static_cast<double>(d.created_at));
+    failed.push_back(std::move(item));
+  }
+  json::Object out;
+  out.set("pending", pending);
+  out.set("delivered", delivered);
+  out.set("failed", std::move(failed));
+  return out;
+}
+
 }  // namespace
 
 struct Server::State {
@@ -88,6 +113,7 @@ struct Server::State {
   }
   std::unique_ptr<Subjects> subjects;
   std::function<void(const std::string&)> log = [](const std::string& line) { std::cerr << line << "\n"; };
+  std::unique_ptr<OutboxSender> outbox;
 
   // One pool object per (site, pool id); one mutex guards them all: pool operations are
   // microseconds, and one lock keeps "assign, then store" atomic per site.
@@ -283,6 +309,16 @@ struct Server::State {
     if (!call.caller_hash.empty() && store->caller_restricted(call.caller_hash, at)) call.restricted = true;
     const bool fresh = store->insert_call(call);
     const auto stored = store->find_call(provider_id);
+    if (stored && owner->site->conversions.enabled) {
+      const auto session = stored->session_id.empty() ? std::nullopt : store->find_session(stored->session_id);
+      const bool first_time = !stored->caller_hash.empty() && store->first_call_at(stored->site, stored->caller_hash) == stored->started_at;
+      std::string caller;
+      if (!stored->caller_ciphertext.empty()) {
+        if (auto caller_number = parse_e164(from)) caller = caller_number->e164();
+      }
+      queue_call_events(*store, CallEvents{*owner->site, *stored, session, fresh, first_time, caller, clock()});
+      outbox->wake();
+    }
     json::Object body;
     body.set("call", provider_id);
     body.set("new", fresh);
@@ -323,6 +359,8 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   s.visitor_limiter = std::make_unique<RateLimiter>(s.config.visitor_rate.per_minute, s.config.visitor_rate.burst);
   s.admin_limiter = std::make_unique<RateLimiter>(s.config.admin_rate.per_minute, s.config.admin_rate.burst);
   s.webhook_limiter = std::make_unique<RateLimiter>(s.config.webhook_rate.per_minute, s.config.webhook_rate.burst);
+  s.outbox = std::make_unique<OutboxSender>(*s.store, s.config, [&s] { return s.clock(); },
+                                            [&s](const std::string& line) { s.log(line); });
   for (const SiteEntry& site : s.config.sites) {
     for (const PoolConfig& p : site.pools) s.pools.emplace(std::pair{site.config.site, p.id}, Pool(p.numbers, p.settings));
     // Rebuild the pools from the store: cool-downs, then the sessions still holding numbers.
@@ -498,7 +536,9 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
       }
       if (assignment) {
         writes.add(s.store->insert_session(SessionRow{id, site->config.site, source->pool, assignment->number, source->id,
-                                                      json::Value(std::move(campaign)).dump(), landing_path, now, now, std::nullopt}));
+                                                      json::Value(std::move(campaign)).dump(), landing_path, now, now, std::nullopt,
+                                                      false, request.click_id_type, request.click_id, request.click_id_consent,
+                                                      request.ga_client_id, request.ga_consent}));
       }
     }
     writes.wait();
@@ -700,6 +740,7 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     report.as_object().set("from", utc_date(*from));
     report.as_object().set("to", utc_date(*last));
     report.as_object().set("pools", s.pool_reports(*site, *from, to, 0.75));
+    if (site->conversions.enabled) report.as_object().set("deliveries", delivery_summary(s.store->deliveries(site_id, *from, to)));
     json::Object detail;
     detail.set("from", utc_date(*from));
     detail.set("to", utc_date(*last));
@@ -772,6 +813,67 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     res.set_content(kAdminScript, "text/javascript; charset=utf-8");
   });
 
+  // The offline conversion import Google Ads and Microsoft Ads fetch on a schedule, with the
+  // user name and password the site owner entered there (HTTP Basic, over HTTPS in front).
+  on(route_ids::conversion_feed, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
+    const SiteEntry* site = s.site(req.matches[1]);
+    const ConversionConfig* rules = site ? &site->conversions : nullptr;
+    if (!rules || rules->feed_username.empty()) return fail(res, 404, "unknown_feed", "no conversion feed for this site");
+    const std::string expected = "Basic " + base64(rules->feed_username + ":" + rules->feed_password);
+    if (!equal_in_constant_time(sha256_hex(expected), sha256_hex(req.get_header_value("Authorization")))) {
+      res.set_header("WWW-Authenticate", "Basic realm=\"callswap conversions\", charset=\"UTF-8\"");
+      return fail(res, 401, "unauthorized", "the feed's user name and password are required (HTTP Basic)");
+    }
+    const AdPlatform platform = req.matches[2] == "google-ads" ? AdPlatform::google_ads : AdPlatform::microsoft_ads;
+    const Millis now = s.clock();
+    const std::string site_id = site->config.site;
+    std::vector<FeedRow> rows;
+    // One line per call: each call is stored once, so each appears once in a window.
+    for (const ClickedCall& c : s.store->clicked_calls(site_id, now - rules->feed_window_days * 24 * 3600'000LL, now + 1)) {
+      if (!platform_takes(platform, c.click_id_type)) continue;
+      const bool first_time = !c.call.caller_hash.empty() && s.store->first_call_at(site_id, c.call.caller_hash) == c.call.started_at;
+      if (!counts_as_conversion(*rules, c.call, first_time)) continue;
+      const ConversionValue value = conversion_value(*rules, c.call.source, c.pool);
+      rows.push_back(FeedRow{c.click_id, value.name, c.call.started_at, value.value});
+    }
+    res.set_header("Cache-Control", "no-store");
+    res.status = 200;
+    res.set_content(conversion_feed(platform, *rules, rows), "text/csv; charset=utf-8");
+  });
+
+  // What went out and what did not: each delivery's state, attempts and the reason it failed
+  // or was given up (never its body, which may carry a click id or a caller's number).
+  on(route_ids::admin_deliveries, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey* key) {
+    const SiteEntry* site = s.site(req.matches[1]);
+    if (!site) return fail(res, 404, "unknown_site", "no such site");
+    const Millis now = s.clock();
+    const auto bound = [&](const char* name, double fallback) -> std::optional<double> {
+      return req.has_param(name) ? parse_number_parameter(req.get_param_value(name), 0, 1e15) : std::optional<double>(fallback);
+    };
+    const auto from = bound("from", static_cast<double>(now - 7 * 24 * 3600'000LL));
+    const auto to = bound("to", static_cast<double>(now + 1));
+    if (!from || !to || *from >= *to) return fail(res, 400, "invalid_range", "from and to: milliseconds since the epoch, from before to");
+    json::Array list;
+    for (const Delivery& d : s.store->deliveries(site->config.site, static_cast<Millis>(*from), static_cast<Millis>(*to))) {
+      json::Object item;
+      item.set("idempotency_key", d.idempotency_key);
+      item.set("destination", d.destination);
+      item.set("event", d.event);
+      item.set("state", d.state);
+      item.set("attempts", d.attempts);
+      item.set("last_error", d.last_error);
+      item.set("created_at", static_cast<double>(d.created_at));
+      if (d.state == "pending") item.set("next_attempt_at", static_cast<double>(d.next_attempt_at));
+      if (d.state != "pending") item.set("finished_at", static_cast<double>(d.finished_at));
+      list.push_back(std::move(item));
+    }
+    json::Object body;
+    body.set("site", site->config.site);
+    body.set("deliveries", std::move(list));
+    s.audit(*key, "deliveries", site->config.site);
+    reply(res, 200, body);
+  });
+
   if (!s.config.static_dir.empty()) http.set_mount_point("/", s.config.static_dir);
   for (std::size_t id = 0; id < wired.size(); ++id) {
     if (!wired[id]) throw std::logic_error("routes.hpp: no handler for " + std::string(kRoutes[id].path));
@@ -789,6 +891,7 @@ bool Server::bind() {
          http_->apply_backlog();
 }
 bool Server::listen_after_bind() {
+  state_->outbox->start();
   // Each connection is a socket; the database, logs and refused connections still closing
   // need a few hundred more.
   const long wanted = state_->config.max_connections + 1024L + 64L;
@@ -806,6 +909,7 @@ bool Server::listen_after_bind() {
 }
 void Server::stop() {
   http_->stop_serving();
+  state_->outbox->stop();
 }
 bool Server::is_running() const { return http_->is_running(); }
 
@@ -890,8 +994,9 @@ std::int64_t Server::purge(bool accept_clock) {
     cutoffs.calls_before = effective - keep.calls_days * kDay;
     cutoffs.audit_before = effective - keep.audit_days * kDay;
     cutoffs.tombstones_before = cutoffs.calls_before;
+    cutoffs.deliveries_before = cutoffs.calls_before;
     const auto purged = s.store->purge(site_id, cutoffs);
-    total += purged.sessions + purged.calls + purged.samples + purged.audit + purged.tombstones;
+    total += purged.sessions + purged.calls + purged.samples + purged.audit + purged.tombstones + purged.deliveries;
     json::Object f;
     f.set("site", site_id);
     f.set("configured", site != nullptr);
@@ -900,6 +1005,7 @@ std::int64_t Server::purge(bool accept_clock) {
     f.set("samples", static_cast<double>(purged.samples));
     f.set("audit", static_cast<double>(purged.audit));
     f.set("tombstones", static_cast<double>(purged.tombstones));
+    f.set("deliveries", static_cast<double>(purged.deliveries));
     log("info", "retention purge", std::move(f));
   }
   // A restriction marker lives while calls it restricted may still be stored.

@@ -234,6 +234,172 @@ void read_rate(Reader& r, const json::Object& limits, const std::string& prefix,
   if (auto burst = r.integer(limits, "limits", prefix + "_burst", 1, 1'000'000)) into.burst = *burst;
 }
 
+// "https://host[:port][/path]" or "http://..." (a receiver on this machine in tests).
+bool valid_url(std::string_view url) {
+  const bool https = url.starts_with("https://");
+  if (!https && !url.starts_with("http://")) return false;
+  const std::string_view rest = url.substr(https ? 8 : 7);
+  const std::size_t slash = rest.find('/');
+  const std::string_view host = rest.substr(0, slash);
+  return !host.empty() && host.find_first_of("?# @") == std::string_view::npos &&
+         rest.find_first_of(" \t\r\n#") == std::string_view::npos;
+}
+
+// "+01:00", "-0530", "UTC": the fixed offset the feeds' times are written in. Time zone
+// names would need a time zone database the server does not carry.
+std::optional<int> utc_offset(std::string_view zone, std::string& written) {
+  if (zone == "UTC" || zone == "Z") {
+    written = "+0000";
+    return 0;
+  }
+  if (zone.size() != 5 && zone.size() != 6) return std::nullopt;
+  if (zone[0] != '+' && zone[0] != '-') return std::nullopt;
+  std::string digits;
+  for (std::size_t i = 1; i < zone.size(); ++i) {
+    if (i == 3 && zone.size() == 6) {
+      if (zone[i] != ':') return std::nullopt;
+      continue;
+    }
+    if (zone[i] < '0' || zone[i] > '9') return std::nullopt;
+    digits += zone[i];
+  }
+  const int hours = std::stoi(digits.substr(0, 2));
+  const int minutes = std::stoi(digits.substr(2));
+  if (hours > 14 || minutes > 59) return std::nullopt;
+  written = std::string(1, zone[0]) + digits;
+  return (zone[0] == '-' ? -1 : 1) * (hours * 60 + minutes);
+}
+
+void read_conversions(Reader& r, const json::Value& v, const std::string& path, SiteEntry& entry, const Environment& environment) {
+  const json::Object* o = r.object(v, path, {"currency", "time_zone", "min_duration_seconds", "first_time_callers_only", "answered_only",
+                                             "values", "feeds", "ga4", "webhooks"});
+  if (!o) return;
+  ConversionConfig& c = entry.conversions;
+  c.enabled = true;
+  if (auto currency = r.string(*o, path, "currency", false)) {
+    if (currency->size() != 3 || !std::all_of(currency->begin(), currency->end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; })) {
+      r.error(join_path(path, "currency"), quoted(*currency) + " is not an ISO 4217 code like \"EUR\"");
+    }
+    c.currency = *currency;
+  }
+  if (auto zone = r.string(*o, path, "time_zone", false)) {
+    if (auto offset = utc_offset(*zone, c.time_zone)) {
+      c.utc_offset_minutes = *offset;
+    } else {
+      r.error(join_path(path, "time_zone"), quoted(*zone) + " is not a UTC offset like \"+01:00\" or \"UTC\"");
+    }
+  }
+  if (auto n = r.integer(*o, path, "min_duration_seconds", 0, 86'400)) c.min_duration_seconds = *n;
+  if (auto b = r.boolean(*o, path, "first_time_callers_only")) c.first_time_callers_only = *b;
+  if (auto b = r.boolean(*o, path, "answered_only")) c.answered_only = *b;
+  if (const json::Value* values = o->find("values")) {
+    const std::string vp = join_path(path, "values");
+    if (!values->is_array()) r.error(vp, std::string("must be an array, not ") + values->type_name());
+    for (std::size_t i = 0; values->is_array() && i < values->as_array().size(); ++i) {
+      const std::string ip = index_path(vp, i);
+      const json::Object* io = r.object(values->as_array()[i], ip, {"source", "pool", "name", "value"});
+      if (!io) continue;
+      ConversionValue value;
+      if (auto source = r.string(*io, ip, "source", false)) {
+        if (!entry.config.find_source(*source)) r.error(join_path(ip, "source"), quoted(*source) + " is not a source of this site");
+        value.source = *source;
+      }
+      if (auto pool = r.string(*io, ip, "pool", false)) {
+        if (std::find(entry.config.pools.begin(), entry.config.pools.end(), *pool) == entry.config.pools.end()) {
+          r.error(join_path(ip, "pool"), quoted(*pool) + " is not a pool of this site");
+        }
+        value.pool = *pool;
+      }
+      if (auto name = r.string(*io, ip, "name", true)) {
+        if (name->empty() || name->size() > 100 || name->find_first_of("\r\n\"") != std::string::npos) {
+          r.error(join_path(ip, "name"), "must be the conversion action's name: 1 to 100 characters, no quotes or line breaks");
+        }
+        value.name = *name;
+      }
+      if (const json::Value* amount = io->find("value")) {
+        if (!amount->is_number() || amount->as_number() < 0 || amount->as_number() > 1e9) {
+          r.error(join_path(ip, "value"), "must be a number from 0 to 1000000000");
+        } else {
+          value.value = amount->as_number();
+        }
+      }
+      c.values.push_back(std::move(value));
+    }
+  }
+  if (const json::Value* feeds = o->find("feeds")) {
+    const std::string fp = join_path(path, "feeds");
+    if (const json::Object* fo = r.object(*feeds, fp, {"username", "password", "window_days"})) {
+      if (auto user = r.string(*fo, fp, "username", true)) {
+        if (user->empty() || user->find(':') != std::string::npos) r.error(join_path(fp, "username"), "must be a name without ':'");
+        c.feed_username = *user;
+      }
+      c.feed_password = secret(r, *fo, fp, "password", environment).value_or("");
+      if (!fo->find("password")) r.error(join_path(fp, "password"), "is required: the platforms fetch the feed with a user name and password");
+      if (auto days = r.integer(*fo, fp, "window_days", 1, 90)) c.feed_window_days = *days;
+    }
+  }
+  if (const json::Value* ga4 = o->find("ga4")) {
+    const std::string gp = join_path(path, "ga4");
+    if (const json::Object* go = r.object(*ga4, gp, {"measurement_id", "api_secret", "event_name", "endpoint"})) {
+      Ga4Destination g;
+      if (auto id = r.string(*go, gp, "measurement_id", true)) {
+        if (!id->starts_with("G-") || id->size() > 32) r.error(join_path(gp, "measurement_id"), quoted(*id) + " is not a GA4 measurement id like \"G-XXXXXXX\"");
+        g.measurement_id = *id;
+      }
+      g.api_secret = secret(r, *go, gp, "api_secret", environment).value_or("");
+      if (!go->find("api_secret")) r.error(join_path(gp, "api_secret"), "is required: the Measurement Protocol refuses events without it");
+      if (auto name = r.string(*go, gp, "event_name", false)) {
+        const bool ok = !name->empty() && name->size() <= 40 && ((*name)[0] >= 'a' && (*name)[0] <= 'z') &&
+                        std::all_of(name->begin(), name->end(), [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'; });
+        if (!ok) r.error(join_path(gp, "event_name"), quoted(*name) + " is not a GA4 event name (lower-case letters, digits and '_', at most 40)");
+        g.event_name = *name;
+      }
+      if (auto endpoint = r.string(*go, gp, "endpoint", false)) {
+        if (!valid_url(*endpoint)) r.error(join_path(gp, "endpoint"), quoted(*endpoint) + " is not a URL like \"https://www.google-analytics.com\"");
+        g.endpoint = *endpoint;
+        while (g.endpoint.ends_with("/")) g.endpoint.pop_back();
+      }
+      c.ga4 = std::move(g);
+    }
+  }
+  if (const json::Value* hooks = o->find("webhooks")) {
+    const std::string hp = join_path(path, "webhooks");
+    if (!hooks->is_array()) r.error(hp, std::string("must be an array, not ") + hooks->type_name());
+    for (std::size_t i = 0; hooks->is_array() && i < hooks->as_array().size(); ++i) {
+      const std::string ip = index_path(hp, i);
+      const json::Object* ho = r.object(hooks->as_array()[i], ip, {"id", "url", "secret", "events", "caller_number_key"});
+      if (!ho) continue;
+      WebhookDestination w;
+      if (auto id = r.string(*ho, ip, "id", true)) {
+        const bool ok = !id->empty() && id->size() <= 32 &&
+                        std::all_of(id->begin(), id->end(), [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'; });
+        if (!ok) r.error(join_path(ip, "id"), "must be 1 to 32 lower-case letters, digits, '-' or '_'");
+        for (const WebhookDestination& other : c.webhooks) {
+          if (other.id == *id) r.error(join_path(ip, "id"), quoted(*id) + " is used by an earlier webhook");
+        }
+        w.id = *id;
+      }
+      if (auto url = r.string(*ho, ip, "url", true)) {
+        if (!valid_url(*url)) r.error(join_path(ip, "url"), quoted(*url) + " is not a URL like \"https://crm.example/hooks/calls\"");
+        w.url = *url;
+      }
+      w.secret = secret(r, *ho, ip, "secret", environment).value_or("");
+      if (!ho->find("secret")) r.error(join_path(ip, "secret"), "is required: every webhook is signed");
+      w.events = {"call.attributed", "call.completed"};
+      if (auto events = r.strings(*ho, ip, "events", false, false)) {
+        for (std::size_t k = 0; k < events->size(); ++k) {
+          if ((*events)[k] != "call.attributed" && (*events)[k] != "call.completed") {
+            r.error(index_path(join_path(ip, "events"), k), quoted((*events)[k]) + " is not an event (call.attributed, call.completed)");
+          }
+        }
+        w.events = std::move(*events);
+      }
+      if (auto key = r.string(*ho, ip, "caller_number_key", false)) w.caller_number_key = *key;
+      c.webhooks.push_back(std::move(w));
+    }
+  }
+}
+
 }  // namespace
 
 OperatorConfigResult load_operator_config(std::string_view json_text, const Environment& environment) {
@@ -246,7 +412,7 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
   OperatorConfigResult result;
   Reader r(result.errors);
   const json::Object* o = r.object(document, "", {"listen", "database", "static_dir", "public_url", "sites", "admin_keys",
-                                                  "caller_numbers", "webhooks", "limits", "retention", "purge"});
+                                                  "caller_numbers", "webhooks", "limits", "retention", "purge", "outbox"});
   if (!o) return result;
   OperatorConfig config;
   if (auto listen = r.string(*o, "", "listen", false)) {
@@ -285,7 +451,7 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
       for (std::size_t i = 0; i < sites->as_array().size(); ++i) {
         const std::string sp = index_path("sites", i);
         const json::Object* so = r.object(sites->as_array()[i], sp, {"config", "allowed_origins", "pools", "attribution_grace_minutes", "retention",
-                                                                     "keep_caller_numbers", "legal_basis"});
+                                                                     "keep_caller_numbers", "legal_basis", "conversions"});
         if (!so) continue;
         const json::Value* site_json = r.field(*so, sp, "config", true);
         if (!site_json) continue;
@@ -334,8 +500,19 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
             }
           }
         }
+        if (const json::Value* conversions = so->find("conversions")) {
+          read_conversions(r, *conversions, join_path(sp, "conversions"), entry, environment);
+        }
         config.sites.push_back(std::move(entry));
       }
+    }
+  }
+  if (const json::Value* outbox = o->find("outbox")) {
+    if (const json::Object* ob = r.object(*outbox, "outbox", {"retry_base_ms", "retry_max_ms", "give_up_after_seconds"})) {
+      if (auto n = r.integer(*ob, "outbox", "retry_base_ms", 10, 3'600'000)) config.outbox.retry_base_ms = *n;
+      if (auto n = r.integer(*ob, "outbox", "retry_max_ms", 10, 24 * 3'600'000)) config.outbox.retry_max_ms = *n;
+      if (auto n = r.integer(*ob, "outbox", "give_up_after_seconds", 1, 30 * 86'400)) config.outbox.give_up_after_ms = *n * Millis{1000};
+      if (config.outbox.retry_max_ms < config.outbox.retry_base_ms) r.error("outbox.retry_max_ms", "is less than outbox.retry_base_ms");
     }
   }
 
@@ -449,6 +626,21 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
         r.error("limits.threads", "is more than limits.max_connections (" +
                                       std::to_string(config.max_connections) +
                                       "): a ready worker serves one connection");
+      }
+    }
+  }
+  // A webhook that sends callers' numbers names a key allowed to see them.
+  for (std::size_t i = 0; i < config.sites.size(); ++i) {
+    const auto& hooks = config.sites[i].conversions.webhooks;
+    for (std::size_t k = 0; k < hooks.size(); ++k) {
+      const std::string& key_id = hooks[k].caller_number_key;
+      if (key_id.empty()) continue;
+      const auto key = std::find_if(config.admin_keys.begin(), config.admin_keys.end(), [&](const AdminKey& a) { return a.id == key_id; });
+      const bool callers = key != config.admin_keys.end() &&
+                           std::find(key->scopes.begin(), key->scopes.end(), "callers") != key->scopes.end();
+      if (!callers) {
+        r.error(index_path(index_path("sites", i) + ".conversions.webhooks", k) + ".caller_number_key",
+                quoted(key_id) + " is not an admin key with the \"callers\" scope: only such a key may receive callers' numbers");
       }
     }
   }

@@ -33,6 +33,57 @@ struct RateLimit {
   int burst = 1;
 };
 
+/// A conversion's name and value for the calls of one source or pool (both empty: any call).
+struct ConversionValue {
+  std::string source;
+  std::string pool;
+  std::string name = "Phone call";
+  double value = 0;
+};
+
+/// A site owner's endpoint for signed call events (docs/conversions.md).
+struct WebhookDestination {
+  std::string id;
+  std::string url;
+  std::string secret;
+  std::vector<std::string> events;  ///< "call.attributed", "call.completed"
+  /// The admin key (with the `callers` scope) on whose behalf the caller's number is sent;
+  /// empty: the number is never sent.
+  std::string caller_number_key;
+};
+
+struct Ga4Destination {
+  std::string measurement_id;  ///< "G-XXXXXXX"
+  std::string api_secret;
+  std::string event_name = "phone_call";
+  std::string endpoint = "https://www.google-analytics.com";  ///< base URL; /mp/collect is appended
+};
+
+/// Which calls count as conversions and where they go (docs/conversions.md). Kept in the
+/// operator's config, not the public site config, which every browser can read.
+struct ConversionConfig {
+  bool enabled = false;
+  std::string currency = "EUR";
+  std::string time_zone = "+0000";  ///< as the feeds' Parameters line writes it
+  int utc_offset_minutes = 0;
+  int min_duration_seconds = 0;
+  bool first_time_callers_only = false;
+  bool answered_only = true;
+  std::vector<ConversionValue> values;  ///< the first that matches a call; none: "Phone call", 0
+  std::string feed_username;            ///< empty: no feeds
+  std::string feed_password;
+  int feed_window_days = 30;  ///< how far back a feed lists conversions
+  std::optional<Ga4Destination> ga4;
+  std::vector<WebhookDestination> webhooks;
+};
+
+/// Retries of outgoing deliveries: exponential backoff with jitter, then given up.
+struct OutboxSettings {
+  Millis retry_base_ms = 30'000;
+  Millis retry_max_ms = 3'600'000;
+  Millis give_up_after_ms = 3 * 24 * 3'600'000LL;
+};
+
 struct SiteEntry {
   SiteConfig config;
   std::string public_json;  ///< the site config as served to browsers
@@ -45,6 +96,7 @@ struct SiteEntry {
   enum class CallsLegalBasis { legitimate_interest, consent, contract };
   CallsLegalBasis calls_legal_basis = CallsLegalBasis::legitimate_interest;
   Retention retention;  ///< storage limitation, enforced by the purge
+  ConversionConfig conversions;
 };
 
 /// Keys for caller numbers at rest; without them caller numbers are not kept at all.
@@ -85,6 +137,7 @@ struct OperatorConfig {
   /// The purge refuses to move on by more than this since its last run: a clock that jumped
   /// forward would otherwise delete rows years early (`purge --accept-clock` moves on).
   int purge_max_step_hours = 72;
+  OutboxSettings outbox;
   /// Reverse proxies whose X-Forwarded-For is believed (exact addresses); empty: none.
   std::vector<std::string> trust_proxy;
   /// Connections: what slow and idle clients may hold (docs/server.md says why these).

@@ -93,7 +93,9 @@ std::string caller_number_kept(const OperatorConfig& config, const SiteEntry& si
 void site_section(std::string& out, const OperatorConfig& config, const SiteEntry& site) {
   const auto& keep = site.retention;
   const bool dynamic = has_dynamic_numbers(site);
-  const bool click_ids = site.config.session.keep_click_ids;
+  // Click id values reach the server with the visitor's consent to advertising, or with
+  // session.keep_click_ids.
+  const bool click_ids = site.config.session.keep_click_ids || !site.config.consent.advertising.empty();
   const bool twilio = !config.twilio_auth_token.empty();
   const bool generic = !config.calls_secret.empty();
 
@@ -144,7 +146,9 @@ void site_section(std::string& out, const OperatorConfig& config, const SiteEntr
         "| server table `sessions` (with consent only) | session id (random, 128 bits), source, "
         "campaign details (`utm_*`, the name "
         "of a click id; click id values: " +
-        std::string(click_ids ? "kept (`session.keep_click_ids`)" : "not kept") +
+        std::string(!click_ids                              ? "not kept"
+                    : site.config.session.keep_click_ids ? "kept (`session.keep_click_ids`)"
+                                                         : "kept with the visitor's consent to advertising (`consent.advertising`)") +
         "), landing page path with only its `utm_*` parameters, the tracking number, start, last "
         "activity and end times | " +
         days(keep.sessions_days) +
@@ -217,7 +221,25 @@ void site_section(std::string& out, const OperatorConfig& config, const SiteEntr
     for (const std::string& scope : key.scopes) scopes.push_back(text(scope));
     out += "- Staff holding the admin key " + code(key.id) + " (scopes: " + joined(scopes) + ").\n";
   }
-  out += "- No one else: callswap sends nothing to analytics or advertising platforms.\n";
+  const ConversionConfig& conversions = site.conversions;
+  if (!conversions.feed_username.empty()) {
+    out +=
+        "- Google Ads and Microsoft Advertising (advertising platforms): fetch the offline "
+        "conversion feeds, which list the ad click id (kept only with the visitor's consent to "
+        "advertising), the conversion name, time and value of converting calls. *To complete*: "
+        "the site owner's agreement with each platform.\n";
+  }
+  if (conversions.ga4) {
+    out += "- Google Analytics (GA4 property of " + code(conversions.ga4->measurement_id) +
+           "): receives an event per converting call with the GA client id (kept only with the "
+           "visitor's consent to analytics), the call's duration and source; never the caller.\n";
+  }
+  for (const WebhookDestination& hook : conversions.webhooks) {
+    out += "- The site owner's endpoint " + code(hook.url) + " (webhook " + code(hook.id) +
+           "): signed call events with source, campaign and the click id when consented" +
+           std::string(hook.caller_number_key.empty() ? "" : ", and the caller's number") + ".\n";
+  }
+  if (!conversions.enabled) out += "- No one else: callswap sends nothing to analytics or advertising platforms.\n";
 
   out += "\n### International transfers\n\n";
   out +=

@@ -59,6 +59,13 @@ struct SessionRequest {
   const Source* source = nullptr;  ///< one of the site's sources
   std::string landing_path;        ///< the path with the utm_* parameters only
   json::Object campaign;           ///< the campaign details the site keeps
+  /// Ids for the ad and analytics platforms, each sent only with the visitor's consent for
+  /// its purpose and kept with the platforms that granted it ("consent_mode", "tcf+onetrust").
+  std::string click_id_type;  ///< "gclid", "msclkid", ...; empty: none sent
+  std::string click_id;
+  std::string click_id_consent;
+  std::string ga_client_id;  ///< "1234567890.1234567890" from the _ga cookie; empty: none sent
+  std::string ga_consent;
 };
 Parsed<SessionRequest> parse_session_request(std::string_view body, const SiteConfig& site);
 

@@ -55,6 +55,8 @@ enum : std::size_t {
   admin_privacy_record,
   admin_page,
   admin_script,
+  conversion_feed,
+  admin_deliveries,
   count
 };
 }  // namespace route_ids
@@ -82,6 +84,10 @@ inline constexpr std::array<Route, route_ids::count> kRoutes = {{
     {"GET", "/v1/admin/privacy-record", "/v1/admin/privacy-record", Scope::config, RateClass::admin},
     {"GET", "/admin", "/admin", Scope::none, RateClass::unlimited},
     {"GET", "/admin/admin.js", "/admin/admin.js", Scope::none, RateClass::unlimited},
+    // HTTP Basic with the site's feed credentials (the ad platforms fetch it so), not an admin key.
+    {"GET", "/v1/sites/" CALLSWAP_SITE "/conversions/(google-ads|microsoft-ads)\\.csv", "/v1/sites/{site}/conversions/{platform}.csv",
+     Scope::none, RateClass::admin},
+    {"GET", "/v1/admin/sites/" CALLSWAP_SITE "/deliveries", "/v1/admin/sites/{site}/deliveries", Scope::reports, RateClass::admin},
 }};
 
 #undef CALLSWAP_SITE

@@ -111,6 +111,36 @@ constexpr const char* kMigrations[] = {
       value INTEGER NOT NULL
     );
     )sql",
+    // Version 4: conversions. A session keeps the ad click id and the analytics client id the
+    // visitor consented to, with the consent each came with; the outbox keeps every outgoing
+    // delivery until it is delivered or given up.
+    R"sql(
+    ALTER TABLE sessions ADD COLUMN click_id_type TEXT;
+    ALTER TABLE sessions ADD COLUMN click_id TEXT;
+    ALTER TABLE sessions ADD COLUMN click_id_consent TEXT;
+    ALTER TABLE sessions ADD COLUMN ga_client_id TEXT;
+    ALTER TABLE sessions ADD COLUMN ga_consent TEXT;
+    CREATE TABLE outbox (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      site TEXT NOT NULL,
+      destination TEXT NOT NULL,
+      event TEXT NOT NULL,
+      idempotency_key TEXT NOT NULL UNIQUE,
+      body TEXT NOT NULL,
+      call_id TEXT,
+      session_id TEXT,
+      created_at INTEGER NOT NULL,
+      next_attempt_at INTEGER NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      state TEXT NOT NULL DEFAULT 'pending',
+      last_error TEXT NOT NULL DEFAULT '',
+      finished_at INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state = 'pending';
+    CREATE INDEX outbox_by_site_time ON outbox (site, created_at);
+    CREATE INDEX outbox_by_call ON outbox (call_id) WHERE call_id IS NOT NULL;
+    CREATE INDEX outbox_by_session ON outbox (session_id) WHERE session_id IS NOT NULL;
+    )sql",
 };
 
 class Statement {
@@ -173,13 +203,30 @@ class Use {
 };
 
 constexpr const char* kSessionColumns =
-    "id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, released_at, restricted";
+    "id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, released_at, restricted, "
+    "coalesce(click_id_type, ''), coalesce(click_id, ''), coalesce(click_id_consent, ''), coalesce(ga_client_id, ''), "
+    "coalesce(ga_consent, '')";
+
+constexpr const char* kDeliveryColumns =
+    "id, site, destination, event, idempotency_key, body, coalesce(call_id, ''), coalesce(session_id, ''), created_at, "
+    "next_attempt_at, attempts, state, last_error, finished_at";
+
+Delivery read_delivery(const Statement& r) {
+  return Delivery{r.integer(0), r.text(1), r.text(2), r.text(3), r.text(4), r.text(5), r.text(6), r.text(7),
+                  r.integer(8), r.integer(9), static_cast<int>(r.integer(10)), r.text(11), r.text(12), r.integer(13)};
+}
 
 // The columns read_call reads, in its order.
 constexpr const char* kCallColumns =
     "provider_call_id, site, called_number, status, duration_seconds, started_at, coalesce(session_id, ''), "
     "coalesce(source, ''), attribution, campaign_json, coalesce(caller_key_id, ''), coalesce(caller_ciphertext, ''), "
     "coalesce(caller_hash, ''), restricted, classification";
+
+// The same columns of `calls c` in a join.
+constexpr const char* kPrefixedCallColumns =
+    "c.provider_call_id, c.site, c.called_number, c.status, c.duration_seconds, c.started_at, coalesce(c.session_id, ''), "
+    "coalesce(c.source, ''), c.attribution, c.campaign_json, coalesce(c.caller_key_id, ''), coalesce(c.caller_ciphertext, ''), "
+    "coalesce(c.caller_hash, ''), c.restricted, c.classification";
 
 CallRow read_call(const Statement& r) {
   return CallRow{r.text(0), r.text(1), r.text(2), r.text(3), static_cast<int>(r.integer(4)), r.integer(5), r.text(6),
@@ -188,7 +235,7 @@ CallRow read_call(const Statement& r) {
 
 SessionRow read_session(const Statement& s) {
   SessionRow r{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.integer(7), s.integer(8), std::nullopt,
-               s.integer(10) != 0};
+               s.integer(10) != 0, s.text(11), s.text(12), s.text(13), s.text(14), s.text(15)};
   if (!s.is_null(9)) r.released_at = s.integer(9);
   return r;
 }
@@ -224,8 +271,9 @@ class SqliteStore final : public Store {
       sqlite3_exec(reader_, "PRAGMA query_only = ON", nullptr, nullptr, nullptr);
     }
     insert_session_ = std::make_unique<Statement>(db_,
-        "INSERT INTO sessions (id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, released_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+        "INSERT INTO sessions (id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, released_at, "
+        "click_id_type, click_id, click_id_consent, ga_client_id, ga_consent) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, nullif(?11, ''), nullif(?12, ''), nullif(?13, ''), nullif(?14, ''), nullif(?15, ''))");
     touch_session_ = std::make_unique<Statement>(db_,
         "UPDATE sessions SET last_activity = max(last_activity, ?2) WHERE id = ?1 AND released_at IS NULL");
     release_session_ = std::make_unique<Statement>(db_,
@@ -285,7 +333,8 @@ class SqliteStore final : public Store {
     purge_restrictions_ = std::make_unique<Statement>(db_, "DELETE FROM restricted_callers WHERE since < ?1");
     sites_with_data_ = std::make_unique<Statement>(reader_,
         "SELECT site FROM sessions UNION SELECT site FROM calls UNION SELECT site FROM audit "
-        "UNION SELECT site FROM pool_samples UNION SELECT site FROM erased_calls UNION SELECT site FROM number_releases");
+        "UNION SELECT site FROM pool_samples UNION SELECT site FROM erased_calls UNION SELECT site FROM number_releases "
+        "UNION SELECT site FROM outbox");
     watermark_ = std::make_unique<Statement>(reader_,
         "SELECT (SELECT value FROM meta WHERE key = 'purged_by'), (SELECT value FROM meta WHERE key = 'purge_clock')");
     set_watermark_ = std::make_unique<Statement>(db_,
@@ -312,6 +361,27 @@ class SqliteStore final : public Store {
         "INSERT INTO pool_samples (site, pool, at, active, size, exhausted_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     samples_ = std::make_unique<Statement>(reader_,
         "SELECT site, pool, at, active, size, exhausted_total FROM pool_samples WHERE site = ?1 AND pool = ?2 AND at >= ?3 AND at < ?4 ORDER BY at");
+    enqueue_delivery_ = std::make_unique<Statement>(db_,
+        "INSERT INTO outbox (site, destination, event, idempotency_key, body, call_id, session_id, created_at, next_attempt_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, nullif(?6, ''), nullif(?7, ''), ?8, ?9) ON CONFLICT (idempotency_key) DO NOTHING");
+    due_deliveries_ = std::make_unique<Statement>(reader_,
+        (std::string("SELECT ") + kDeliveryColumns +
+         " FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2").c_str());
+    record_attempt_ = std::make_unique<Statement>(db_,
+        "UPDATE outbox SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_error = ?5, finished_at = ?6 "
+        "WHERE id = ?1 AND state = 'pending'");
+    deliveries_ = std::make_unique<Statement>(reader_,
+        (std::string("SELECT ") + kDeliveryColumns + " FROM outbox WHERE site = ?1 AND created_at >= ?2 AND created_at < ?3 ORDER BY id").c_str());
+    erase_call_deliveries_ = std::make_unique<Statement>(db_, "DELETE FROM outbox WHERE call_id = ?1");
+    erase_session_deliveries_ = std::make_unique<Statement>(db_, "DELETE FROM outbox WHERE session_id = ?1");
+    restrict_call_deliveries_ = std::make_unique<Statement>(db_, "DELETE FROM outbox WHERE call_id = ?1 AND state = 'pending'");
+    restrict_session_deliveries_ = std::make_unique<Statement>(db_, "DELETE FROM outbox WHERE session_id = ?1 AND state = 'pending'");
+    purge_deliveries_ = purge_batch("outbox", "created_at");
+    clicked_calls_ = std::make_unique<Statement>(reader_,
+        (std::string("SELECT ") + kPrefixedCallColumns +
+         ", s.pool, s.click_id_type, s.click_id FROM calls c JOIN sessions s ON s.id = c.session_id "
+         "WHERE c.site = ?1 AND c.started_at >= ?2 AND c.started_at < ?3 AND c.restricted = 0 AND s.restricted = 0 "
+         "AND s.click_id IS NOT NULL ORDER BY c.started_at").c_str());
     writer_ = std::thread([this] { writer_loop(); });
   }
 
@@ -343,6 +413,9 @@ class SqliteStore final : public Store {
     add_tombstone_.reset(), call_erased_.reset(), add_restriction_.reset(), remove_restriction_.reset();
     refresh_restriction_.reset(), restriction_exists_.reset(), purge_tombstones_.reset(), purge_restrictions_.reset(), sites_with_data_.reset();
     watermark_.reset(), set_watermark_.reset();
+    enqueue_delivery_.reset(), due_deliveries_.reset(), record_attempt_.reset(), deliveries_.reset();
+    erase_call_deliveries_.reset(), erase_session_deliveries_.reset(), restrict_call_deliveries_.reset();
+    restrict_session_deliveries_.reset(), purge_deliveries_.reset(), clicked_calls_.reset();
     if (reader_ != db_) sqlite3_close(reader_);
     sqlite3_close(db_);
   }
@@ -351,7 +424,8 @@ class SqliteStore final : public Store {
     return submit(Commit::normal, [this, r] {
       Use s(*insert_session_);
       s->bind(1, r.id).bind(2, r.site).bind(3, r.pool).bind(4, r.number).bind(5, r.source).bind(6, r.campaign_json)
-          .bind(7, r.landing_path).bind(8, r.created_at).bind(9, r.last_activity).bind(10, r.released_at);
+          .bind(7, r.landing_path).bind(8, r.created_at).bind(9, r.last_activity).bind(10, r.released_at)
+          .bind(11, r.click_id_type).bind(12, r.click_id).bind(13, r.click_id_consent).bind(14, r.ga_client_id).bind(15, r.ga_consent);
       s->step();
     });
   }
@@ -445,11 +519,15 @@ class SqliteStore final : public Store {
 
   Committed erase(const Erasure& e) override {
     return submit(Commit::durable_and_scrubbed, [this, e] {
-      for (const std::string& id : e.call_ids) step_once(*erase_call_, id);
+      for (const std::string& id : e.call_ids) {
+        step_once(*erase_call_, id);
+        step_once(*erase_call_deliveries_, id);
+      }
       for (const auto& t : e.tombstones) step_once(*add_tombstone_, t.call_key, t.site, e.at);
       for (const std::string& id : e.session_ids) {
         step_once(*record_release_, id, e.at);
         step_once(*erase_session_, id);  // the trigger cuts the session from its calls
+        step_once(*erase_session_deliveries_, id);
       }
       if (!e.caller_hash.empty()) step_once(*remove_restriction_, e.caller_hash);
     });
@@ -470,8 +548,14 @@ class SqliteStore final : public Store {
   void restrict(const Restriction& r) override {
     const auto flag = static_cast<std::int64_t>(r.restricted);
     submit(Commit::durable, [&] {
-      for (const std::string& id : r.call_ids) step_once(*restrict_call_, id, flag);
-      for (const std::string& id : r.session_ids) step_once(*restrict_session_, id, flag);
+      for (const std::string& id : r.call_ids) {
+        step_once(*restrict_call_, id, flag);
+        if (r.restricted) step_once(*restrict_call_deliveries_, id);
+      }
+      for (const std::string& id : r.session_ids) {
+        step_once(*restrict_session_, id, flag);
+        if (r.restricted) step_once(*restrict_session_deliveries_, id);
+      }
       if (r.caller_hash.empty()) return;
       if (r.restricted) {
         step_once(*add_restriction_, r.caller_hash, r.at);
@@ -530,7 +614,42 @@ class SqliteStore final : public Store {
     purged.samples = drain(purge_samples_, site, cutoffs.calls_before);
     purged.audit = drain(purge_audit_, site, cutoffs.audit_before);
     purged.tombstones = drain(purge_tombstones_, site, cutoffs.tombstones_before);
+    purged.deliveries = drain(purge_deliveries_, site, cutoffs.deliveries_before);
     return purged;
+  }
+
+  bool enqueue_delivery(const Delivery& d) override {
+    bool inserted = false;
+    submit(Commit::normal, [&] {
+      step_once(*enqueue_delivery_, d.site, d.destination, d.event, d.idempotency_key, d.body, d.call_id, d.session_id, d.created_at,
+                d.next_attempt_at);
+      inserted = sqlite3_changes(db_) > 0;
+    }).get();
+    return inserted;
+  }
+
+  std::vector<Delivery> due_deliveries(Millis now, int limit) override {
+    return read_deliveries(*due_deliveries_, now, static_cast<std::int64_t>(limit));
+  }
+
+  void record_attempt(const Delivery& d) override {
+    run(*record_attempt_, d.id, d.state, static_cast<std::int64_t>(d.attempts), d.next_attempt_at, d.last_error, d.finished_at);
+  }
+
+  std::vector<Delivery> deliveries(const std::string& site, Millis from, Millis to) override {
+    return read_deliveries(*deliveries_, site, from, to);
+  }
+
+  std::vector<ClickedCall> clicked_calls(const std::string& site, Millis from, Millis to) override {
+    std::lock_guard lock(read_mutex_);
+    Use s(*clicked_calls_);
+    s->bind(1, site).bind(2, from).bind(3, to);
+    std::vector<ClickedCall> out;
+    while (s->step()) {
+      const Statement& r = *clicked_calls_;
+      out.push_back(ClickedCall{read_call(r), r.text(15), r.text(16), r.text(17)});
+    }
+    return out;
   }
 
   std::int64_t purge_restrictions(Millis before) override {
@@ -631,14 +750,25 @@ class SqliteStore final : public Store {
     (s->bind(++index, args), ...);
   }
 
-  template <class... Args>
-  std::vector<CallRow> calls(Statement& statement, const Args&... args) {
+  // Every row a read statement answers for `args`, each read by `read`.
+  template <class Row, class... Args>
+  std::vector<Row> rows(Row (*read)(const Statement&), Statement& statement, const Args&... args) {
     std::lock_guard lock(read_mutex_);
     Use s(statement);
     bind_all(s, args...);
-    std::vector<CallRow> out;
-    while (s->step()) out.push_back(read_call(statement));
+    std::vector<Row> out;
+    while (s->step()) out.push_back(read(statement));
     return out;
+  }
+
+  template <class... Args>
+  std::vector<Delivery> read_deliveries(Statement& statement, const Args&... args) {
+    return rows(read_delivery, statement, args...);
+  }
+
+  template <class... Args>
+  std::vector<CallRow> calls(Statement& statement, const Args&... args) {
+    return rows(read_call, statement, args...);
   }
 
   // One use of a statement, with the mutex already held.
@@ -797,6 +927,8 @@ class SqliteStore final : public Store {
       rectify_call_, reportable_calls_, first_call_, append_audit_, audit_entries_, purge_audit_;
   std::unique_ptr<Statement> add_tombstone_, call_erased_, add_restriction_, remove_restriction_, refresh_restriction_, restriction_exists_,
       purge_tombstones_, purge_restrictions_, sites_with_data_, watermark_, set_watermark_;
+  std::unique_ptr<Statement> enqueue_delivery_, due_deliveries_, record_attempt_, deliveries_, erase_call_deliveries_,
+      erase_session_deliveries_, restrict_call_deliveries_, restrict_session_deliveries_, purge_deliveries_, clicked_calls_;
 };
 
 }  // namespace

@@ -25,6 +25,13 @@ struct SessionRow {
   Millis last_activity = 0;
   std::optional<Millis> released_at;  ///< empty while the session holds its number
   bool restricted = false;            ///< GDPR Art. 18: kept, but out of reports and exports
+  /// Ids for the ad and analytics platforms, each kept only when the visitor consented to its
+  /// purpose, with the platforms that granted it ("consent_mode", "tcf+onetrust").
+  std::string click_id_type;  ///< "gclid", "msclkid", ...; empty: none
+  std::string click_id;
+  std::string click_id_consent;
+  std::string ga_client_id;
+  std::string ga_consent;
 };
 
 struct CallRow {
@@ -53,6 +60,34 @@ struct AuditEntry {
   std::string action;  ///< "report", "subject.erase", ...
   std::string site;
   std::string detail_json = "{}";
+};
+
+/// One outgoing delivery (a signed webhook, a GA4 event), kept until delivered or given up,
+/// so a restart loses none and sends none twice. Which secret and URL it goes to is read from
+/// the config when it is sent, never stored.
+struct Delivery {
+  std::int64_t id = 0;
+  std::string site;
+  std::string destination;      ///< "ga4" or "webhook:<id>"
+  std::string event;            ///< "call.attributed", "call.completed", "phone_call"
+  std::string idempotency_key;  ///< unique: an event is queued once; receivers de-duplicate by it
+  std::string body;             ///< the JSON sent
+  std::string call_id;          ///< the provider's call id: erasure and restriction find it so
+  std::string session_id;
+  Millis created_at = 0;
+  Millis next_attempt_at = 0;
+  int attempts = 0;
+  std::string state = "pending";  ///< "pending", "delivered", "failed" (given up)
+  std::string last_error;         ///< why the last attempt failed, or why it was given up
+  Millis finished_at = 0;
+};
+
+/// A call attributed to a session that carries a click id (kept with advertising consent).
+struct ClickedCall {
+  CallRow call;
+  std::string pool;
+  std::string click_id_type;
+  std::string click_id;
 };
 
 /// A pool's state at one moment, for utilisation over time.
@@ -156,6 +191,7 @@ class Store {
     Millis calls_before = 0;       ///< calls started before this, and pool samples
     Millis audit_before = 0;       ///< audit entries
     Millis tombstones_before = 0;  ///< erased-call tombstones made before this
+    Millis deliveries_before = 0;  ///< outgoing deliveries queued before this
   };
   struct Purged {
     std::int64_t sessions = 0;
@@ -163,6 +199,7 @@ class Store {
     std::int64_t samples = 0;
     std::int64_t audit = 0;
     std::int64_t tombstones = 0;
+    std::int64_t deliveries = 0;
   };
   virtual Purged purge(const std::string& site, const PurgeCutoffs& cutoffs) = 0;
   /// Deletes restriction markers not refreshed since `before`; returns how many.
@@ -183,6 +220,18 @@ class Store {
   [[nodiscard]] virtual std::vector<CallRow> calls_to_reseal(const std::string& current_key_id) = 0;
   virtual void reseal_caller(const std::string& provider_call_id, const std::string& key_id,
                              const std::string& ciphertext) = 0;
+
+  /// The outbox. Queues a delivery once: false if one with its idempotency key exists.
+  /// An erasure deletes a call's or session's deliveries; a restriction its pending ones.
+  virtual bool enqueue_delivery(const Delivery& delivery) = 0;
+  /// Pending deliveries whose next attempt is due at `now`, oldest first.
+  [[nodiscard]] virtual std::vector<Delivery> due_deliveries(Millis now, int limit) = 0;
+  /// After an attempt: state, attempts, next_attempt_at, last_error and finished_at of `delivery.id`.
+  virtual void record_attempt(const Delivery& delivery) = 0;
+  /// A site's deliveries queued with from <= created_at < to, oldest first.
+  [[nodiscard]] virtual std::vector<Delivery> deliveries(const std::string& site, Millis from, Millis to) = 0;
+  /// Calls with from <= started_at < to of sessions with a click id, neither restricted.
+  [[nodiscard]] virtual std::vector<ClickedCall> clicked_calls(const std::string& site, Millis from, Millis to) = 0;
 
   virtual void insert_pool_sample(const PoolSample& sample) = 0;
   /// Samples of one pool with from <= at < to, oldest first.

@@ -190,11 +190,12 @@ void read_sources(Reader& r, const json::Value& v, SiteConfig& config) {
   }
 }
 
-void read_consent(Reader& r, const json::Value& v, ConsentConfig& c) {
-  const std::string path = "consent";
+// `consent`, and inside it `consent.advertising` and `consent.analytics` (`purpose`): the
+// same members, a purpose's starting from the consent it is part of.
+void read_consent(Reader& r, const json::Value& v, ConsentConfig& c, const std::string& path = "consent", bool purpose = false) {
   const json::Object* o = r.object(v, path, {"require", "signals", "tcf", "consent_mode", "onetrust", "cookiebot",
                                              "usercentrics", "klaro", "cookieconsent", "wp_consent_api",
-                                             "explicit_consent_overrides_gpc"});
+                                             "explicit_consent_overrides_gpc", "advertising", "analytics"});
   if (!o) return;
   if (const json::Value* req = o->find("require")) {
     constexpr std::pair<std::string_view, ConsentConfig::Require> kRequire[] = {
@@ -248,10 +249,25 @@ void read_consent(Reader& r, const json::Value& v, ConsentConfig& c) {
                                              "functionality_storage", "personalization_storage", "security_storage"};
   for (std::size_t i = 0; i < c.consent_mode_types.size(); ++i) {
     if (std::find(std::begin(kModeTypes), std::end(kModeTypes), c.consent_mode_types[i]) == std::end(kModeTypes)) {
-      r.error(index_path("consent.consent_mode.types", i), quoted(c.consent_mode_types[i]) + " is not a Consent Mode type");
+      r.error(index_path(join_path(path, "consent_mode.types"), i), quoted(c.consent_mode_types[i]) + " is not a Consent Mode type");
     }
   }
   if (auto b = r.boolean(*o, path, "explicit_consent_overrides_gpc")) c.explicit_consent_overrides_gpc = *b;
+  for (auto [name, out] : {std::pair{"advertising", &c.advertising}, std::pair{"analytics", &c.analytics}}) {
+    const json::Value* section = o->find(name);
+    if (!section) continue;
+    if (purpose) {
+      r.error(join_path(path, name), "not allowed here");
+      continue;
+    }
+    // The platforms, the rule and the TCF vendor carry over; the lists are the purpose's own.
+    *out = std::vector<ConsentConfig>(1);
+    ConsentConfig& narrowed = out->front();
+    narrowed.require = c.require;
+    narrowed.signals = c.signals;
+    narrowed.tcf_vendor_id = c.tcf_vendor_id;
+    read_consent(r, *section, narrowed, join_path(path, name), true);
+  }
 }
 
 void read_session(Reader& r, const json::Value& v, SessionConfig& s) {

@@ -221,14 +221,47 @@ json::Value ConsentDecision::to_json() const {
     list.push_back(std::move(item));
   }
   o.set("signals", std::move(list));
+  o.set("advertising", advertising);
+  o.set("analytics", analytics);
   return o;
 }
 
+namespace {
+ConsentDecision decide_session(const ConsentConfig& config, const json::Value& signals, bool purpose);
+
+// The platforms that grant a further purpose, joined by '+'; empty when it is not granted by
+// the purpose's rule (any or all).
+std::string purpose_grant(const std::vector<ConsentConfig>& purpose, const json::Value& signals) {
+  std::string granted;
+  if (purpose.empty()) return granted;
+  const ConsentDecision decided = decide_session(purpose.front(), signals, true);
+  for (const SignalVerdict& v : decided.verdicts) {
+    if (!decided.dynamic || v.state != ConsentState::granted) continue;
+    if (!granted.empty()) granted += '+';
+    granted += to_string(v.platform);
+  }
+  return granted;
+}
+}  // namespace
+
 ConsentDecision decide_consent(const ConsentConfig& config, const json::Value& signals) {
+  ConsentDecision decision = decide_session(config, signals, false);
+  if (decision.dynamic) {
+    decision.advertising = purpose_grant(config.advertising, signals);
+    decision.analytics = purpose_grant(config.analytics, signals);
+  }
+  return decision;
+}
+
+namespace {
+// `purpose`: a further purpose's decision, which the manual signal (a yes to the dynamic
+// number only) never grants.
+ConsentDecision decide_session(const ConsentConfig& config, const json::Value& signals, bool purpose) {
   ConsentDecision decision;
   const bool gpc = flag(&signals, "gpc");
   const bool dnt = flag(&signals, "dnt");
   for (ConsentPlatform platform : config.signals) {
+    if (purpose && platform == ConsentPlatform::manual) continue;
     SignalVerdict v = decide_platform(config, platform, signals);
     // GPC and DNT veto implied or default consent; GPC also vetoes an explicit opt-in unless
     // the site lets an explicit choice override it.
@@ -265,5 +298,6 @@ ConsentDecision decide_consent(const ConsentConfig& config, const json::Value& s
   }
   return decision;
 }
+}  // namespace
 
 }  // namespace callswap

@@ -21,9 +21,11 @@ export function createSessionDriver(visit) {
   let sessionId = '';
   let wakeTimer = 0;
   let lastDecision = '';
+  let purposes = {};
 
   function decide(signals) {
     const decision = site.consent(signals);
+    purposes = decision;
     const key = `${decision.mode}/${decision.may_store}`;
     if (key === lastDecision) return;
     lastDecision = key;
@@ -83,8 +85,17 @@ export function createSessionDriver(visit) {
   }
 
   function requestNumber(source) {
-    const { campaign } = visit.attribution();
-    const body = { source, consent: true, landing_path: window.location.pathname, campaign: campaign || {} };
+    // A click id's value goes only with consent for advertising, the GA client id only with
+    // consent for analytics, each with the platforms that granted it; otherwise neither
+    // leaves the page (the campaign sent names the click id, never its value).
+    const { click_id_value: clickId, ...campaign } = visit.attribution().campaign || {};
+    const body = { source, consent: true, landing_path: window.location.pathname, campaign };
+    const ids = {};
+    const value = purposes.advertising && campaign.click_id && (clickId || new URLSearchParams(window.location.search).get(campaign.click_id));
+    if (value) ids.click_id = { type: campaign.click_id, value, consent: purposes.advertising };
+    const ga = purposes.analytics && /\b_ga=GA\d\.\d+\.(\d+\.\d+)/.exec(document.cookie);
+    if (ga) ids.ga_client_id = { value: ga[1], consent: purposes.analytics };
+    if (value || ga) body.ids = ids;
     send('POST', `/v1/sites/${encodeURIComponent(settings.site)}/sessions`, body, false).then((answer) => {
       const given = answer.status === 201 && answer.body;
       if (given && typeof given.session === 'string' && /^[0-9a-f]{32}$/.test(given.session) &&

@@ -2,11 +2,12 @@
 // and the demo toolbar that shows what callswap is doing and can simulate a call.
 'use strict';
 
-// 1. The consent banner. callswap reads the "analytics" category (site-config.json).
+// 1. The consent banner. callswap reads the "analytics" category for the dynamic number and
+// the "marketing" category for sending the ad click id to Google Ads (site-config.json).
 CookieConsent.run({
   // The banner hides from automated browsers by default; the demo's browser tests click it.
   hideFromBots: false,
-  categories: { necessary: { enabled: true, readOnly: true }, analytics: {} },
+  categories: { necessary: { enabled: true, readOnly: true }, analytics: {}, marketing: {} },
   guiOptions: { consentModal: { layout: 'box', position: 'middle center' } }, // clear of the demo toolbar
   language: {
     default: 'de',
@@ -30,6 +31,8 @@ CookieConsent.run({
             { title: 'Notwendig', description: 'Speichert Ihre Auswahl.', linkedCategory: 'necessary' },
             { title: 'Anrufmessung (callswap)', description: 'Eine Telefonnummer nur für Ihren Besuch (Cookie „callswap“).',
               linkedCategory: 'analytics' },
+            { title: 'Werbung (Google Ads)', description: 'Meldet Anrufe mit der Klick-ID Ihrer Anzeige an Google Ads.',
+              linkedCategory: 'marketing' },
           ],
         },
       },
@@ -87,6 +90,12 @@ CookieConsent.run({
     link.href = `${document.querySelector('script[data-site]').src.replace(/\/callswap\.js$/, '')}/admin`;
     link.target = '_blank';
     link.textContent = 'Bericht ansehen';
-    result.append(link);
+    // What Google Ads would fetch: the call is listed when the visit came with a click id and
+    // consent to advertising (docs/conversions.md).
+    const feed = document.createElement('a');
+    feed.href = '/demo/google-ads.csv';
+    feed.target = '_blank';
+    feed.textContent = 'Google-Ads-Feed';
+    result.append(link, ' · ', feed);
   });
 })();

@@ -76,6 +76,12 @@ struct ConsentConfig {
   /// WordPress WP Consent API: dynamic numbers are marketing unless the site names others.
   std::vector<std::string> wp_consent_categories = {"marketing"};
   bool explicit_consent_overrides_gpc = false;
+  /// What counts as consent to further purposes, each read like the above once the visitor
+  /// consented to the dynamic number (never from the manual signal): advertising lets a click
+  /// id go to the server, analytics the Google Analytics client id. Empty: not configured, so
+  /// neither ever leaves the page. A vector because a struct cannot hold an optional of itself.
+  std::vector<ConsentConfig> advertising;
+  std::vector<ConsentConfig> analytics;
 };
 
 struct SessionConfig {

@@ -42,6 +42,10 @@ struct ConsentDecision {
   bool may_store = false;  ///< may write a cookie or storage key
   std::string reason;
   std::vector<SignalVerdict> verdicts;  ///< one per configured platform
+  /// The platforms whose grant covers advertising ("consent_mode", "tcf+onetrust"), empty
+  /// when not granted; only ever set with `dynamic`. Likewise for analytics.
+  std::string advertising;
+  std::string analytics;
 
   [[nodiscard]] json::Value to_json() const;
 };

@@ -20,7 +20,7 @@ test('the demo: static number, consent, the same dynamic number on every page, a
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
   const requests = recordRequests(page);
-  await page.goto(`${env.demo.siteUrl}/?utm_source=google&utm_medium=cpc`);
+  await page.goto(`${env.demo.siteUrl}/?utm_source=google&utm_medium=cpc&gclid=DemoClickId-42`);
   await page.evaluate(() => window.callswap.ready);
   // Before consent: the Google Ads static number, written as the page writes its own.
   assert.equal(await header(page), '030 111 11 11');
@@ -62,6 +62,10 @@ test('the demo: static number, consent, the same dynamic number on every page, a
   await page.click('#simulate-call');
   await page.waitForFunction(() => document.getElementById('call-result').textContent.includes('zugeordnet'));
   assert.match(await page.textContent('#call-result'), /zugeordnet zu diesem Besuch/);
+  // Accepted with marketing: the call is in the Google Ads feed, with the visit's click id.
+  const feed = await (await fetch(`${env.demo.siteUrl}/demo/google-ads.csv`)).text();
+  assert.match(feed, /^Parameters:TimeZone=\+0100\r\nGoogle Click ID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency\r\n/);
+  assert.match(feed, /\r\nDemoClickId-42,Anruf,\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,50\.00,EUR\r\n$/);
 
   // The admin report shows it, on the chart too.
   const admin = await context.newPage();

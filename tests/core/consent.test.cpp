@@ -1,3 +1,4 @@
+#include <callswap/config.hpp>
 #include <callswap/consent.hpp>
 #include <catch2/catch.hpp>
 
@@ -188,5 +189,57 @@ TEST_CASE("Any-of needs one grant and no refusal; all-of needs every platform", 
   }
   const auto d = decide(c, "{" + tcf + "}");
   CHECK(d.to_json().dump() ==
-        R"({"mode":"static","may_store":false,"reason":"not every required platform has granted consent","signals":[{"platform":"tcf","state":"granted","basis":"explicit","detail":"tcf: useractioncomplete"},{"platform":"manual","state":"unknown","basis":"none","detail":"manual: no choice"}]})");
+        R"({"mode":"static","may_store":false,"reason":"not every required platform has granted consent","signals":[{"platform":"tcf","state":"granted","basis":"explicit","detail":"tcf: useractioncomplete"},{"platform":"manual","state":"unknown","basis":"none","detail":"manual: no choice"}],"advertising":"","analytics":""})");
+}
+
+TEST_CASE("Advertising and analytics are granted by their own signals, never by the manual one", "[consent][purposes]") {
+  const auto parsed = callswap::parse_site_config(R"({
+    "site": "acme", "country": "DE", "targets": ["+49301234567"],
+    "sources": [{"id": "direct", "static": "+49301234567", "default": true}],
+    "consent": {"signals": ["tcf", "consent_mode", "manual"],
+                "advertising": {"consent_mode": {"types": ["ad_user_data"]}, "tcf": {"purposes": [1, 7], "vendor_id": 755}},
+                "analytics": {"consent_mode": {"types": ["analytics_storage"]}}}
+  })");
+  REQUIRE(parsed.ok());
+  const ConsentConfig& config = parsed.config->consent;
+  REQUIRE(config.advertising.size() == 1);
+  CHECK(config.advertising.front().signals == config.signals);  // the site's platforms carry over
+  const auto mode = [](const char* params) {
+    return std::string(R"({"consent_mode": [{"command": "update", "params": )") + params + "}]}";
+  };
+  auto d = decide(config, mode(R"({"analytics_storage": "granted", "ad_user_data": "granted"})"));
+  CHECK(d.dynamic);
+  CHECK(d.advertising == "consent_mode");
+  CHECK(d.analytics == "consent_mode");
+  d = decide(config, mode(R"({"analytics_storage": "granted", "ad_user_data": "denied"})"));
+  CHECK(d.dynamic);
+  CHECK(d.advertising.empty());
+  CHECK(d.analytics == "consent_mode");
+  // A yes to the dynamic number only.
+  d = decide(config, R"({"manual": "granted"})");
+  CHECK(d.dynamic);
+  CHECK(d.advertising.empty());
+  CHECK(d.analytics.empty());
+  // Nothing is granted for a purpose while the session itself is not.
+  d = decide(config, mode(R"({"analytics_storage": "denied", "ad_user_data": "granted"})"));
+  CHECK_FALSE(d.dynamic);
+  CHECK(d.advertising.empty());
+  // Not configured: never granted.
+  ConsentConfig plain;
+  CHECK(decide(plain, mode(R"({"analytics_storage": "granted", "ad_user_data": "granted"})")).advertising.empty());
+}
+
+TEST_CASE("A purpose's consent settings are checked like the consent's, with their path", "[consent][purposes][config]") {
+  const auto errors = [](const char* consent) {
+    const auto parsed = callswap::parse_site_config(std::string(R"({"site": "acme", "country": "DE", "targets": ["+49301234567"],
+      "sources": [{"id": "direct", "static": "+49301234567", "default": true}], "consent": )") + consent + "}");
+    std::string out;
+    for (const auto& e : parsed.errors) out += e.to_string() + "\n";
+    return out;
+  };
+  CHECK(errors(R"({"advertising": {"consent_mode": {"types": ["ads"]}}})") ==
+        "consent.advertising.consent_mode.types[0]: \"ads\" is not a Consent Mode type\n");
+  CHECK(errors(R"({"analytics": {"advertising": {}}})") == "consent.analytics.advertising: not allowed here\n");
+  CHECK(errors(R"({"advertising": {"colour": 1}})").find("consent.advertising") != std::string::npos);
+  CHECK(errors(R"({"advertising": []})") == "consent.advertising: must be an object, not an array\n");
 }

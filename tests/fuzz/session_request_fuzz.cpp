@@ -3,9 +3,12 @@
 // Invariants: an accepted request had the visitor's consent (true or "granted"), names one
 // of the site's sources, keeps a landing path that starts with '/' and carries only utm_*
 // parameters (writing it again changes nothing), and campaign details the site keeps as
-// strings of at most 512 bytes; a refused one is a 400 with a known code and a reason.
+// strings of at most 512 bytes; a click id or GA client id it keeps came with the consent of
+// platforms the site reads (never the manual signal) and is a token of the documented shape;
+// a refused one is a 400 with a known code and a reason.
 
 #include <algorithm>
+#include <cctype>
 #include <callswap/attribution.hpp>
 #include <callswap/config.hpp>
 #include <string>
@@ -60,6 +63,18 @@ void check_landing_path(const std::string& path) {
   }
 }
 
+// An id is kept only with its consent: platform names the site reads, joined by '+'.
+void check_id_consent(const std::string& id, const std::string& consent, const callswap::SiteConfig& config) {
+  require(id.empty() == consent.empty());
+  std::string_view rest(consent);
+  while (!rest.empty()) {
+    const std::string_view name = rest.substr(0, rest.find('+'));
+    require(name != "manual" && std::any_of(config.consent.signals.begin(), config.consent.signals.end(),
+                                            [&](callswap::ConsentPlatform p) { return name == callswap::to_string(p); }));
+    rest = name.size() == rest.size() ? std::string_view{} : rest.substr(name.size() + 1);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -90,6 +105,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                           kept_parameters().end() ||
                       key == "click_id" || (key == "click_id_value" && keep_click_ids);
     require(kept && value.is_string() && value.as_string().size() <= 512);
+  }
+  check_id_consent(request.click_id, request.click_id_consent, config);
+  check_id_consent(request.ga_client_id, request.ga_consent, config);
+  if (!request.click_id.empty()) {
+    static const std::vector<std::string> kTypes = {"gclid", "gbraid", "wbraid", "msclkid", "fbclid", "ttclid", "li_fat_id"};
+    require(std::find(kTypes.begin(), kTypes.end(), request.click_id_type) != kTypes.end());
+    require(request.click_id.size() <= 512 && std::all_of(request.click_id.begin(), request.click_id.end(), [](char c) {
+              return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~';
+            }));
+  }
+  if (!request.ga_client_id.empty()) {
+    const std::size_t dot = request.ga_client_id.find('.');
+    require(dot != std::string::npos && dot > 0 && dot + 1 < request.ga_client_id.size());
+    require(std::count(request.ga_client_id.begin(), request.ga_client_id.end(), '.') == 1);
   }
   return 0;
 }

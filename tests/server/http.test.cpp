@@ -413,7 +413,7 @@ TEST_CASE_METHOD(ServerFixture, "Every path and method in docs/openapi.json is s
   for (std::size_t i = 0; i < paths.size(); ++i) {
     std::string path = paths.keys[i];
     for (const auto& [name, value] : {std::pair{"{site}", "acme"}, std::pair{"{session}", "0123456789abcdef0123456789abcdef"},
-                                      std::pair{"{action}", "access"}}) {
+                                      std::pair{"{action}", "access"}, std::pair{"{platform}", "google-ads"}}) {
       if (auto at = path.find(name); at != std::string::npos) path.replace(at, std::string(name).size(), value);
     }
     for (const std::string& method : paths.values[i].as_object().keys) {

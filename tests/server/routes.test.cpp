@@ -105,6 +105,7 @@ TEST_CASE("Every admin route answers every key by its scope, and only by it", "[
       {"POST /v1/admin/subjects/{action}", "subjects"},
       {"GET /v1/admin/sites/{site}/settings", "config"},
       {"GET /v1/admin/privacy-record", "config"},
+      {"GET /v1/admin/sites/{site}/deliveries", "reports"},
   };
   TempDir dir;
   std::atomic<Millis> now{kStart};
