@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <random>
 
+#include "log_line.hpp"
 #include "crypto.hpp"
 #include "requests.hpp"
 
@@ -252,11 +253,7 @@ void OutboxSender::loop() {
     try {
       send_due();
     } catch (const std::exception& error) {
-      json::Object line;
-      line.set("level", "error");
-      line.set("msg", "outbox pass failed");
-      line.set("error", error.what());
-      log_(json::Value(std::move(line)).dump());
+      log_(log_line(clock_(), LogLevel::error, "outbox pass failed", {{"error", error.what()}}));
     }
     lock.lock();
     // Due times come from the clock, which tests move: a short tick notices them.
@@ -276,19 +273,13 @@ int OutboxSender::send_due() {
     const std::string error = attempt(d);
     const Millis now = clock_();
     ++d.attempts;
-    json::Object line;
-    line.set("ts", static_cast<double>(now));
-    line.set("site", d.site);
-    line.set("destination", d.destination);
-    line.set("event", d.event);
-    line.set("attempt", d.attempts);
+    LogLevel level = LogLevel::info;
+    std::string_view msg = "delivered";
     if (error.empty()) {
       d.state = "delivered";
       d.last_error.clear();
       d.finished_at = now;
       ++sent;
-      line.set("level", "info");
-      line.set("msg", "delivered");
     } else {
       const Millis next = now + retry_delay(config_.outbox, d.attempts,
                                             std::uniform_real_distribution<double>(0, 1)(random));
@@ -296,18 +287,22 @@ int OutboxSender::send_due() {
         d.state = "failed";
         d.last_error = "gave up after " + std::to_string(d.attempts) + " attempts: " + error;
         d.finished_at = now;
-        line.set("level", "error");
-        line.set("msg", "delivery given up");
+        level = LogLevel::error;
+        msg = "delivery given up";
       } else {
         d.last_error = error;
         d.next_attempt_at = next;
-        line.set("level", "warn");
-        line.set("msg", "delivery failed; will retry");
+        level = LogLevel::warning;
+        msg = "delivery failed; will retry";
       }
-      line.set("reason", error);
     }
     store_.record_attempt(d);
-    log_(json::Value(std::move(line)).dump());
+    if (error.empty()) {
+      log_(log_line(now, level, msg, {{"site", d.site}, {"destination", d.destination}, {"event", d.event}, {"attempt", d.attempts}}));
+    } else {
+      log_(log_line(now, level, msg,
+                    {{"site", d.site}, {"destination", d.destination}, {"event", d.event}, {"attempt", d.attempts}, {"reason", error}}));
+    }
   }
   return sent;
 }

@@ -20,6 +20,7 @@
 #include "conversions.hpp"
 #include "crypto.hpp"
 #include "http_listener.hpp"
+#include "log_line.hpp"
 #include "rate_limiter.hpp"
 #include "privacy_record.hpp"
 #include "report.hpp"
@@ -393,21 +394,11 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
       what = e.what();
     } catch (...) {
     }
-    json::Object line;
-    line.set("level", "error");
-    line.set("msg", "handler failed");
-    line.set("error", what);
-    s.log(json::Value(std::move(line)).dump());
+    s.log(log_line(s.clock(), LogLevel::error, "handler failed", {{"error", what}}));
     fail(res, 500, "internal_error", "the server could not complete the request");
   });
   http.set_logger([&s](const httplib::Request& req, const httplib::Response& res) {
-    json::Object line;
-    line.set("ts", static_cast<double>(s.clock()));
-    line.set("level", "info");
-    line.set("method", req.method);
-    line.set("route", route_of(req.path));
-    line.set("status", res.status);
-    s.log(json::Value(std::move(line)).dump());
+    s.log(log_line(s.clock(), LogLevel::info, "request", {{"method", req.method}, {"route", route_of(req.path)}, {"status", res.status}}));
   });
   http.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     res.set_header("X-Content-Type-Options", "nosniff");
@@ -896,14 +887,10 @@ bool Server::listen_after_bind() {
   // need a few hundred more.
   const long wanted = state_->config.max_connections + 1024L + 64L;
   if (const long limit = HttpListener::raise_open_file_limit(wanted); limit < wanted) {
-    json::Object line;
-    line.set("level", "warning");
-    line.set("msg",
-             "the open-file limit is below what limits.max_connections needs; raise LimitNOFILE or "
-             "lower max_connections");
-    line.set("open_files", static_cast<double>(limit));
-    line.set("wanted", static_cast<double>(wanted));
-    state_->log(json::Value(std::move(line)).dump());
+    state_->log(log_line(state_->clock(), LogLevel::warning,
+                         "the open-file limit is below what limits.max_connections needs; raise LimitNOFILE or "
+                         "lower max_connections",
+                         {{"open_files", static_cast<double>(limit)}, {"wanted", static_cast<double>(wanted)}}));
   }
   return http_->listen_after_bind();
 }
@@ -944,14 +931,6 @@ std::int64_t Server::purge(bool accept_clock) {
   State& s = *state_;
   constexpr Millis kDay = 24 * 3600'000LL;
   const Millis now = s.clock();
-  const auto log = [&](const char* level, const char* msg, const json::Object& fields) {
-    json::Object line;
-    line.set("ts", static_cast<double>(now));
-    line.set("level", level);
-    line.set("msg", msg);
-    for (std::size_t i = 0; i < fields.size(); ++i) line.set(fields.keys[i], fields.values[i]);
-    s.log(json::Value(std::move(line)).dump());
-  };
   // The purge measures age by the clock, so a clock that jumps would purge wrongly: forward,
   // it would delete rows long before their time; backward, it would keep them for as long as
   // the jump. So the purge keeps its own time, advanced by how far the clock moved since the
@@ -962,19 +941,17 @@ std::int64_t Server::purge(bool accept_clock) {
   const Millis max_step = s.config.purge_max_step_hours * Millis{3600'000};
   if (const auto mark = s.store->purge_mark(); mark && !accept_clock) {
     const Millis moved = now - mark->clock;
-    json::Object f;
     if (moved > max_step) {
-      f.set("ahead_ms", static_cast<double>(moved));
-      f.set("max_step_hours", s.config.purge_max_step_hours);
-      log("error", "clock moved far ahead since the last purge: purge held; if the clock is right, run callswap-server purge --accept-clock",
-          f);
+      s.log(log_line(now, LogLevel::error,
+                     "clock moved far ahead since the last purge: purge held; if the clock is right, run callswap-server purge --accept-clock",
+                     {{"ahead_ms", static_cast<double>(moved)}, {"max_step_hours", s.config.purge_max_step_hours}}));
       return 0;
     }
     effective = mark->purged_by + std::max<Millis>(moved, 0);
     if (moved < 0 || effective != now) {
-      f.set("purge_time_minus_clock_ms", static_cast<double>(effective - now));
-      log("warn", "clock differs from the purge's time (it went back): purging by the purge's time; rows stamped by this clock look older",
-          f);
+      s.log(log_line(now, LogLevel::warning,
+                     "clock differs from the purge's time (it went back): purging by the purge's time; rows stamped by this clock look older",
+                     {{"purge_time_minus_clock_ms", static_cast<double>(effective - now)}}));
     }
   }
 
@@ -997,16 +974,15 @@ std::int64_t Server::purge(bool accept_clock) {
     cutoffs.deliveries_before = cutoffs.calls_before;
     const auto purged = s.store->purge(site_id, cutoffs);
     total += purged.sessions + purged.calls + purged.samples + purged.audit + purged.tombstones + purged.deliveries;
-    json::Object f;
-    f.set("site", site_id);
-    f.set("configured", site != nullptr);
-    f.set("sessions", static_cast<double>(purged.sessions));
-    f.set("calls", static_cast<double>(purged.calls));
-    f.set("samples", static_cast<double>(purged.samples));
-    f.set("audit", static_cast<double>(purged.audit));
-    f.set("tombstones", static_cast<double>(purged.tombstones));
-    f.set("deliveries", static_cast<double>(purged.deliveries));
-    log("info", "retention purge", std::move(f));
+    s.log(log_line(now, LogLevel::info, "retention purge",
+                   {{"site", site_id},
+                    {"configured", site != nullptr},
+                    {"sessions", static_cast<double>(purged.sessions)},
+                    {"calls", static_cast<double>(purged.calls)},
+                    {"samples", static_cast<double>(purged.samples)},
+                    {"audit", static_cast<double>(purged.audit)},
+                    {"tombstones", static_cast<double>(purged.tombstones)},
+                    {"deliveries", static_cast<double>(purged.deliveries)}}));
   }
   // A restriction marker lives while calls it restricted may still be stored.
   total += s.store->purge_restrictions(effective - longest_calls_days * kDay);
@@ -1036,13 +1012,8 @@ std::int64_t Server::rotate_caller_key() {
     s.store->reseal_caller(call.provider_call_id, sealed.key_id, sealed.ciphertext);
     ++count;
   }
-  json::Object line;
-  line.set("level", "info");
-  line.set("msg", "caller numbers re-sealed");
-  line.set("key", s.vault->current_key_id());
-  line.set("calls", static_cast<double>(count));
-  line.set("left", static_cast<double>(left));
-  s.log(json::Value(std::move(line)).dump());
+  s.log(log_line(s.clock(), LogLevel::info, "caller numbers re-sealed",
+                 {{"key", s.vault->current_key_id()}, {"calls", static_cast<double>(count)}, {"left", static_cast<double>(left)}}));
   return count;
 }
 

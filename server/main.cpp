@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "http_server.hpp"
+#include "log_line.hpp"
 #include "privacy_record.hpp"
 #include "operator_commands.hpp"
 
@@ -47,11 +48,8 @@ constexpr const char* kUsage =
     "       callswap-server subject rectify --config FILE [--db FILE] --call ID [--source ID] [--classification WORD]\n"
     "  (or CALLSWAP_CONFIG, CALLSWAP_DB, CALLSWAP_LISTEN, CALLSWAP_STATIC)\n";
 
-void log_line(std::initializer_list<std::pair<const char*, callswap::json::Value>> fields) {
-  callswap::json::Object line;
-  line.set("ts", static_cast<double>(callswap::server::system_now()));
-  for (const auto& [key, value] : fields) line.set(key, value);
-  std::cerr << callswap::json::Value(std::move(line)).dump() << std::endl;
+void log(callswap::server::LogLevel level, std::string_view msg, callswap::server::LogFields fields = {}) {
+  std::cerr << callswap::server::log_line(callswap::server::system_now(), level, msg, fields) << std::endl;
 }
 
 std::optional<std::string> environment(const std::string& name) {
@@ -61,7 +59,7 @@ std::optional<std::string> environment(const std::string& name) {
 }
 
 int fail(const std::string& message, int code) {
-  log_line({{"level", "error"}, {"msg", message}});
+  log(callswap::server::LogLevel::error, message);
   return code;
 }
 
@@ -245,7 +243,7 @@ int main(int argc, char** argv) {
   std::thread signal_thread([&] {
     int received = 0;
     sigwait(&signals, &received);
-    log_line({{"level", "info"}, {"msg", "stopping"}, {"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    log(callswap::server::LogLevel::info, "stopping", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
     {
       std::lock_guard lock(mutex);
       stop = true;
@@ -267,7 +265,7 @@ int main(int argc, char** argv) {
     }
   });
 
-  log_line({{"level", "info"}, {"msg", "listening"}, {"host", host}, {"port", bound_port}, {"sites", static_cast<int>(config.sites.size())}});
+  log(callswap::server::LogLevel::info, "listening", {{"host", host}, {"port", bound_port}, {"sites", static_cast<int>(config.sites.size())}});
   const bool served = server->listen_after_bind();
   if (!served) {
     // listen failed without a signal: wake the signal thread so it can end.
@@ -276,6 +274,6 @@ int main(int argc, char** argv) {
   signal_thread.join();
   expiry.join();
   server.reset();  // closes the database cleanly (checkpoints the WAL)
-  log_line({{"level", "info"}, {"msg", "stopped"}});
+  log(callswap::server::LogLevel::info, "stopped");
   return served ? 0 : 1;
 }
