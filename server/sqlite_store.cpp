@@ -11,6 +11,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 #include <string>
 #include <utility>
 
@@ -233,6 +234,8 @@ CallRow read_call(const Statement& r) {
                  r.text(7), r.text(8), r.text(9), r.text(10), r.text(11), r.text(12), r.integer(13) != 0, r.text(14)};
 }
 
+std::int64_t read_integer(const Statement& r) { return r.integer(0); }
+
 SessionRow read_session(const Statement& s) {
   SessionRow r{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.integer(7), s.integer(8), std::nullopt,
                s.integer(10) != 0, s.text(11), s.text(12), s.text(13), s.text(14), s.text(15)};
@@ -438,38 +441,17 @@ class SqliteStore final : public Store {
       step_once(*release_session_, id, now);
     });
   }
-  std::optional<SessionRow> find_session(const std::string& id) override {
-    std::lock_guard lock(read_mutex_);
-    Use s(*find_session_);
-    s->bind(1, id);
-    if (!s->step()) return std::nullopt;
-    return read_session(*find_session_);
-  }
+  std::optional<SessionRow> find_session(const std::string& id) override { return first_row(read_session, *find_session_, id); }
 
-  std::vector<SessionRow> active_sessions() override {
-    std::lock_guard lock(read_mutex_);
-    Use s(*active_sessions_);
-    std::vector<SessionRow> out;
-    while (s->step()) out.push_back(read_session(*active_sessions_));
-    return out;
-  }
+  std::vector<SessionRow> active_sessions() override { return rows(read_session, *active_sessions_); }
 
   std::vector<std::pair<std::string, Millis>> last_releases(const std::string& site) override {
-    std::lock_guard lock(read_mutex_);
-    Use s(*last_releases_);
-    s->bind(1, site);
-    std::vector<std::pair<std::string, Millis>> out;
-    while (s->step()) out.emplace_back(last_releases_->text(0), last_releases_->integer(1));
-    return out;
+    return rows([](const Statement& r) { return std::pair{r.text(0), r.integer(1)}; }, *last_releases_, site);
   }
 
   std::optional<SessionRow> session_holding(const std::string& site, const std::string& number, Millis at,
                                             Millis grace) override {
-    std::lock_guard lock(read_mutex_);
-    Use s(*holding_);
-    s->bind(1, site).bind(2, number).bind(3, at).bind(4, grace);
-    if (!s->step()) return std::nullopt;
-    return read_session(*holding_);
+    return first_row(read_session, *holding_, site, number, at, grace);
   }
 
   bool insert_call(const CallRow& c) override {
@@ -490,13 +472,7 @@ class SqliteStore final : public Store {
     return !exists;
   }
 
-  std::optional<CallRow> find_call(const std::string& id) override {
-    std::lock_guard lock(read_mutex_);
-    Use s(*find_call_);
-    s->bind(1, id);
-    if (!s->step()) return std::nullopt;
-    return read_call(*find_call_);
-  }
+  std::optional<CallRow> find_call(const std::string& id) override { return first_row(read_call, *find_call_, id); }
 
   std::vector<CallRow> calls_to_reseal(const std::string& current_key_id) override {
     return calls(*to_reseal_, current_key_id);
@@ -507,11 +483,7 @@ class SqliteStore final : public Store {
   }
 
   std::int64_t count_calls(const std::string& site) override {
-    std::lock_guard lock(read_mutex_);
-    Use s(*count_calls_);
-    s->bind(1, site);
-    s->step();
-    return count_calls_->integer(0);
+    return first_row(read_integer, *count_calls_, site).value_or(0);
   }
 
   std::vector<CallRow> calls_by_caller(const std::string& caller_hash) override { return calls(*calls_by_caller_, caller_hash); }
@@ -538,12 +510,7 @@ class SqliteStore final : public Store {
     checkpoint();
   }
 
-  bool call_erased(const std::string& call_key) override {
-    std::lock_guard lock(read_mutex_);
-    Use s(*call_erased_);
-    s->bind(1, call_key);
-    return s->step();
-  }
+  bool call_erased(const std::string& call_key) override { return first_row(read_integer, *call_erased_, call_key).has_value(); }
 
   void restrict(const Restriction& r) override {
     const auto flag = static_cast<std::int64_t>(r.restricted);
@@ -567,12 +534,7 @@ class SqliteStore final : public Store {
 
   bool caller_restricted(const std::string& caller_hash, Millis now) override {
     // Most callers are not restricted: a read answers them without a write.
-    {
-      std::lock_guard lock(read_mutex_);
-      Use s(*restriction_exists_);
-      s->bind(1, caller_hash);
-      if (!s->step()) return false;
-    }
+    if (!first_row(read_integer, *restriction_exists_, caller_hash)) return false;
     bool restricted = false;
     submit(Commit::normal, [&] {
       step_once(*refresh_restriction_, caller_hash, now);
@@ -587,24 +549,15 @@ class SqliteStore final : public Store {
     return calls(*reportable_calls_, site, from, to);
   }
   std::optional<Millis> first_call_at(const std::string& site, const std::string& caller_hash) override {
-    std::lock_guard lock(read_mutex_);
-    Use s(*first_call_);
-    s->bind(1, site).bind(2, caller_hash);
-    if (!s->step() || first_call_->is_null(0)) return std::nullopt;
-    return first_call_->integer(0);
+    const auto first = first_row([](const Statement& r) { return r.is_null(0) ? std::nullopt : std::optional{r.integer(0)}; },
+                                 *first_call_, site, caller_hash);
+    return first ? *first : std::nullopt;
   }
 
   void append_audit(const AuditEntry& e) override { run(*append_audit_, e.at, e.actor, e.action, e.site, e.detail_json); }
   std::vector<AuditEntry> audit_entries(Millis from, Millis to) override {
-    std::lock_guard lock(read_mutex_);
-    Use s(*audit_entries_);
-    s->bind(1, from).bind(2, to);
-    std::vector<AuditEntry> out;
-    while (s->step()) {
-      const Statement& r = *audit_entries_;
-      out.push_back(AuditEntry{r.integer(0), r.text(1), r.text(2), r.text(3), r.text(4)});
-    }
-    return out;
+    return rows([](const Statement& r) { return AuditEntry{r.integer(0), r.text(1), r.text(2), r.text(3), r.text(4)}; },
+                *audit_entries_, from, to);
   }
 
   Purged purge(const std::string& site, const PurgeCutoffs& cutoffs) override {
@@ -641,15 +594,8 @@ class SqliteStore final : public Store {
   }
 
   std::vector<ClickedCall> clicked_calls(const std::string& site, Millis from, Millis to) override {
-    std::lock_guard lock(read_mutex_);
-    Use s(*clicked_calls_);
-    s->bind(1, site).bind(2, from).bind(3, to);
-    std::vector<ClickedCall> out;
-    while (s->step()) {
-      const Statement& r = *clicked_calls_;
-      out.push_back(ClickedCall{read_call(r), r.text(15), r.text(16), r.text(17)});
-    }
-    return out;
+    return rows([](const Statement& r) { return ClickedCall{read_call(r), r.text(15), r.text(16), r.text(17)}; }, *clicked_calls_,
+                site, from, to);
   }
 
   std::int64_t purge_restrictions(Millis before) override {
@@ -662,18 +608,14 @@ class SqliteStore final : public Store {
   }
 
   std::vector<std::string> sites_with_data() override {
-    std::lock_guard lock(read_mutex_);
-    Use s(*sites_with_data_);
-    std::vector<std::string> out;
-    while (s->step()) out.push_back(sites_with_data_->text(0));
-    return out;
+    return rows([](const Statement& r) { return r.text(0); }, *sites_with_data_);
   }
 
   std::optional<PurgeMark> purge_mark() override {
-    std::lock_guard lock(read_mutex_);
-    Use s(*watermark_);
-    if (!s->step() || watermark_->is_null(0) || watermark_->is_null(1)) return std::nullopt;
-    return PurgeMark{watermark_->integer(0), watermark_->integer(1)};
+    const auto mark = first_row(
+        [](const Statement& r) { return r.is_null(0) || r.is_null(1) ? std::nullopt : std::optional{PurgeMark{r.integer(0), r.integer(1)}}; },
+        *watermark_);
+    return mark ? *mark : std::nullopt;
   }
 
   void set_purge_mark(const PurgeMark& mark) override { run(*set_watermark_, mark.purged_by, mark.clock); }
@@ -683,15 +625,8 @@ class SqliteStore final : public Store {
   }
 
   std::vector<PoolSample> pool_samples(const std::string& site, const std::string& pool, Millis from, Millis to) override {
-    std::lock_guard lock(read_mutex_);
-    Use s(*samples_);
-    s->bind(1, site).bind(2, pool).bind(3, from).bind(4, to);
-    std::vector<PoolSample> out;
-    while (s->step()) {
-      const Statement& r = *samples_;
-      out.push_back(PoolSample{r.text(0), r.text(1), r.integer(2), r.integer(3), r.integer(4), r.integer(5)});
-    }
-    return out;
+    return rows([](const Statement& r) { return PoolSample{r.text(0), r.text(1), r.integer(2), r.integer(3), r.integer(4), r.integer(5)}; },
+                *samples_, site, pool, from, to);
   }
 
  private:
@@ -750,15 +685,26 @@ class SqliteStore final : public Store {
     (s->bind(++index, args), ...);
   }
 
-  // Every row a read statement answers for `args`, each read by `read`.
-  template <class Row, class... Args>
-  std::vector<Row> rows(Row (*read)(const Statement&), Statement& statement, const Args&... args) {
+  // Every row a read statement answers for `args`, each read by `read`: the one place where
+  // a read takes the reader's lock, binds, steps and resets.
+  template <class Read, class... Args>
+  auto rows(Read read, Statement& statement, const Args&... args) -> std::vector<std::invoke_result_t<Read, const Statement&>> {
     std::lock_guard lock(read_mutex_);
     Use s(statement);
     bind_all(s, args...);
-    std::vector<Row> out;
+    std::vector<std::invoke_result_t<Read, const Statement&>> out;
     while (s->step()) out.push_back(read(statement));
     return out;
+  }
+
+  // The first row a read statement answers for `args`, read by `read`; empty if there is none.
+  template <class Read, class... Args>
+  auto first_row(Read read, Statement& statement, const Args&... args) -> std::optional<std::invoke_result_t<Read, const Statement&>> {
+    std::lock_guard lock(read_mutex_);
+    Use s(statement);
+    bind_all(s, args...);
+    if (!s->step()) return std::nullopt;
+    return read(statement);
   }
 
   template <class... Args>
