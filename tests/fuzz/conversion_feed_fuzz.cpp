@@ -98,7 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view rest = record.substr(b + 1);
     if (!is_token(click) || name.empty() || name.size() > 100 || name.find_first_of("\"\r\n") != std::string_view::npos) continue;
     // From 1970 to the end of 9999, in milliseconds; values up to 10^9 in cents.
-    const auto at = static_cast<callswap::server::Millis>(number(rest, 0) % 253402300799000ULL);
+    const auto at = static_cast<callswap::Millis>(number(rest, 0) % 253402300799000ULL);
     const double value = static_cast<double>(number(rest, 8) % 100000000001ULL) / 100;
     rows.push_back(FeedRow{std::string(click), std::string(name), at, value});
   }
