@@ -198,4 +198,12 @@ std::unique_ptr<Store> open_sqlite_store(const std::string& path);
 /// The schema version this build migrates to.
 int sqlite_schema_version();
 
+/// Connects to PostgreSQL (`conninfo`: a postgresql:// URL or a libpq key=value string; what it
+/// leaves out comes from libpq's PG* environment variables) and creates or migrates the schema,
+/// one instance at a time; throws std::runtime_error with the reason when it cannot. A
+/// password read from a secret file is passed apart from the URL. Built with
+/// CALLSWAP_POSTGRESQL; without it, throws saying so.
+std::unique_ptr<Store> open_postgres_store(const std::string& conninfo, const std::string& password = "");
+int postgres_schema_version();
+
 }  // namespace callswap::server
