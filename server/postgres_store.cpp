@@ -119,6 +119,8 @@ constexpr const char* kMigrations[] = {
 // Every instance of every version takes this lock to migrate: one migrates, the others
 // wait and then find the schema current. The number is arbitrary but fixed ("callswap").
 constexpr std::int64_t kMigrationLock = 0x63616c6c73776170;
+// Held by the one instance that hands out numbers (see open_postgres_store).
+constexpr std::int64_t kServingLock = kMigrationLock + 1;
 
 constexpr const char* kSessionColumns =
     "id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, "
@@ -429,8 +431,20 @@ Store::Committed committed_now(F&& apply) {
 
 class PostgresStore final : public Store {
  public:
-  PostgresStore(std::string conninfo, std::string password)
+  PostgresStore(std::string conninfo, std::string password, bool serving)
       : conninfo_(std::move(conninfo)), password_(std::move(password)) {
+    if (serving) {
+      // On its own connection, so the lock lasts exactly as long as this store (or the
+      // process: a killed instance's connection drops and the lock with it).
+      serving_lock_ = std::make_unique<Connection>(conninfo_, password_);
+      if (!serving_lock_->exec("SELECT pg_try_advisory_lock(" + std::to_string(kServingLock) + ")")
+               .boolean(0, 0)) {
+        throw std::runtime_error(
+            "postgresql: another callswap-server is serving this database; number pools are "
+            "decided in one "
+            "instance's memory, so a second instance would hand out numbers the first one holds");
+      }
+    }
     // Migrating first: statements are prepared against the current schema.
     Connection first(conninfo_, password_);
     migrate(first);
@@ -795,6 +809,7 @@ class PostgresStore final : public Store {
 
   std::string conninfo_;
   std::string password_;
+  std::unique_ptr<Connection> serving_lock_;
   std::mutex pool_mutex_;
   std::condition_variable given_back_;
   std::vector<std::unique_ptr<Connection>> idle_;
@@ -803,9 +818,9 @@ class PostgresStore final : public Store {
 
 }  // namespace
 
-std::unique_ptr<Store> open_postgres_store(const std::string& conninfo,
-                                           const std::string& password) {
-  return std::make_unique<PostgresStore>(conninfo, password);
+std::unique_ptr<Store> open_postgres_store(const std::string& conninfo, const std::string& password,
+                                           bool serving) {
+  return std::make_unique<PostgresStore>(conninfo, password, serving);
 }
 
 int postgres_schema_version() {
