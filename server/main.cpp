@@ -39,6 +39,8 @@ constexpr const char* kUsage =
     "usage: callswap-server --config FILE [--db FILE] [--listen HOST:PORT] [--static DIR]\n"
     "       callswap-server purge --config FILE [--db FILE] [--accept-clock]\n"
     "       callswap-server rotate-key --config FILE [--db FILE]\n"
+    "       callswap-server migrate --config FILE [--db FILE|URL]   (create or upgrade the schema, "
+    "then exit)\n"
     "       callswap-server privacy-record --config FILE\n"
     "       callswap-server check --config FILE [--db FILE] [--static DIR]\n"
     "       callswap-server keygen [--key-id ID]\n"
@@ -100,7 +102,7 @@ int main(int argc, char** argv) {
   std::optional<std::string> static_dir = environment("CALLSWAP_STATIC");
   const std::string command = argc > 1 && !std::string(argv[1]).starts_with("-") ? argv[1] : "";
   if (!command.empty() && command != "purge" && command != "rotate-key" && command != "subject" &&
-      command != "privacy-record" && command != "check") {
+      command != "migrate" && command != "privacy-record" && command != "check") {
     std::cerr << "callswap-server: unknown command '" << command << "'\n" << kUsage;
     return 2;
   }
@@ -165,7 +167,10 @@ int main(int argc, char** argv) {
     if (!reference_errors.empty()) return config_error;
   }
   if (document && document->is_object()) {
-    if (database) document->as_object().set("database", *database);
+    // --db overrides the config's store: a file path or a sqlite:// or postgresql:// URL.
+    if (database)
+      document->as_object().set(document->as_object().find("store") ? "store" : "database",
+                                *database);
     if (listen) document->as_object().set("listen", *listen);
     if (static_dir) document->as_object().set("static_dir", *static_dir);
   }
@@ -198,7 +203,13 @@ int main(int argc, char** argv) {
   }
   if (!command.empty()) {
     try {
-      callswap::server::Server server(config, callswap::server::open_sqlite_store(config.database));
+      callswap::server::Server server(config,
+                                      callswap::server::open_configured_store(config, false));
+      if (command == "migrate") {
+        // Opening the store migrated it (under the database's lock when it is shared).
+        std::cout << "callswap-server: the store's schema is current\n";
+        return 0;
+      }
       if (command == "purge") server.purge(accept_clock);
       if (command == "subject") {
         // The answer goes to stdout as JSON (an export is what the data subject receives).
@@ -225,7 +236,8 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<callswap::server::Server> server;
   try {
-    server = std::make_unique<callswap::server::Server>(config, callswap::server::open_sqlite_store(config.database));
+    server = std::make_unique<callswap::server::Server>(
+        config, callswap::server::open_configured_store(config, true));
   } catch (const std::exception& e) {
     return fail(e.what(), 1);
   }

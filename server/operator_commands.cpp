@@ -30,13 +30,22 @@ json::Value env_reference(const std::string& name) {
 
 }  // namespace
 
+std::unique_ptr<Store> open_configured_store(const OperatorConfig& config, bool serving) {
+  if (config.store_url.empty()) return open_sqlite_store(config.database);
+  return open_postgres_store(config.store_url, config.store_password, serving);
+}
+
 std::string describe_operator_config(const OperatorConfig& config) {
   std::ostringstream out;
   std::error_code ec;
   out << "listen      " << config.listen_host << ":" << config.listen_port << "\n";
-  out << "database    " << config.database
-      << (std::filesystem::exists(config.database, ec) ? " (exists)" : " (created at start)")
-      << "\n";
+  if (config.store_url.empty()) {
+    out << "database    " << config.database
+        << (std::filesystem::exists(config.database, ec) ? " (exists)" : " (created at start)")
+        << "\n";
+  } else {
+    out << "database    PostgreSQL " << config.store_url << " (schema migrated at start)\n";
+  }
   if (config.static_dir.empty()) {
     out << "static      none (the SDK files are served elsewhere)\n";
   } else {

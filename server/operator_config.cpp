@@ -160,6 +160,44 @@ std::optional<std::string> secret(Reader& r, const json::Object& o, const std::s
   return std::nullopt;
 }
 
+// `store`: the database as a URL. SQLite stays the default; `database` is the older key, a
+// SQLite file's path, and takes a URL too (so `--db` can name either). PostgreSQL is for
+// several instances sharing one database.
+void read_store(Reader& r, const json::Object& o, const Environment& environment,
+                OperatorConfig& config) {
+  const bool both = o.find("store") && o.find("database");
+  if (both)
+    r.error(
+        "store",
+        "is given with \"database\": give one (\"database\" is the older name of a SQLite file)");
+  const char* key = o.find("store") ? "store" : "database";
+  auto url = both ? std::nullopt : r.string(o, "", key, false);
+  if (url && url->starts_with("sqlite://")) {
+    const std::string path = url->substr(std::string_view("sqlite://").size());
+    if (path.starts_with("/")) {
+      config.database = path;
+    } else {
+      r.error(key,
+              quoted(*url) + " has no absolute path: write sqlite:///var/lib/callswap/callswap.db");
+    }
+  } else if (url && (url->starts_with("postgresql://") || url->starts_with("postgres://"))) {
+    const std::size_t at = url->find('@');
+    if (at != std::string::npos && url->find(':', url->find("//") + 2) < at) {
+      r.error(key,
+              "holds a password: give it in \"store_password\" ({\"env\": …} or {\"file\": …}) or "
+              "in PGPASSFILE");
+    }
+    config.store_url = *url;
+  } else if (url && std::string_view(key) == "store") {
+    r.error("store",
+            quoted(*url) + " is neither sqlite:///path nor postgresql://user@host/database");
+  }
+  if (auto password = secret(r, o, "", "store_password", environment)) {
+    if (config.store_url.empty()) r.error("store_password", "is only for a postgresql:// store");
+    config.store_password = *password;
+  }
+}
+
 void read_pools(Reader& r, const json::Value& v, const std::string& path, SiteEntry& site,
                 std::map<std::string, std::string>& owner_of_number) {
   if (!v.is_object()) {
@@ -411,8 +449,9 @@ OperatorConfigResult load_operator_config(std::string_view json_text, const Envi
 OperatorConfigResult load_operator_document(const json::Value& document, const Environment& environment) {
   OperatorConfigResult result;
   Reader r(result.errors);
-  const json::Object* o = r.object(document, "", {"listen", "database", "static_dir", "public_url", "sites", "admin_keys",
-                                                  "caller_numbers", "webhooks", "limits", "retention", "purge", "outbox"});
+  const json::Object* o = r.object(document, "",
+                                   {"listen", "database", "store", "store_password", "static_dir", "public_url", "sites",
+                                    "admin_keys", "caller_numbers", "webhooks", "limits", "retention", "purge", "outbox"});
   if (!o) return result;
   OperatorConfig config;
   if (auto listen = r.string(*o, "", "listen", false)) {
@@ -430,6 +469,7 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
     }
   }
   if (auto database = r.string(*o, "", "database", false)) config.database = *database;
+  read_store(r, *o, environment, config);
   if (auto dir = r.string(*o, "", "static_dir", false)) config.static_dir = *dir;
   if (auto url = r.string(*o, "", "public_url", false)) {
     if (!valid_origin(*url)) r.error("public_url", quoted(*url) + " is not an origin like \"https://track.example.com\"");

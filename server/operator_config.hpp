@@ -119,7 +119,12 @@ struct AdminKey {
 struct OperatorConfig {
   std::string listen_host = "127.0.0.1";
   int listen_port = 8080;
-  std::string database = "callswap.db";
+  std::string database = "callswap.db";  ///< the SQLite file, unless `store_url` names PostgreSQL
+  /// `store: "postgresql://…"`: the PostgreSQL database shared by every instance; empty for
+  /// SQLite (`store: "sqlite:///path"` and the older `database` key set `database`).
+  std::string store_url;
+  std::string
+      store_password;       ///< from `store_password` (a secret); empty: libpq's PGPASSWORD/.pgpass
   std::string static_dir;   ///< serves dist/ (callswap.js, callswap.wasm) when set
   std::string public_url;   ///< how Twilio reaches us, for its signature: "https://track.example.com"
   std::vector<SiteEntry> sites;

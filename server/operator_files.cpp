@@ -15,7 +15,8 @@ namespace {
 
 // SQLite's special names are not files in a folder.
 bool is_file_path(std::string_view database) {
-  return !database.empty() && !database.starts_with(':') && !database.starts_with("file:");
+  return !database.empty() && !database.starts_with(':') && !database.starts_with("file:") &&
+         database.find("://") == std::string_view::npos;  // a store URL is no file path
 }
 
 void resolve_path_field(json::Object& o, std::string_view key,
@@ -72,7 +73,7 @@ std::vector<ConfigError> check_operator_files(const OperatorConfig& config) {
     errors.push_back(
         {"static_dir", "the folder " + in_quotes(config.static_dir) + " does not exist"});
   }
-  if (is_file_path(config.database)) {
+  if (config.store_url.empty() && is_file_path(config.database)) {
     const std::filesystem::path folder = std::filesystem::absolute(config.database).parent_path();
     if (!std::filesystem::is_directory(folder, ec)) {
       errors.push_back(

@@ -246,4 +246,16 @@ std::unique_ptr<Store> open_sqlite_store(const std::string& path);
 /// The schema version this build migrates to.
 int sqlite_schema_version();
 
+/// Connects to PostgreSQL (`conninfo`: a postgresql:// URL or a libpq key=value string; what it
+/// leaves out comes from libpq's PG* environment variables) and creates or migrates the schema,
+/// one instance at a time; throws std::runtime_error with the reason when it cannot. A
+/// password read from a secret file is passed apart from the URL. Built with
+/// CALLSWAP_POSTGRESQL; without it, throws saying so.
+/// `serving`: the store of a server that hands out numbers. The pools are still decided in
+/// the serving process's memory, so one serving instance per database holds an advisory lock
+/// for its life and a second one is refused with the reason (one-shot commands need no lock).
+std::unique_ptr<Store> open_postgres_store(const std::string& conninfo,
+                                           const std::string& password = "", bool serving = false);
+int postgres_schema_version();
+
 }  // namespace callswap::server

@@ -306,3 +306,48 @@ TEST_CASE(
                                 ": "));
   }
 }
+
+TEST_CASE("The store is named by a URL; the older database path still works", "[operator_config]") {
+  const std::string sites =
+      R"("sites": [{"config": {"site": "a", "country": "DE", "targets": ["+49301234567"],
+      "sources": [{"id": "d", "static": "+49301234567", "default": true}]}}])";
+  const auto load = [&](const std::string& store,
+                        const callswap::server::Environment& env = no_environment) {
+    return callswap::server::load_operator_config("{" + sites + store + "}", env);
+  };
+  CHECK(load(R"(, "database": "/var/lib/callswap/callswap.db")").config->database ==
+        "/var/lib/callswap/callswap.db");
+  const auto sqlite = load(R"(, "store": "sqlite:///var/lib/callswap/callswap.db")");
+  REQUIRE(sqlite.ok());
+  CHECK(sqlite.config->database == "/var/lib/callswap/callswap.db");
+  CHECK(sqlite.config->store_url.empty());
+  const auto postgres = load(R"(, "store": "postgresql://callswap@db.internal/callswap",
+      "store_password": {"env": "CALLSWAP_DB_PASSWORD"})",
+                             [](const std::string& name) -> std::optional<std::string> {
+                               if (name == "CALLSWAP_DB_PASSWORD") return "a-database-password";
+                               return std::nullopt;
+                             });
+  REQUIRE(postgres.ok());
+  CHECK(postgres.config->store_url == "postgresql://callswap@db.internal/callswap");
+  CHECK(postgres.config->store_password == "a-database-password");
+
+  using V = std::vector<std::string>;
+  const auto errors = [&](const std::string& store) {
+    V out;
+    for (const auto& e : load(store).errors) out.push_back(e.to_string());
+    return out;
+  };
+  CHECK(
+      errors(R"(, "store": "sqlite://relative.db")") ==
+      V{R"(store: "sqlite://relative.db" has no absolute path: write sqlite:///var/lib/callswap/callswap.db)"});
+  CHECK(errors(R"(, "store": "mysql://x/y")") ==
+        V{R"(store: "mysql://x/y" is neither sqlite:///path nor postgresql://user@host/database)"});
+  CHECK(
+      errors(R"(, "store": "postgresql://u:secret@h/d")") ==
+      V{R"(store: holds a password: give it in "store_password" ({"env": …} or {"file": …}) or in PGPASSFILE)"});
+  CHECK(
+      errors(R"(, "store": "sqlite:///a.db", "database": "b.db")") ==
+      V{R"(store: is given with "database": give one ("database" is the older name of a SQLite file))"});
+  CHECK(errors(R"(, "store_password": "a-password-long-enough")") ==
+        V{"store_password: is only for a postgresql:// store"});
+}

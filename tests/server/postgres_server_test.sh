@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# callswap-server on PostgreSQL as an operator runs it: migrate, serve, restart, the one-shot
+# commands, erasure leaving no row, and a second serving instance refused (pools are still
+# decided in the serving process's memory). Run inside tests/server/with_postgres.sh.
+# Usage: postgres_server_test.sh path/to/callswap-server
+set -u
+bin=${1:?usage: postgres_server_test.sh path/to/callswap-server}
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+root=$(cd "$(dirname "$0")/../.." && pwd)
+: "${CALLSWAP_TEST_POSTGRES:?run through tests/server/with_postgres.sh}"
+work=$(mktemp -d)
+pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null
+  [ -n "${CALLSWAP_TEST_LOG_DIR:-}" ] && cat "$work"/*.log "$work/log" >>"$CALLSWAP_TEST_LOG_DIR/postgres_server.log" 2>/dev/null
+  [ -n "${KEEP_WORK:-}" ] && cat "$work/log" "$work"/*.log >&2
+  rm -rf "$work"
+}
+trap cleanup EXIT
+. "$root/tests/lib/check.sh"
+export CALLSWAP_TWILIO_AUTH_TOKEN=twilio-token-from-env-0123
+export CALLSWAP_CALLER_KEY_2026_11=$(printf '%064d' 1)
+export CALLSWAP_CALLER_HASH_KEY=$(printf '%064d' 2)
+
+socket_dir=$(sed 's/.*host=\([^ ]*\).*/\1/' <<<"$CALLSWAP_TEST_POSTGRES")
+sql() { psql "$CALLSWAP_TEST_POSTGRES dbname=callswap" -Atqc "$1"; }
+psql "$CALLSWAP_TEST_POSTGRES dbname=postgres" -qc "CREATE DATABASE callswap" >/dev/null
+url="postgresql:///callswap?host=$socket_dir&user=postgres"
+config=(--config "$root/examples/server/callswap.json" --db "$url")
+
+start() {
+  : >"$work/log"
+  "$bin" "${config[@]}" --static "$work" --listen 127.0.0.1:0 2>>"$work/log" &
+  pid=$!
+  for _ in $(seq 100); do
+    port=$(grep -o '"port":[0-9]*' "$work/log" | tail -1 | cut -d: -f2)
+    [ -n "$port" ] && curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
+stop() {
+  kill -TERM "$pid"
+  wait "$pid"
+  local code=$?
+  pid=""
+  return $code
+}
+
+"$bin" migrate "${config[@]}" >"$work/migrate.out" 2>"$work/migrate.log"
+check "migrate exits 0" [ $? = 0 ]
+# One row per migration applied, versions 1..N without a gap (N grows with the schema).
+versions=$(sql 'SELECT count(*) FROM schema_version')
+max_version=$(sql 'SELECT max(version) FROM schema_version')
+check "migrate made the schema" [ "$versions" -ge 1 -a "$max_version" = "$versions" ]
+"$bin" migrate "${config[@]}" >/dev/null 2>>"$work/migrate.log"
+check "migrate again changes nothing" [ "$(sql 'SELECT count(*) FROM schema_version')" = "$versions" ]
+
+check "the server starts on PostgreSQL" start
+session=$(curl -s -X POST "http://127.0.0.1:$port/v1/sites/acme/sessions" -d '{"source": "google-ads", "consent": true}' | grep -o '"session":"[0-9a-f]*"' | cut -d'"' -f4)
+check "a session is created" [ ${#session} = 32 ]
+check "the session is a row in PostgreSQL, holding a number" [ "$(sql "SELECT count(*) FROM sessions WHERE id = '$session' AND released_at IS NULL")" = 1 ]
+
+"$bin" "${config[@]}" --static "$work" --listen 127.0.0.1:0 2>"$work/second.log"
+check "a second serving instance is refused (exit 1)" [ $? = 1 ]
+check "and says why" grep -q 'another callswap-server is serving this database' "$work/second.log"
+
+check "SIGTERM stops it cleanly" stop
+check "the server starts again on the same database" start
+code=$(curl -s -o /dev/null -w "%{http_code}" -X POST -d "" "http://127.0.0.1:$port/v1/sessions/$session/heartbeat")
+check "the session survived the restart" [ "$code" = 200 ]
+check "SIGTERM stops it again" stop
+
+"$bin" purge "${config[@]}" 2>"$work/purge.log"
+check "purge runs once and exits 0" [ $? = 0 ]
+subject() { "$bin" subject "$@" "${config[@]}" 2>>"$work/subject.log"; }
+out=$(subject access --session "$session")
+check "subject access exports the session" grep -q "\"session\":\"$session\"" <<<"$out"
+out=$(subject erase --session "$session")
+check "subject erase erases it" grep -q '"erased_sessions":1' <<<"$out"
+check "no row of the erased session is left" [ "$(sql "SELECT count(*) FROM sessions WHERE id = '$session'")" = 0 ]
+check "its number's release is kept for the cool-down" [ "$(sql "SELECT count(*) FROM number_releases")" = 1 ]
+check "the erased session's id is in no table" bash -c "! pg_dump '$CALLSWAP_TEST_POSTGRES dbname=callswap' --data-only | grep -q '$session'"
+
+checks_passed "postgres server"
