@@ -101,7 +101,9 @@ async function startMariaDb() {
   if (asRoot) execFileSync('chown', ['nobody', dataDir]);
   const socket = path.join(dataDir, 'mysqld.sock');
   execFileSync(...unprivileged('mariadb-install-db', ['--no-defaults', `--datadir=${dataDir}`,
-    '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve']), { stdio: 'pipe' });
+    // --force: the script also refuses a machine whose hostname does not resolve (a bare
+    // container or chroot without /etc/hosts), which a socket-only server never needs.
+    '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve', '--force']), { stdio: 'pipe' });
   const server = start(...unprivileged('mariadbd', ['--no-defaults', `--datadir=${dataDir}`, `--socket=${socket}`,
     '--skip-networking', `--pid-file=${path.join(dataDir, 'mariadb.pid')}`, '--innodb-buffer-pool-size=32M']));
   const sql = (statement) => execFileSync('mariadb', ['--no-defaults', `--socket=${socket}`, '-u', 'root', '-N', '-e', statement],
