@@ -55,7 +55,9 @@ struct Arguments {
 };
 
 std::optional<Failure> parse_arguments(int argc, char** argv, Arguments& args) {
-  if (argc < 2) return Failure{kUsageError, "missing command (scan, swap, check-config, source); try 'callswap help'"};
+  if (argc < 2)
+    return Failure{kUsageError,
+                   "missing command (scan, swap, check-config, source); try 'callswap help'"};
   args.command = argv[1];
   if (args.command != "scan" && args.command != "swap") {
     return Failure{kUsageError, "unknown command '" + args.command + "'; try 'callswap help'"};
@@ -77,8 +79,10 @@ std::optional<Failure> parse_arguments(int argc, char** argv, Arguments& args) {
         args.replacements.emplace_back();
       } else {
         if (args.command != "swap") return Failure{kUsageError, "--to is only for swap"};
-        if (args.targets.empty()) return Failure{kUsageError, "--to must follow the --target it replaces"};
-        if (args.replacements.back()) return Failure{kUsageError, "two --to for target " + args.targets.back()};
+        if (args.targets.empty())
+          return Failure{kUsageError, "--to must follow the --target it replaces"};
+        if (args.replacements.back())
+          return Failure{kUsageError, "two --to for target " + args.targets.back()};
         args.replacements.back() = *v;
       }
     } else if (arg.size() > 1 && arg[0] == '-') {
@@ -90,7 +94,8 @@ std::optional<Failure> parse_arguments(int argc, char** argv, Arguments& args) {
       have_input = true;
     }
   }
-  if (args.country.empty()) return Failure{kUsageError, "--country is required (e.g. --country DE)"};
+  if (args.country.empty())
+    return Failure{kUsageError, "--country is required (e.g. --country DE)"};
   if (args.targets.empty()) return Failure{kUsageError, "at least one --target is required"};
   if (args.command == "swap") {
     bool any = false;
@@ -162,7 +167,10 @@ int source(int argc, char** argv) {
   std::string config_path, url, referrer;
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
-    std::string* target = arg == "--config" ? &config_path : arg == "--url" ? &url : arg == "--referrer" ? &referrer : nullptr;
+    std::string* target = arg == "--config"     ? &config_path
+                          : arg == "--url"      ? &url
+                          : arg == "--referrer" ? &referrer
+                                                : nullptr;
     if (!target) {
       std::cerr << "callswap: unknown option '" << arg << "'\n";
       return kUsageError;
@@ -185,10 +193,12 @@ int source(int argc, char** argv) {
     std::cout << "no source (" << attribution.reason << "): the page keeps its own numbers\n";
     return 0;
   }
-  std::cout << "source " << attribution.source->id << " (" << attribution.reason << "), static number "
-            << attribution.source->static_number.e164();
-  if (!attribution.source->pool.empty()) std::cout << ", dynamic numbers from pool " << attribution.source->pool;
-  std::cout << "\n" << "campaign " << attribution.campaign.to_json().dump() << "\n";
+  std::cout << "source " << attribution.source->id << " (" << attribution.reason
+            << "), static number " << attribution.source->static_number.e164();
+  if (!attribution.source->pool.empty())
+    std::cout << ", dynamic numbers from pool " << attribution.source->pool;
+  std::cout << "\n"
+            << "campaign " << attribution.campaign.to_json().dump() << "\n";
   return 0;
 }
 
@@ -235,14 +245,14 @@ int run(int argc, char** argv) {
   const std::vector<callswap::Match> matches = matcher->find(text);
   if (args.command == "scan") {
     for (const callswap::Match& m : matches) {
-      nlohmann::ordered_json line = {
-          {"start", m.start},
-          {"end", m.end},
-          {"text", text.substr(m.start, m.end - m.start)},
-          {"target", matcher->targets()[m.target].e164()},
-          {"kind", m.kind == callswap::MatchKind::tel ? "tel" : "text"},
-          {"form", form_name(m.form)}};
-      if (m.has_extension()) line["extension"] = text.substr(m.end + 1, m.extension_end - m.end - 1);
+      nlohmann::ordered_json line = {{"start", m.start},
+                                     {"end", m.end},
+                                     {"text", text.substr(m.start, m.end - m.start)},
+                                     {"target", matcher->targets()[m.target].e164()},
+                                     {"kind", m.kind == callswap::MatchKind::tel ? "tel" : "text"},
+                                     {"form", form_name(m.form)}};
+      if (m.has_extension())
+        line["extension"] = text.substr(m.end + 1, m.extension_end - m.end - 1);
       std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     }
   } else {
@@ -259,4 +269,6 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return run(argc, argv); }
+int main(int argc, char** argv) {
+  return run(argc, argv);
+}

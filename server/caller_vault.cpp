@@ -23,7 +23,8 @@ using CipherContext = std::unique_ptr<EVP_CIPHER_CTX, CipherContextDeleter>;
 
 std::string base64(const std::string& bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(bytes.data()),
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
                                 static_cast<int>(bytes.size()));
   out.resize(static_cast<std::size_t>(n));
   return out;
@@ -32,12 +33,15 @@ std::string base64(const std::string& bytes) {
 std::optional<std::string> unbase64(const std::string& text) {
   if (text.empty() || text.size() % 4 != 0) return std::nullopt;
   std::string out(text.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(text.data()),
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
                                 static_cast<int>(text.size()));
   if (n < 0) return std::nullopt;
   std::size_t size = static_cast<std::size_t>(n);
-  if (text.ends_with("==")) size -= 2;
-  else if (text.ends_with("=")) size -= 1;
+  if (text.ends_with("=="))
+    size -= 2;
+  else if (text.ends_with("="))
+    size -= 1;
   out.resize(size);
   return out;
 }
@@ -48,10 +52,12 @@ CallerVault::CallerVault(std::vector<Key> keys, std::string current_id, std::str
     : keys_(std::move(keys)), current_(std::move(current_id)), hash_key_(std::move(hash_key)) {
   bool found = false;
   for (const Key& k : keys_) {
-    if (k.bytes.size() != 32) throw std::invalid_argument("caller key " + k.id + " is not 32 bytes");
+    if (k.bytes.size() != 32)
+      throw std::invalid_argument("caller key " + k.id + " is not 32 bytes");
     found = found || k.id == current_;
   }
-  if (!found) throw std::invalid_argument("the current caller key " + current_ + " is not among the keys");
+  if (!found)
+    throw std::invalid_argument("the current caller key " + current_ + " is not among the keys");
   if (hash_key_.size() != 32) throw std::invalid_argument("the caller hash key is not 32 bytes");
 }
 
@@ -67,8 +73,12 @@ SealedCaller CallerVault::seal(std::string_view e164) const {
   out.resize(kNonceBytes + e164.size() + kTagBytes);
   int length = 0;
   auto* cipher = reinterpret_cast<unsigned char*>(out.data()) + kNonceBytes;
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, reinterpret_cast<const unsigned char*>(key->bytes.data()), nonce) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), cipher, &length, reinterpret_cast<const unsigned char*>(e164.data()), static_cast<int>(e164.size())) != 1 ||
+  if (!ctx ||
+      EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr,
+                         reinterpret_cast<const unsigned char*>(key->bytes.data()), nonce) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), cipher, &length,
+                        reinterpret_cast<const unsigned char*>(e164.data()),
+                        static_cast<int>(e164.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx.get(), cipher + length, &length) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes, cipher + e164.size()) != 1) {
     throw std::runtime_error("AES-256-GCM encryption failed");
@@ -89,16 +99,22 @@ std::optional<std::string> CallerVault::open(const SealedCaller& sealed) const {
   CipherContext ctx(EVP_CIPHER_CTX_new());
   int length = 0;
   std::string tag(reinterpret_cast<const char*>(data + kNonceBytes + text_length), kTagBytes);
-  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, reinterpret_cast<const unsigned char*>(key->bytes.data()), data) != 1 ||
-      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &length, data + kNonceBytes, text_length) != 1 ||
+  if (!ctx ||
+      EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr,
+                         reinterpret_cast<const unsigned char*>(key->bytes.data()), data) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()), &length,
+                        data + kNonceBytes, text_length) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes, tag.data()) != 1 ||
-      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + length, &length) != 1) {
+      EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + length,
+                          &length) != 1) {
     return std::nullopt;  // wrong key or altered: the tag does not verify
   }
   return plain;
 }
 
-std::string CallerVault::hash(std::string_view e164) const { return hmac_sha256_hex(hash_key_, e164); }
+std::string CallerVault::hash(std::string_view e164) const {
+  return hmac_sha256_hex(hash_key_, e164);
+}
 
 std::string erased_call_key(const CallerVault* vault, std::string_view provider_call_id) {
   const std::string labelled = "call:" + std::string(provider_call_id);

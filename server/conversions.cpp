@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <random>
 
-#include "log_line.hpp"
 #include "crypto.hpp"
+#include "log_line.hpp"
 #include "requests.hpp"
 
 namespace callswap::server {
@@ -298,10 +298,18 @@ int OutboxSender::send_due() {
     }
     store_.record_attempt(d);
     if (error.empty()) {
-      log_(log_line(now, level, msg, {{"site", d.site}, {"destination", d.destination}, {"event", d.event}, {"attempt", d.attempts}}));
+      log_(log_line(now, level, msg,
+                    {{"site", d.site},
+                     {"destination", d.destination},
+                     {"event", d.event},
+                     {"attempt", d.attempts}}));
     } else {
       log_(log_line(now, level, msg,
-                    {{"site", d.site}, {"destination", d.destination}, {"event", d.event}, {"attempt", d.attempts}, {"reason", error}}));
+                    {{"site", d.site},
+                     {"destination", d.destination},
+                     {"event", d.event},
+                     {"attempt", d.attempts},
+                     {"reason", error}}));
     }
   }
   return sent;

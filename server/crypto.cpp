@@ -1,5 +1,4 @@
 #include "crypto.hpp"
-#include "hex.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -9,14 +8,16 @@
 #include <stdexcept>
 #include <vector>
 
+#include "hex.hpp"
+
 namespace callswap::server {
 namespace {
 
 std::vector<unsigned char> hmac(const EVP_MD* digest, std::string_view key, std::string_view data) {
   std::vector<unsigned char> out(EVP_MAX_MD_SIZE);
   unsigned int size = 0;
-  HMAC(digest, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-       out.data(), &size);
+  HMAC(digest, key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &size);
   out.resize(size);
   return out;
 }
@@ -25,7 +26,8 @@ std::vector<unsigned char> hmac(const EVP_MD* digest, std::string_view key, std:
 
 std::string base64(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int size = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(bytes.data()),
+  const int size = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                   reinterpret_cast<const unsigned char*>(bytes.data()),
                                    static_cast<int>(bytes.size()));
   out.resize(static_cast<std::size_t>(size));
   return out;

@@ -8,8 +8,9 @@ namespace callswap::server {
 
 std::string base64(std::string_view bytes);  ///< standard alphabet, padded (HTTP Basic)
 std::string hmac_sha1_base64(std::string_view key, std::string_view data);  ///< Twilio's signature
-std::string hmac_sha256_hex(std::string_view key, std::string_view data);   ///< the generic webhook's
-std::string sha256_hex(std::string_view data);                              ///< admin keys are stored so
+std::string hmac_sha256_hex(std::string_view key,
+                            std::string_view data);  ///< the generic webhook's
+std::string sha256_hex(std::string_view data);       ///< admin keys are stored so
 /// Compares in time that does not depend on where the inputs differ.
 bool equal_in_constant_time(std::string_view a, std::string_view b);
 /// `bytes` random bytes from the operating system's generator, as hex.

@@ -21,11 +21,11 @@
 #include "crypto.hpp"
 #include "http_listener.hpp"
 #include "log_line.hpp"
-#include "rate_limiter.hpp"
 #include "privacy_record.hpp"
+#include "rate_limiter.hpp"
 #include "report.hpp"
-#include "routes.hpp"
 #include "requests.hpp"
+#include "routes.hpp"
 #include "subjects.hpp"
 
 namespace callswap::server {
@@ -48,13 +48,20 @@ void reply(httplib::Response& res, int status, const json::Value& body) {
 // The code and message for errors the router or httplib itself produced.
 std::pair<const char*, const char*> default_error(int status) {
   switch (status) {
-    case 400: return {"bad_request", "the request could not be read (a POST needs a Content-Length)"};
-    case 404: return {"not_found", "no such resource"};
-    case 405: return {"method_not_allowed", "this resource does not take that method"};
-    case 413: return {"body_too_large", "the request body is too large"};
-    case 414: return {"uri_too_long", "the request URI is too long"};
-    case 415: return {"unsupported_media_type", "unsupported content type"};
-    default: return {status >= 500 ? "internal_error" : "error", "the request failed"};
+    case 400:
+      return {"bad_request", "the request could not be read (a POST needs a Content-Length)"};
+    case 404:
+      return {"not_found", "no such resource"};
+    case 405:
+      return {"method_not_allowed", "this resource does not take that method"};
+    case 413:
+      return {"body_too_large", "the request body is too large"};
+    case 414:
+      return {"uri_too_long", "the request URI is too long"};
+    case 415:
+      return {"unsupported_media_type", "unsupported content type"};
+    default:
+      return {status >= 500 ? "internal_error" : "error", "the request failed"};
   }
 }
 
@@ -95,10 +102,14 @@ struct Server::State {
 
   RateLimiter* limiter_for(RateClass rate) const {
     switch (rate) {
-      case RateClass::visitor: return visitor_limiter.get();
-      case RateClass::admin: return admin_limiter.get();
-      case RateClass::webhook: return webhook_limiter.get();
-      case RateClass::unlimited: return nullptr;
+      case RateClass::visitor:
+        return visitor_limiter.get();
+      case RateClass::admin:
+        return admin_limiter.get();
+      case RateClass::webhook:
+        return webhook_limiter.get();
+      case RateClass::unlimited:
+        return nullptr;
     }
     return nullptr;
   }
@@ -113,7 +124,9 @@ struct Server::State {
     return false;
   }
   std::unique_ptr<Subjects> subjects;
-  std::function<void(const std::string&)> log = [](const std::string& line) { std::cerr << line << "\n"; };
+  std::function<void(const std::string&)> log = [](const std::string& line) {
+    std::cerr << line << "\n";
+  };
   std::unique_ptr<OutboxSender> outbox;
 
   // One pool object per (site, pool id); one mutex guards them all: pool operations are
@@ -141,7 +154,8 @@ struct Server::State {
       for (const PoolConfig& p : s.pools) {
         for (const PhoneNumber& n : p.numbers) owners.emplace(n.e164(), NumberOwner{&s, nullptr});
       }
-      for (const Source& source : s.config.sources) owners.emplace(source.static_number.e164(), NumberOwner{&s, &source});
+      for (const Source& source : s.config.sources)
+        owners.emplace(source.static_number.e164(), NumberOwner{&s, &source});
     }
   }
 
@@ -164,15 +178,18 @@ struct Server::State {
 
   void expire_locked(Millis now, PendingWrites& writes) {
     for (auto& [key, pool] : pools) {
-      for (const auto& [session, released_at] : pool.expire(now)) writes.add(store->release_session(session, released_at));
+      for (const auto& [session, released_at] : pool.expire(now))
+        writes.add(store->release_session(session, released_at));
     }
   }
 
   // CORS for the session endpoints: only the site's own origins (none configured: none).
-  bool allow_origin(const SiteEntry& site, const httplib::Request& req, httplib::Response& res) const {
+  bool allow_origin(const SiteEntry& site, const httplib::Request& req,
+                    httplib::Response& res) const {
     if (!req.has_header("Origin")) return true;  // not a browser's cross-origin request
     const std::string origin = req.get_header_value("Origin");
-    if (std::find(site.allowed_origins.begin(), site.allowed_origins.end(), origin) == site.allowed_origins.end()) {
+    if (std::find(site.allowed_origins.begin(), site.allowed_origins.end(), origin) ==
+        site.allowed_origins.end()) {
       return false;
     }
     res.set_header("Access-Control-Allow-Origin", origin);
@@ -185,11 +202,13 @@ struct Server::State {
   // left were written by the client and can be anything.
   std::string client_address(const httplib::Request& req) const {
     const auto trusted = [&](std::string_view address) {
-      return std::find(config.trust_proxy.begin(), config.trust_proxy.end(), address) != config.trust_proxy.end();
+      return std::find(config.trust_proxy.begin(), config.trust_proxy.end(), address) !=
+             config.trust_proxy.end();
     };
     if (!trusted(req.remote_addr)) return req.remote_addr;
     std::string chain;
-    for (auto [it, end] = req.headers.equal_range("X-Forwarded-For"); it != end; ++it) chain += (chain.empty() ? "" : ",") + it->second;
+    for (auto [it, end] = req.headers.equal_range("X-Forwarded-For"); it != end; ++it)
+      chain += (chain.empty() ? "" : ",") + it->second;
     std::string_view rest(chain);
     while (!rest.empty()) {
       const std::size_t comma = rest.rfind(',');
@@ -208,7 +227,8 @@ struct Server::State {
 
   // Admin API keys: "Authorization: Bearer <key>", compared by SHA-256 in constant time.
   // Answers the key, or nullptr after answering 401 or 403.
-  const AdminKey* authorize(const httplib::Request& req, httplib::Response& res, Scope needed) const {
+  const AdminKey* authorize(const httplib::Request& req, httplib::Response& res,
+                            Scope needed) const {
     const std::string_view scope = scope_name(needed);
     const std::string header = req.get_header_value("Authorization");
     if (!header.starts_with("Bearer ") || header.size() < 8) {
@@ -232,8 +252,10 @@ struct Server::State {
   }
 
   // Every admin action goes to the audit log: who, what, which site, never personal data.
-  void audit(const AdminKey& key, std::string action, const std::string& site, json::Object detail = {}) {
-    store->append_audit(AuditEntry{clock(), key.id, std::move(action), site, json::Value(std::move(detail)).dump()});
+  void audit(const AdminKey& key, std::string action, const std::string& site,
+             json::Object detail = {}) {
+    store->append_audit(AuditEntry{clock(), key.id, std::move(action), site,
+                                   json::Value(std::move(detail)).dump()});
   }
 
   // A session erased on request while it still holds a number gives the number back to its
@@ -250,14 +272,17 @@ struct Server::State {
     std::lock_guard lock(pools_mutex);
     for (const PoolConfig& pool_config : site.pools) {
       Pool* p = pool(site.config.site, pool_config.id);
-      out.push_back(pool_report(pool_config.id, p->stats(now), store->pool_samples(site.config.site, pool_config.id, from, to), target));
+      out.push_back(pool_report(pool_config.id, p->stats(now),
+                                store->pool_samples(site.config.site, pool_config.id, from, to),
+                                target));
     }
     return out;
   }
 
   // Records a call from either webhook and attributes it.
-  json::Value record_call(const std::string& provider_id, const std::string& to, const std::string& from,
-                          const std::string& status, int duration, Millis at, httplib::Response& res) {
+  json::Value record_call(const std::string& provider_id, const std::string& to,
+                          const std::string& from, const std::string& status, int duration,
+                          Millis at, httplib::Response& res) {
     auto number = parse_e164(to);
     if (!number) {
       fail(res, 400, "invalid_number", "to: " + number.error().message);
@@ -296,7 +321,8 @@ struct Server::State {
         call.caller_ciphertext = sealed.ciphertext;
       }
     }
-    if (const auto held = store->session_holding(call.site, call.called_number, at, owner->site->attribution_grace_ms)) {
+    if (const auto held = store->session_holding(call.site, call.called_number, at,
+                                                 owner->site->attribution_grace_ms)) {
       call.session_id = held->id;
       call.source = held->source;
       call.attribution = "session";
@@ -307,17 +333,22 @@ struct Server::State {
       call.attribution = "static";
     }
     // A restriction (Art. 18) of the caller or of the visit reaches calls made after it.
-    if (!call.caller_hash.empty() && store->caller_restricted(call.caller_hash, at)) call.restricted = true;
+    if (!call.caller_hash.empty() && store->caller_restricted(call.caller_hash, at))
+      call.restricted = true;
     const bool fresh = store->insert_call(call);
     const auto stored = store->find_call(provider_id);
     if (stored && owner->site->conversions.enabled) {
-      const auto session = stored->session_id.empty() ? std::nullopt : store->find_session(stored->session_id);
-      const bool first_time = !stored->caller_hash.empty() && store->first_call_at(stored->site, stored->caller_hash) == stored->started_at;
+      const auto session =
+          stored->session_id.empty() ? std::nullopt : store->find_session(stored->session_id);
+      const bool first_time =
+          !stored->caller_hash.empty() &&
+          store->first_call_at(stored->site, stored->caller_hash) == stored->started_at;
       std::string caller;
       if (!stored->caller_ciphertext.empty()) {
         if (auto caller_number = parse_e164(from)) caller = caller_number->e164();
       }
-      queue_call_events(*store, CallEvents{*owner->site, *stored, session, fresh, first_time, caller, clock()});
+      queue_call_events(
+          *store, CallEvents{*owner->site, *stored, session, fresh, first_time, caller, clock()});
       outbox->wake();
     }
     json::Object body;
@@ -357,13 +388,18 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
                         return entry && entry->config.find_source(source) != nullptr;
                       }},
       [&s] { return s.clock(); });
-  s.visitor_limiter = std::make_unique<RateLimiter>(s.config.visitor_rate.per_minute, s.config.visitor_rate.burst);
-  s.admin_limiter = std::make_unique<RateLimiter>(s.config.admin_rate.per_minute, s.config.admin_rate.burst);
-  s.webhook_limiter = std::make_unique<RateLimiter>(s.config.webhook_rate.per_minute, s.config.webhook_rate.burst);
-  s.outbox = std::make_unique<OutboxSender>(*s.store, s.config, [&s] { return s.clock(); },
-                                            [&s](const std::string& line) { s.log(line); });
+  s.visitor_limiter =
+      std::make_unique<RateLimiter>(s.config.visitor_rate.per_minute, s.config.visitor_rate.burst);
+  s.admin_limiter =
+      std::make_unique<RateLimiter>(s.config.admin_rate.per_minute, s.config.admin_rate.burst);
+  s.webhook_limiter =
+      std::make_unique<RateLimiter>(s.config.webhook_rate.per_minute, s.config.webhook_rate.burst);
+  s.outbox = std::make_unique<OutboxSender>(
+      *s.store, s.config, [&s] { return s.clock(); },
+      [&s](const std::string& line) { s.log(line); });
   for (const SiteEntry& site : s.config.sites) {
-    for (const PoolConfig& p : site.pools) s.pools.emplace(std::pair{site.config.site, p.id}, Pool(p.numbers, p.settings));
+    for (const PoolConfig& p : site.pools)
+      s.pools.emplace(std::pair{site.config.site, p.id}, Pool(p.numbers, p.settings));
     // Rebuild the pools from the store: cool-downs, then the sessions still holding numbers.
     for (const auto& [number, released_at] : s.store->last_releases(site.config.site)) {
       for (auto& [key, pool] : s.pools) {
@@ -372,7 +408,8 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     }
   }
   for (const SessionRow& row : s.store->active_sessions()) {
-    if (Pool* pool = s.pool(row.site, row.pool)) pool->restore_active(row.id, row.number, row.last_activity);
+    if (Pool* pool = s.pool(row.site, row.pool))
+      pool->restore_active(row.id, row.number, row.last_activity);
   }
 
   // Connections, timeouts and workers are the listener's (http_listener.hpp).
@@ -380,34 +417,40 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   http.set_payload_max_length(s.config.max_body_bytes);
 
   // Every error the router or the server itself produces gets the API's JSON error body.
-  http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    const auto [code, message] = default_error(res.status);
-    fail(res, res.status, code, message);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-  http.set_exception_handler([&s](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
-    std::string what = "unknown";
-    try {
-      if (error) std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    s.log(log_line(s.clock(), LogLevel::error, "handler failed", {{"error", what}}));
-    fail(res, 500, "internal_error", "the server could not complete the request");
-  });
+  http.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        const auto [code, message] = default_error(res.status);
+        fail(res, res.status, code, message);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  http.set_exception_handler(
+      [&s](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
+        std::string what = "unknown";
+        try {
+          if (error) std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        s.log(log_line(s.clock(), LogLevel::error, "handler failed", {{"error", what}}));
+        fail(res, 500, "internal_error", "the server could not complete the request");
+      });
   http.set_logger([&s](const httplib::Request& req, const httplib::Response& res) {
-    s.log(log_line(s.clock(), LogLevel::info, "request", {{"method", req.method}, {"route", route_of(req.path)}, {"status", res.status}}));
+    s.log(
+        log_line(s.clock(), LogLevel::info, "request",
+                 {{"method", req.method}, {"route", route_of(req.path)}, {"status", res.status}}));
   });
   http.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Referrer-Policy", "no-referrer");
     res.set_header("X-Frame-Options", "DENY");
     // API answers are per visitor: never cached (the site config sets its own policy).
-    if (req.path.starts_with("/v1/") && !res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-store");
+    if (req.path.starts_with("/v1/") && !res.has_header("Cache-Control"))
+      res.set_header("Cache-Control", "no-store");
     // The SDK files (static_dir) are fetched from the sites' pages without credentials.
-    const bool api = req.path.starts_with("/v1/") || req.path.starts_with("/amp/") || req.path == "/healthz";
+    const bool api =
+        req.path.starts_with("/v1/") || req.path.starts_with("/amp/") || req.path == "/healthz";
     if (!api && res.status == 200) {
       res.set_header("Access-Control-Allow-Origin", "*");
       res.set_header("Cross-Origin-Resource-Policy", "cross-origin");
@@ -422,7 +465,8 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   const auto on = [&s, &http, &wired](std::size_t id, Handler handler) {
     const Route& route = kRoutes[id];
     wired[id] = true;
-    httplib::Server::Handler wrapped = [&s, &route, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+    httplib::Server::Handler wrapped = [&s, &route, handler = std::move(handler)](
+                                           const httplib::Request& req, httplib::Response& res) {
       const std::string client = s.client_address(req);
       if (!s.within_rate(route.rate, client, res)) return;
       const AdminKey* key = nullptr;
@@ -433,11 +477,16 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
       handler(req, res, key);
     };
     const std::string pattern(route.pattern);
-    if (route.method == "GET") http.Get(pattern, std::move(wrapped));
-    else if (route.method == "POST") http.Post(pattern, std::move(wrapped));
-    else if (route.method == "DELETE") http.Delete(pattern, std::move(wrapped));
-    else if (route.method == "OPTIONS") http.Options(pattern, std::move(wrapped));
-    else throw std::logic_error("routes.hpp: unknown method " + std::string(route.method));
+    if (route.method == "GET")
+      http.Get(pattern, std::move(wrapped));
+    else if (route.method == "POST")
+      http.Post(pattern, std::move(wrapped));
+    else if (route.method == "DELETE")
+      http.Delete(pattern, std::move(wrapped));
+    else if (route.method == "OPTIONS")
+      http.Options(pattern, std::move(wrapped));
+    else
+      throw std::logic_error("routes.hpp: unknown method " + std::string(route.method));
   };
 
   on(route_ids::health, [](const httplib::Request&, httplib::Response& res, const AdminKey*) {
@@ -447,32 +496,36 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   });
 
   // The public site config: cacheable, cookie-free, readable from any origin.
-  on(route_ids::site_config, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
-    // Readable from any origin, the 404 too: the SDK then tells the site owner that its
-    // data-site is wrong instead of seeing an opaque CORS failure.
-    res.set_header("Access-Control-Allow-Origin", "*");
-    const SiteEntry* site = s.site(req.matches[1]);
-    if (!site) return fail(res, 404, "unknown_site", "no such site");
-    const std::string etag = "\"" + sha256_hex(site->public_json).substr(0, 32) + "\"";
-    res.set_header("ETag", etag);
-    res.set_header("Cache-Control", "public, max-age=300");
-    if (req.get_header_value("If-None-Match") == etag) {
-      res.status = 304;
-      return;
-    }
-    res.status = 200;
-    res.set_content(site->public_json, kJson);
-  });
+  on(route_ids::site_config,
+     [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
+       // Readable from any origin, the 404 too: the SDK then tells the site owner that its
+       // data-site is wrong instead of seeing an opaque CORS failure.
+       res.set_header("Access-Control-Allow-Origin", "*");
+       const SiteEntry* site = s.site(req.matches[1]);
+       if (!site) return fail(res, 404, "unknown_site", "no such site");
+       const std::string etag = "\"" + sha256_hex(site->public_json).substr(0, 32) + "\"";
+       res.set_header("ETag", etag);
+       res.set_header("Cache-Control", "public, max-age=300");
+       if (req.get_header_value("If-None-Match") == etag) {
+         res.status = 304;
+         return;
+       }
+       res.status = 200;
+       res.set_content(site->public_json, kJson);
+     });
 
-  const auto preflight = [&s](const httplib::Request& req, httplib::Response& res, const SiteEntry* site) {
+  const auto preflight = [&s](const httplib::Request& req, httplib::Response& res,
+                              const SiteEntry* site) {
     const std::string origin = req.get_header_value("Origin");
     bool allowed = false;
     for (const SiteEntry& candidate : s.config.sites) {
       if (site && &candidate != site) continue;
-      allowed = allowed || std::find(candidate.allowed_origins.begin(), candidate.allowed_origins.end(), origin) !=
-                               candidate.allowed_origins.end();
+      allowed =
+          allowed || std::find(candidate.allowed_origins.begin(), candidate.allowed_origins.end(),
+                               origin) != candidate.allowed_origins.end();
     }
-    if (!allowed) return fail(res, 403, "origin_not_allowed", "this origin may not call this endpoint");
+    if (!allowed)
+      return fail(res, 403, "origin_not_allowed", "this origin may not call this endpoint");
     res.status = 204;
     res.set_header("Access-Control-Allow-Origin", origin);
     res.set_header("Access-Control-Allow-Methods", "POST, DELETE");
@@ -480,22 +533,28 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     res.set_header("Access-Control-Max-Age", "600");
     res.set_header("Vary", "Origin");
   };
-  on(route_ids::session_preflight, [&s, preflight](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
-    const SiteEntry* site = s.site(req.matches[1]);
-    if (!site) return fail(res, 404, "unknown_site", "no such site");
-    preflight(req, res, site);
-  });
-  on(route_ids::session_id_preflight, [preflight](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
-    preflight(req, res, nullptr);
-  });
+  on(route_ids::session_preflight,
+     [&s, preflight](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
+       const SiteEntry* site = s.site(req.matches[1]);
+       if (!site) return fail(res, 404, "unknown_site", "no such site");
+       preflight(req, res, site);
+     });
+  on(route_ids::session_id_preflight,
+     [preflight](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
+       preflight(req, res, nullptr);
+     });
 
   // A dynamic number for a consenting visitor's session.
-  on(route_ids::session_create, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
+  on(route_ids::session_create, [&s](const httplib::Request& req, httplib::Response& res,
+                                     const AdminKey*) {
     const SiteEntry* site = s.site(req.matches[1]);
     if (!site) return fail(res, 404, "unknown_site", "no such site");
-    if (!s.allow_origin(*site, req, res)) return fail(res, 403, "origin_not_allowed", "this origin may not ask for numbers for this site");
+    if (!s.allow_origin(*site, req, res))
+      return fail(res, 403, "origin_not_allowed",
+                  "this origin may not ask for numbers for this site");
     auto parsed = parse_session_request(req.body, site->config);
-    if (const auto* error = std::get_if<RequestError>(&parsed)) return fail(res, error->status, error->code, error->message);
+    if (const auto* error = std::get_if<RequestError>(&parsed))
+      return fail(res, error->status, error->code, error->message);
     SessionRequest& request = std::get<SessionRequest>(parsed);
     const Source* source = request.source;
     const std::string& landing_path = request.landing_path;
@@ -526,10 +585,11 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
         writes.add(s.store->release_session(assignment->displaced_session, now));
       }
       if (assignment) {
-        writes.add(s.store->insert_session(SessionRow{id, site->config.site, source->pool, assignment->number, source->id,
-                                                      json::Value(std::move(campaign)).dump(), landing_path, now, now, std::nullopt,
-                                                      false, request.click_id_type, request.click_id, request.click_id_consent,
-                                                      request.ga_client_id, request.ga_consent}));
+        writes.add(s.store->insert_session(
+            SessionRow{id, site->config.site, source->pool, assignment->number, source->id,
+                       json::Value(std::move(campaign)).dump(), landing_path, now, now,
+                       std::nullopt, false, request.click_id_type, request.click_id,
+                       request.click_id_consent, request.ga_client_id, request.ga_consent}));
       }
     }
     writes.wait();
@@ -543,213 +603,249 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     reply(res, 201, out);
   });
 
-  on(route_ids::session_heartbeat, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
-    const std::string id = req.matches[1];
-    const auto row = s.store->find_session(id);
-    if (!row || row->released_at) return fail(res, 404, "unknown_session", "no such session, or it has ended");
-    const SiteEntry* site = s.site(row->site);
-    if (site && !s.allow_origin(*site, req, res)) return fail(res, 403, "origin_not_allowed", "this origin may not use this session");
-    const Millis now = s.clock();
-    State::PendingWrites writes;
-    bool held = false;
-    Millis hold_ms = 0;
-    {
-      std::lock_guard lock(s.pools_mutex);
-      s.expire_locked(now, writes);
-      Pool* pool = s.pool(row->site, row->pool);
-      held = pool && pool->touch(id, now);
-      if (held) {
-        hold_ms = pool->settings().hold_ms;
-        writes.add(s.store->touch_session(id, now));
-      }
-    }
-    writes.wait();
-    if (!held) return fail(res, 404, "unknown_session", "no such session, or it has ended");
-    json::Object out;
-    out.set("expires_in", static_cast<double>(hold_ms / 1000));
-    reply(res, 200, out);
-  });
+  on(route_ids::session_heartbeat,
+     [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
+       const std::string id = req.matches[1];
+       const auto row = s.store->find_session(id);
+       if (!row || row->released_at)
+         return fail(res, 404, "unknown_session", "no such session, or it has ended");
+       const SiteEntry* site = s.site(row->site);
+       if (site && !s.allow_origin(*site, req, res))
+         return fail(res, 403, "origin_not_allowed", "this origin may not use this session");
+       const Millis now = s.clock();
+       State::PendingWrites writes;
+       bool held = false;
+       Millis hold_ms = 0;
+       {
+         std::lock_guard lock(s.pools_mutex);
+         s.expire_locked(now, writes);
+         Pool* pool = s.pool(row->site, row->pool);
+         held = pool && pool->touch(id, now);
+         if (held) {
+           hold_ms = pool->settings().hold_ms;
+           writes.add(s.store->touch_session(id, now));
+         }
+       }
+       writes.wait();
+       if (!held) return fail(res, 404, "unknown_session", "no such session, or it has ended");
+       json::Object out;
+       out.set("expires_in", static_cast<double>(hold_ms / 1000));
+       reply(res, 200, out);
+     });
 
   // The visitor withdrew consent or left: the number goes back and the session is erased.
-  on(route_ids::session_delete, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
-    const std::string id = req.matches[1];
-    const auto row = s.store->find_session(id);
-    if (!row) return fail(res, 404, "unknown_session", "no such session");
-    const SiteEntry* site = s.site(row->site);
-    if (site && !s.allow_origin(*site, req, res)) return fail(res, 403, "origin_not_allowed", "this origin may not use this session");
-    // Acknowledged once durable, like a data-subject erasure (the same mechanism).
-    const Millis now = s.clock();
-    Store::Erasure erasure;
-    erasure.session_ids.push_back(id);
-    erasure.at = now;
-    Store::Committed erased;
-    {
-      std::lock_guard lock(s.pools_mutex);
-      if (Pool* pool = s.pool(row->site, row->pool)) pool->release(id, now);
-      erased = s.store->erase(erasure);
-    }
-    erased.get();
-    res.status = 204;
-  });
+  on(route_ids::session_delete,
+     [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
+       const std::string id = req.matches[1];
+       const auto row = s.store->find_session(id);
+       if (!row) return fail(res, 404, "unknown_session", "no such session");
+       const SiteEntry* site = s.site(row->site);
+       if (site && !s.allow_origin(*site, req, res))
+         return fail(res, 403, "origin_not_allowed", "this origin may not use this session");
+       // Acknowledged once durable, like a data-subject erasure (the same mechanism).
+       const Millis now = s.clock();
+       Store::Erasure erasure;
+       erasure.session_ids.push_back(id);
+       erasure.at = now;
+       Store::Committed erased;
+       {
+         std::lock_guard lock(s.pools_mutex);
+         if (Pool* pool = s.pool(row->site, row->pool)) pool->release(id, now);
+         erased = s.store->erase(erasure);
+       }
+       erased.get();
+       res.status = 204;
+     });
 
   // Twilio's status callback: form-encoded, signed with HMAC-SHA1 over the URL and the
   // sorted parameters (https://www.twilio.com/docs/usage/security).
-  on(route_ids::twilio_webhook, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
-    if (s.config.twilio_auth_token.empty()) return fail(res, 404, "not_configured", "Twilio webhooks are not configured");
-    if (req.get_header_value("Content-Type").find("application/x-www-form-urlencoded") != 0) {
-      return fail(res, 415, "unsupported_media_type", "Twilio posts application/x-www-form-urlencoded");
-    }
-    const auto form = parse_form(req.body);
-    const std::string expected = twilio_signature(s.config.twilio_auth_token, s.config.public_url + req.target, form);
-    if (!equal_in_constant_time(expected, req.get_header_value("X-Twilio-Signature"))) {
-      return fail(res, 403, "bad_signature", "X-Twilio-Signature does not match");
-    }
-    const auto parsed = parse_twilio_call(form);
-    if (const auto* error = std::get_if<RequestError>(&parsed)) return fail(res, error->status, error->code, error->message);
-    const CallReport& call = std::get<CallReport>(parsed);
-    json::Value body = s.record_call(call.id, call.to, call.from, call.status, call.duration_seconds, s.clock(), res);
-    if (!body.is_null()) res.set_content(body.dump(), kJson);
-  });
+  on(route_ids::twilio_webhook,
+     [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
+       if (s.config.twilio_auth_token.empty())
+         return fail(res, 404, "not_configured", "Twilio webhooks are not configured");
+       if (req.get_header_value("Content-Type").find("application/x-www-form-urlencoded") != 0) {
+         return fail(res, 415, "unsupported_media_type",
+                     "Twilio posts application/x-www-form-urlencoded");
+       }
+       const auto form = parse_form(req.body);
+       const std::string expected =
+           twilio_signature(s.config.twilio_auth_token, s.config.public_url + req.target, form);
+       if (!equal_in_constant_time(expected, req.get_header_value("X-Twilio-Signature"))) {
+         return fail(res, 403, "bad_signature", "X-Twilio-Signature does not match");
+       }
+       const auto parsed = parse_twilio_call(form);
+       if (const auto* error = std::get_if<RequestError>(&parsed))
+         return fail(res, error->status, error->code, error->message);
+       const CallReport& call = std::get<CallReport>(parsed);
+       json::Value body = s.record_call(call.id, call.to, call.from, call.status,
+                                        call.duration_seconds, s.clock(), res);
+       if (!body.is_null()) res.set_content(body.dump(), kJson);
+     });
 
   // A generic call event: JSON signed with HMAC-SHA256 over "<timestamp>.<body>".
-  on(route_ids::calls_webhook, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
-    if (s.config.calls_secret.empty()) return fail(res, 404, "not_configured", "call webhooks are not configured");
-    const std::string timestamp = req.get_header_value("X-Callswap-Timestamp");
-    const std::string signature = req.get_header_value("X-Callswap-Signature");
-    const auto seconds = parse_webhook_timestamp(timestamp);
-    if (!seconds) return fail(res, 401, "bad_timestamp", "X-Callswap-Timestamp: Unix seconds required");
-    const std::string expected = calls_signature(s.config.calls_secret, timestamp, req.body);
-    if (!equal_in_constant_time(expected, signature)) return fail(res, 403, "bad_signature", "X-Callswap-Signature does not match");
-    const Millis now = s.clock();
-    const Millis sent = *seconds * 1000;
-    if (sent < now - s.config.replay_window_seconds * Millis{1000} || sent > now + s.config.replay_window_seconds * Millis{1000}) {
-      return fail(res, 401, "stale_request", "the timestamp is outside the replay window");
-    }
-    const auto parsed = parse_call_event(req.body);
-    if (const auto* error = std::get_if<RequestError>(&parsed)) return fail(res, error->status, error->code, error->message);
-    const CallReport& call = std::get<CallReport>(parsed);
-    json::Value out = s.record_call(call.id, call.to, call.from, call.status, call.duration_seconds, now, res);
-    if (!out.is_null()) res.set_content(out.dump(), kJson);
-  });
+  on(route_ids::calls_webhook,
+     [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
+       if (s.config.calls_secret.empty())
+         return fail(res, 404, "not_configured", "call webhooks are not configured");
+       const std::string timestamp = req.get_header_value("X-Callswap-Timestamp");
+       const std::string signature = req.get_header_value("X-Callswap-Signature");
+       const auto seconds = parse_webhook_timestamp(timestamp);
+       if (!seconds)
+         return fail(res, 401, "bad_timestamp", "X-Callswap-Timestamp: Unix seconds required");
+       const std::string expected = calls_signature(s.config.calls_secret, timestamp, req.body);
+       if (!equal_in_constant_time(expected, signature))
+         return fail(res, 403, "bad_signature", "X-Callswap-Signature does not match");
+       const Millis now = s.clock();
+       const Millis sent = *seconds * 1000;
+       if (sent < now - s.config.replay_window_seconds * Millis{1000} ||
+           sent > now + s.config.replay_window_seconds * Millis{1000}) {
+         return fail(res, 401, "stale_request", "the timestamp is outside the replay window");
+       }
+       const auto parsed = parse_call_event(req.body);
+       if (const auto* error = std::get_if<RequestError>(&parsed))
+         return fail(res, error->status, error->code, error->message);
+       const CallReport& call = std::get<CallReport>(parsed);
+       json::Value out =
+           s.record_call(call.id, call.to, call.from, call.status, call.duration_seconds, now, res);
+       if (!out.is_null()) res.set_content(out.dump(), kJson);
+     });
 
   // amp-call-tracking: the static number of the default source (AMP pages carry no consent).
-  on(route_ids::amp_number, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
-    const SiteEntry* site = s.site(req.matches[1]);
-    if (!site) return fail(res, 404, "unknown_site", "no such site");
-    const Source* source = site->config.default_source();
-    const PhoneNumber number = source ? source->static_number : site->config.targets.front();
-    json::Object out;
-    out.set("phoneNumber", number.e164());
-    out.set("formattedPhoneNumber", format_for_display(number, *site->config.country));
-    // AMP's rules for its CORS requests (the "CORS in AMP" guide, "Verify CORS requests"): the
-    // Origin must be one of the publisher's own origins or an AMP cache serving the page; a
-    // request without Origin must carry "AMP-Same-Origin: true" (the AMP runtime on the
-    // publisher's own page); and __amp_source_origin, the page's real origin, must be one of the
-    // publisher's. amp-call-tracking sends credentials, so only a checked origin is echoed.
-    const auto own_origin = [site](std::string_view origin) {
-      return std::find(site->allowed_origins.begin(), site->allowed_origins.end(), origin) !=
-             site->allowed_origins.end();
-    };
-    const std::string source_origin = req.get_param_value("__amp_source_origin");
-    std::string allowed_origin;
-    if (req.has_header("Origin")) {
-      allowed_origin = req.get_header_value("Origin");
-      if (!own_origin(allowed_origin) && !is_amp_cache_origin(allowed_origin)) {
-        return fail(res, 403, "origin_not_allowed",
-                    "this origin is neither the site's nor an AMP cache's");
-      }
-    } else if (req.get_header_value("AMP-Same-Origin") == "true") {
-      allowed_origin = source_origin;  // the runtime on the publisher's own page: checked below
-    } else {
-      return fail(res, 403, "origin_not_allowed",
-                  "an AMP request carries an Origin or AMP-Same-Origin: true");
-    }
-    if (!own_origin(source_origin)) {
-      return fail(res, 403, "source_origin_not_allowed",
-                  "__amp_source_origin must be one of the site's own origins");
-    }
-    res.set_header("Access-Control-Allow-Origin", allowed_origin);
-    res.set_header("Access-Control-Allow-Credentials", "true");
-    res.set_header("AMP-Access-Control-Allow-Source-Origin", source_origin);
-    res.set_header("Access-Control-Expose-Headers", "AMP-Access-Control-Allow-Source-Origin");
-    res.set_header("Vary", "Origin, AMP-Same-Origin");
-    res.set_header("Cache-Control", "public, max-age=300");
-    reply(res, 200, out);
-  });
+  on(route_ids::amp_number,
+     [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
+       const SiteEntry* site = s.site(req.matches[1]);
+       if (!site) return fail(res, 404, "unknown_site", "no such site");
+       const Source* source = site->config.default_source();
+       const PhoneNumber number = source ? source->static_number : site->config.targets.front();
+       json::Object out;
+       out.set("phoneNumber", number.e164());
+       out.set("formattedPhoneNumber", format_for_display(number, *site->config.country));
+       // AMP's rules for its CORS requests (the "CORS in AMP" guide, "Verify CORS requests"): the
+       // Origin must be one of the publisher's own origins or an AMP cache serving the page; a
+       // request without Origin must carry "AMP-Same-Origin: true" (the AMP runtime on the
+       // publisher's own page); and __amp_source_origin, the page's real origin, must be one of the
+       // publisher's. amp-call-tracking sends credentials, so only a checked origin is echoed.
+       const auto own_origin = [site](std::string_view origin) {
+         return std::find(site->allowed_origins.begin(), site->allowed_origins.end(), origin) !=
+                site->allowed_origins.end();
+       };
+       const std::string source_origin = req.get_param_value("__amp_source_origin");
+       std::string allowed_origin;
+       if (req.has_header("Origin")) {
+         allowed_origin = req.get_header_value("Origin");
+         if (!own_origin(allowed_origin) && !is_amp_cache_origin(allowed_origin)) {
+           return fail(res, 403, "origin_not_allowed",
+                       "this origin is neither the site's nor an AMP cache's");
+         }
+       } else if (req.get_header_value("AMP-Same-Origin") == "true") {
+         allowed_origin = source_origin;  // the runtime on the publisher's own page: checked below
+       } else {
+         return fail(res, 403, "origin_not_allowed",
+                     "an AMP request carries an Origin or AMP-Same-Origin: true");
+       }
+       if (!own_origin(source_origin)) {
+         return fail(res, 403, "source_origin_not_allowed",
+                     "__amp_source_origin must be one of the site's own origins");
+       }
+       res.set_header("Access-Control-Allow-Origin", allowed_origin);
+       res.set_header("Access-Control-Allow-Credentials", "true");
+       res.set_header("AMP-Access-Control-Allow-Source-Origin", source_origin);
+       res.set_header("Access-Control-Expose-Headers", "AMP-Access-Control-Allow-Source-Origin");
+       res.set_header("Vary", "Origin, AMP-Same-Origin");
+       res.set_header("Cache-Control", "public, max-age=300");
+       reply(res, 200, out);
+     });
 
   // Pool statistics for the operator: utilisation over time, peak concurrent sessions,
   // exhaustion events and the pool size that would keep utilisation at the target.
-  on(route_ids::admin_pools, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey* key) {
+  on(route_ids::admin_pools, [&s](const httplib::Request& req, httplib::Response& res,
+                                  const AdminKey* key) {
     const SiteEntry* site = s.site(req.matches[1]);
     if (!site) return fail(res, 404, "unknown_site", "no such site");
     const Millis now = s.clock();
-    const auto number_param = [&](const char* name, double fallback, double min, double max) -> std::optional<double> {
+    const auto number_param = [&](const char* name, double fallback, double min,
+                                  double max) -> std::optional<double> {
       if (!req.has_param(name)) return fallback;
       return parse_number_parameter(req.get_param_value(name), min, max);
     };
     const auto from = number_param("from", static_cast<double>(now - 7 * 24 * 3600'000LL), 0, 1e15);
     const auto to = number_param("to", static_cast<double>(now + 1), 0, 1e15);
     const auto target = number_param("target", 0.75, 0.05, 1.0);
-    if (!from || !to || *from >= *to) return fail(res, 400, "invalid_range", "from and to: milliseconds since the epoch, from before to");
-    if (!target) return fail(res, 400, "invalid_target", "target: a utilisation between 0.05 and 1");
+    if (!from || !to || *from >= *to)
+      return fail(res, 400, "invalid_range",
+                  "from and to: milliseconds since the epoch, from before to");
+    if (!target)
+      return fail(res, 400, "invalid_target", "target: a utilisation between 0.05 and 1");
     json::Object body;
     body.set("site", site->config.site);
-    body.set("pools", s.pool_reports(*site, static_cast<Millis>(*from), static_cast<Millis>(*to), *target));
+    body.set("pools",
+             s.pool_reports(*site, static_cast<Millis>(*from), static_cast<Millis>(*to), *target));
     s.audit(*key, "pools", site->config.site);
     reply(res, 200, body);
   });
 
   // The sites an admin key may report on (for the admin page).
-  on(route_ids::admin_sites, [&s](const httplib::Request&, httplib::Response& res, const AdminKey* key) {
-    json::Array sites;
-    for (const SiteEntry& site : s.config.sites) sites.emplace_back(site.config.site);
-    json::Object body;
-    body.set("sites", std::move(sites));
-    s.audit(*key, "sites", "");
-    reply(res, 200, body);
-  });
+  on(route_ids::admin_sites,
+     [&s](const httplib::Request&, httplib::Response& res, const AdminKey* key) {
+       json::Array sites;
+       for (const SiteEntry& site : s.config.sites) sites.emplace_back(site.config.site);
+       json::Object body;
+       body.set("sites", std::move(sites));
+       s.audit(*key, "sites", "");
+       reply(res, 200, body);
+     });
 
   // The site owner's report: calls per day, source and campaign; pools and their sizes.
-  on(route_ids::admin_report, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey* key) {
-    const SiteEntry* site = s.site(req.matches[1]);
-    if (!site) return fail(res, 404, "unknown_site", "no such site");
-    constexpr Millis kDay = 24 * 3600'000LL;
-    const Millis today = s.clock() / kDay * kDay;
-    const auto date = [&](const char* name, Millis fallback) -> std::optional<Millis> {
-      return req.has_param(name) ? parse_utc_date(req.get_param_value(name)) : std::optional<Millis>(fallback);
-    };
-    const auto from = date("from", today - 29 * kDay);
-    const auto last = date("to", today);
-    if (!from || !last || *from > *last || *last - *from > 366 * kDay) {
-      return fail(res, 400, "invalid_range", "from and to: dates YYYY-MM-DD (UTC, both included), from not after to, at most 366 days");
-    }
-    const Millis to = *last + kDay;
-    const std::string site_id = site->config.site;
-    json::Value report = call_report(s.store->reportable_calls(site_id, *from, to), *from, to,
-                                     [&](const std::string& hash) { return s.store->first_call_at(site_id, hash); });
-    report.as_object().set("site", site_id);
-    report.as_object().set("from", utc_date(*from));
-    report.as_object().set("to", utc_date(*last));
-    report.as_object().set("pools", s.pool_reports(*site, *from, to, 0.75));
-    if (site->conversions.enabled) report.as_object().set("deliveries", delivery_summary(s.store->deliveries(site_id, *from, to)));
-    json::Object detail;
-    detail.set("from", utc_date(*from));
-    detail.set("to", utc_date(*last));
-    s.audit(*key, "report", site_id, std::move(detail));
-    reply(res, 200, report);
-  });
+  on(route_ids::admin_report,
+     [&s](const httplib::Request& req, httplib::Response& res, const AdminKey* key) {
+       const SiteEntry* site = s.site(req.matches[1]);
+       if (!site) return fail(res, 404, "unknown_site", "no such site");
+       constexpr Millis kDay = 24 * 3600'000LL;
+       const Millis today = s.clock() / kDay * kDay;
+       const auto date = [&](const char* name, Millis fallback) -> std::optional<Millis> {
+         return req.has_param(name) ? parse_utc_date(req.get_param_value(name))
+                                    : std::optional<Millis>(fallback);
+       };
+       const auto from = date("from", today - 29 * kDay);
+       const auto last = date("to", today);
+       if (!from || !last || *from > *last || *last - *from > 366 * kDay) {
+         return fail(res, 400, "invalid_range",
+                     "from and to: dates YYYY-MM-DD (UTC, both included), from not after to, at "
+                     "most 366 days");
+       }
+       const Millis to = *last + kDay;
+       const std::string site_id = site->config.site;
+       json::Value report = call_report(
+           s.store->reportable_calls(site_id, *from, to), *from, to,
+           [&](const std::string& hash) { return s.store->first_call_at(site_id, hash); });
+       report.as_object().set("site", site_id);
+       report.as_object().set("from", utc_date(*from));
+       report.as_object().set("to", utc_date(*last));
+       report.as_object().set("pools", s.pool_reports(*site, *from, to, 0.75));
+       if (site->conversions.enabled)
+         report.as_object().set("deliveries",
+                                delivery_summary(s.store->deliveries(site_id, *from, to)));
+       json::Object detail;
+       detail.set("from", utc_date(*from));
+       detail.set("to", utc_date(*last));
+       s.audit(*key, "report", site_id, std::move(detail));
+       reply(res, 200, report);
+     });
 
   // Data-subject rights: access, erase, restrict, unrestrict, rectify (subjects.hpp).
-  on(route_ids::admin_subjects, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey* key) {
-    auto body = json::parse(req.body);
-    if (!body) return fail(res, 400, "invalid_json", body.error().message);
-    const SubjectOutcome outcome = s.subjects->handle(std::string(req.matches[1]), *body, {key->id, State::has_scope(*key, Scope::callers)});
-    reply(res, outcome.status, outcome.body);
-  });
+  on(route_ids::admin_subjects,
+     [&s](const httplib::Request& req, httplib::Response& res, const AdminKey* key) {
+       auto body = json::parse(req.body);
+       if (!body) return fail(res, 400, "invalid_json", body.error().message);
+       const SubjectOutcome outcome = s.subjects->handle(
+           std::string(req.matches[1]), *body, {key->id, State::has_scope(*key, Scope::callers)});
+       reply(res, outcome.status, outcome.body);
+     });
 
   // What the server holds for a site, for the operator's and the DPO's checks: origins,
   // pools, retention and what is kept of callers. Never a secret or a key.
-  on(route_ids::admin_site_settings, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey* key) {
+  on(route_ids::admin_site_settings, [&s](const httplib::Request& req, httplib::Response& res,
+                                          const AdminKey* key) {
     const SiteEntry* site = s.site(req.matches[1]);
     if (!site) return fail(res, 404, "unknown_site", "no such site");
     json::Array origins;
@@ -763,8 +859,10 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
       p.set("numbers", std::move(numbers));
       p.set("hold_minutes", static_cast<double>(pool.settings.hold_ms / 60'000));
       p.set("cooldown_minutes", static_cast<double>(pool.settings.cooldown_ms / 60'000));
-      p.set("when_exhausted", pool.settings.when_exhausted == PoolSettings::WhenExhausted::static_number ? "static_number"
-                                                                                                        : "reuse_least_active");
+      p.set("when_exhausted",
+            pool.settings.when_exhausted == PoolSettings::WhenExhausted::static_number
+                ? "static_number"
+                : "reuse_least_active");
       pools.push_back(std::move(p));
     }
     json::Object retention;
@@ -787,15 +885,17 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
 
   // The record of processing (GDPR Art. 30) for the configured sites, as Markdown: what
   // `callswap-server privacy-record` prints, for the DPO who holds a config-scoped key.
-  on(route_ids::admin_privacy_record, [&s](const httplib::Request&, httplib::Response& res, const AdminKey* key) {
-    s.audit(*key, "privacy-record", "");
-    res.status = 200;
-    res.set_content(privacy_record_markdown(s.config), "text/markdown; charset=utf-8");
-  });
+  on(route_ids::admin_privacy_record,
+     [&s](const httplib::Request&, httplib::Response& res, const AdminKey* key) {
+       s.audit(*key, "privacy-record", "");
+       res.status = 200;
+       res.set_content(privacy_record_markdown(s.config), "text/markdown; charset=utf-8");
+     });
 
   // The admin page: the report with its charts, for a person with a key (scope reports).
   on(route_ids::admin_page, [](const httplib::Request&, httplib::Response& res, const AdminKey*) {
-    res.set_header("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+    res.set_header("Content-Security-Policy",
+                   "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
     res.set_header("Cache-Control", "no-store");
     res.set_content(kAdminPage, "text/html; charset=utf-8");
   });
@@ -806,23 +906,32 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
 
   // The offline conversion import Google Ads and Microsoft Ads fetch on a schedule, with the
   // user name and password the site owner entered there (HTTP Basic, over HTTPS in front).
-  on(route_ids::conversion_feed, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
+  on(route_ids::conversion_feed, [&s](const httplib::Request& req, httplib::Response& res,
+                                      const AdminKey*) {
     const SiteEntry* site = s.site(req.matches[1]);
     const ConversionConfig* rules = site ? &site->conversions : nullptr;
-    if (!rules || rules->feed_username.empty()) return fail(res, 404, "unknown_feed", "no conversion feed for this site");
-    const std::string expected = "Basic " + base64(rules->feed_username + ":" + rules->feed_password);
-    if (!equal_in_constant_time(sha256_hex(expected), sha256_hex(req.get_header_value("Authorization")))) {
+    if (!rules || rules->feed_username.empty())
+      return fail(res, 404, "unknown_feed", "no conversion feed for this site");
+    const std::string expected =
+        "Basic " + base64(rules->feed_username + ":" + rules->feed_password);
+    if (!equal_in_constant_time(sha256_hex(expected),
+                                sha256_hex(req.get_header_value("Authorization")))) {
       res.set_header("WWW-Authenticate", "Basic realm=\"callswap conversions\", charset=\"UTF-8\"");
-      return fail(res, 401, "unauthorized", "the feed's user name and password are required (HTTP Basic)");
+      return fail(res, 401, "unauthorized",
+                  "the feed's user name and password are required (HTTP Basic)");
     }
-    const AdPlatform platform = req.matches[2] == "google-ads" ? AdPlatform::google_ads : AdPlatform::microsoft_ads;
+    const AdPlatform platform =
+        req.matches[2] == "google-ads" ? AdPlatform::google_ads : AdPlatform::microsoft_ads;
     const Millis now = s.clock();
     const std::string site_id = site->config.site;
     std::vector<FeedRow> rows;
     // One line per call: each call is stored once, so each appears once in a window.
-    for (const ClickedCall& c : s.store->clicked_calls(site_id, now - rules->feed_window_days * 24 * 3600'000LL, now + 1)) {
+    for (const ClickedCall& c : s.store->clicked_calls(
+             site_id, now - rules->feed_window_days * 24 * 3600'000LL, now + 1)) {
       if (!platform_takes(platform, c.click_id_type)) continue;
-      const bool first_time = !c.call.caller_hash.empty() && s.store->first_call_at(site_id, c.call.caller_hash) == c.call.started_at;
+      const bool first_time =
+          !c.call.caller_hash.empty() &&
+          s.store->first_call_at(site_id, c.call.caller_hash) == c.call.started_at;
       if (!counts_as_conversion(*rules, c.call, first_time)) continue;
       const ConversionValue value = conversion_value(*rules, c.call.source, c.pool);
       rows.push_back(FeedRow{c.click_id, value.name, c.call.started_at, value.value});
@@ -834,44 +943,53 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
 
   // What went out and what did not: each delivery's state, attempts and the reason it failed
   // or was given up (never its body, which may carry a click id or a caller's number).
-  on(route_ids::admin_deliveries, [&s](const httplib::Request& req, httplib::Response& res, const AdminKey* key) {
-    const SiteEntry* site = s.site(req.matches[1]);
-    if (!site) return fail(res, 404, "unknown_site", "no such site");
-    const Millis now = s.clock();
-    const auto bound = [&](const char* name, double fallback) -> std::optional<double> {
-      return req.has_param(name) ? parse_number_parameter(req.get_param_value(name), 0, 1e15) : std::optional<double>(fallback);
-    };
-    const auto from = bound("from", static_cast<double>(now - 7 * 24 * 3600'000LL));
-    const auto to = bound("to", static_cast<double>(now + 1));
-    if (!from || !to || *from >= *to) return fail(res, 400, "invalid_range", "from and to: milliseconds since the epoch, from before to");
-    json::Array list;
-    for (const Delivery& d : s.store->deliveries(site->config.site, static_cast<Millis>(*from), static_cast<Millis>(*to))) {
-      json::Object item;
-      item.set("idempotency_key", d.idempotency_key);
-      item.set("destination", d.destination);
-      item.set("event", d.event);
-      item.set("state", d.state);
-      item.set("attempts", d.attempts);
-      item.set("last_error", d.last_error);
-      item.set("created_at", static_cast<double>(d.created_at));
-      if (d.state == "pending") item.set("next_attempt_at", static_cast<double>(d.next_attempt_at));
-      if (d.state != "pending") item.set("finished_at", static_cast<double>(d.finished_at));
-      list.push_back(std::move(item));
-    }
-    json::Object body;
-    body.set("site", site->config.site);
-    body.set("deliveries", std::move(list));
-    s.audit(*key, "deliveries", site->config.site);
-    reply(res, 200, body);
-  });
+  on(route_ids::admin_deliveries,
+     [&s](const httplib::Request& req, httplib::Response& res, const AdminKey* key) {
+       const SiteEntry* site = s.site(req.matches[1]);
+       if (!site) return fail(res, 404, "unknown_site", "no such site");
+       const Millis now = s.clock();
+       const auto bound = [&](const char* name, double fallback) -> std::optional<double> {
+         return req.has_param(name) ? parse_number_parameter(req.get_param_value(name), 0, 1e15)
+                                    : std::optional<double>(fallback);
+       };
+       const auto from = bound("from", static_cast<double>(now - 7 * 24 * 3600'000LL));
+       const auto to = bound("to", static_cast<double>(now + 1));
+       if (!from || !to || *from >= *to)
+         return fail(res, 400, "invalid_range",
+                     "from and to: milliseconds since the epoch, from before to");
+       json::Array list;
+       for (const Delivery& d : s.store->deliveries(site->config.site, static_cast<Millis>(*from),
+                                                    static_cast<Millis>(*to))) {
+         json::Object item;
+         item.set("idempotency_key", d.idempotency_key);
+         item.set("destination", d.destination);
+         item.set("event", d.event);
+         item.set("state", d.state);
+         item.set("attempts", d.attempts);
+         item.set("last_error", d.last_error);
+         item.set("created_at", static_cast<double>(d.created_at));
+         if (d.state == "pending")
+           item.set("next_attempt_at", static_cast<double>(d.next_attempt_at));
+         if (d.state != "pending") item.set("finished_at", static_cast<double>(d.finished_at));
+         list.push_back(std::move(item));
+       }
+       json::Object body;
+       body.set("site", site->config.site);
+       body.set("deliveries", std::move(list));
+       s.audit(*key, "deliveries", site->config.site);
+       reply(res, 200, body);
+     });
 
   if (!s.config.static_dir.empty()) http.set_mount_point("/", s.config.static_dir);
   for (std::size_t id = 0; id < wired.size(); ++id) {
-    if (!wired[id]) throw std::logic_error("routes.hpp: no handler for " + std::string(kRoutes[id].path));
+    if (!wired[id])
+      throw std::logic_error("routes.hpp: no handler for " + std::string(kRoutes[id].path));
   }
 }
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
 int Server::bind_to_any_port(const std::string& host) {
   const int port = http_->bind_to_any_port(host);
@@ -887,10 +1005,11 @@ bool Server::listen_after_bind() {
   // need a few hundred more.
   const long wanted = state_->config.max_connections + 1024L + 64L;
   if (const long limit = HttpListener::raise_open_file_limit(wanted); limit < wanted) {
-    state_->log(log_line(state_->clock(), LogLevel::warning,
-                         "the open-file limit is below what limits.max_connections needs; raise LimitNOFILE or "
-                         "lower max_connections",
-                         {{"open_files", static_cast<double>(limit)}, {"wanted", static_cast<double>(wanted)}}));
+    state_->log(log_line(
+        state_->clock(), LogLevel::warning,
+        "the open-file limit is below what limits.max_connections needs; raise LimitNOFILE or "
+        "lower max_connections",
+        {{"open_files", static_cast<double>(limit)}, {"wanted", static_cast<double>(wanted)}}));
   }
   return http_->listen_after_bind();
 }
@@ -898,7 +1017,9 @@ void Server::stop() {
   http_->stop_serving();
   state_->outbox->stop();
 }
-bool Server::is_running() const { return http_->is_running(); }
+bool Server::is_running() const {
+  return http_->is_running();
+}
 
 void Server::expire_sessions() {
   State::PendingWrites writes;
@@ -919,8 +1040,9 @@ void Server::sample_pools() {
     s.expire_locked(now, writes);
     for (const auto& [key, pool] : s.pools) {
       const PoolStats stats = pool.stats(now);
-      samples.push_back(PoolSample{key.first, key.second, now, static_cast<std::int64_t>(stats.active),
-                                   static_cast<std::int64_t>(stats.size), static_cast<std::int64_t>(stats.exhausted)});
+      samples.push_back(PoolSample{
+          key.first, key.second, now, static_cast<std::int64_t>(stats.active),
+          static_cast<std::int64_t>(stats.size), static_cast<std::int64_t>(stats.exhausted)});
     }
   }
   writes.wait();
@@ -943,14 +1065,17 @@ std::int64_t Server::purge(bool accept_clock) {
     const Millis moved = now - mark->clock;
     if (moved > max_step) {
       s.log(log_line(now, LogLevel::error,
-                     "clock moved far ahead since the last purge: purge held; if the clock is right, run callswap-server purge --accept-clock",
-                     {{"ahead_ms", static_cast<double>(moved)}, {"max_step_hours", s.config.purge_max_step_hours}}));
+                     "clock moved far ahead since the last purge: purge held; if the clock is "
+                     "right, run callswap-server purge --accept-clock",
+                     {{"ahead_ms", static_cast<double>(moved)},
+                      {"max_step_hours", s.config.purge_max_step_hours}}));
       return 0;
     }
     effective = mark->purged_by + std::max<Millis>(moved, 0);
     if (moved < 0 || effective != now) {
       s.log(log_line(now, LogLevel::warning,
-                     "clock differs from the purge's time (it went back): purging by the purge's time; rows stamped by this clock look older",
+                     "clock differs from the purge's time (it went back): purging by the purge's "
+                     "time; rows stamped by this clock look older",
                      {{"purge_time_minus_clock_ms", static_cast<double>(effective - now)}}));
     }
   }
@@ -958,7 +1083,8 @@ std::int64_t Server::purge(bool accept_clock) {
   std::vector<std::string> sites;
   for (const SiteEntry& site : s.config.sites) sites.push_back(site.config.site);
   for (std::string& site : s.store->sites_with_data()) {
-    if (std::find(sites.begin(), sites.end(), site) == sites.end()) sites.push_back(std::move(site));
+    if (std::find(sites.begin(), sites.end(), site) == sites.end())
+      sites.push_back(std::move(site));
   }
   std::int64_t total = 0;
   int longest_calls_days = s.config.default_retention.calls_days;
@@ -973,7 +1099,8 @@ std::int64_t Server::purge(bool accept_clock) {
     cutoffs.tombstones_before = cutoffs.calls_before;
     cutoffs.deliveries_before = cutoffs.calls_before;
     const auto purged = s.store->purge(site_id, cutoffs);
-    total += purged.sessions + purged.calls + purged.samples + purged.audit + purged.tombstones + purged.deliveries;
+    total += purged.sessions + purged.calls + purged.samples + purged.audit + purged.tombstones +
+             purged.deliveries;
     s.log(log_line(now, LogLevel::info, "retention purge",
                    {{"site", site_id},
                     {"configured", site != nullptr},
@@ -992,7 +1119,8 @@ std::int64_t Server::purge(bool accept_clock) {
   return total;
 }
 
-SubjectOutcome Server::subject(std::string_view action, const json::Value& request, const std::string& actor) {
+SubjectOutcome Server::subject(std::string_view action, const json::Value& request,
+                               const std::string& actor) {
   // The operator at the machine's console sees callers' numbers in clear, as the keys allow.
   return state_->subjects->handle(action, request, {actor, true});
 }
@@ -1013,10 +1141,14 @@ std::int64_t Server::rotate_caller_key() {
     ++count;
   }
   s.log(log_line(s.clock(), LogLevel::info, "caller numbers re-sealed",
-                 {{"key", s.vault->current_key_id()}, {"calls", static_cast<double>(count)}, {"left", static_cast<double>(left)}}));
+                 {{"key", s.vault->current_key_id()},
+                  {"calls", static_cast<double>(count)},
+                  {"left", static_cast<double>(left)}}));
   return count;
 }
 
-void Server::set_log_sink(std::function<void(const std::string&)> sink) { state_->log = std::move(sink); }
+void Server::set_log_sink(std::function<void(const std::string&)> sink) {
+  state_->log = std::move(sink);
+}
 
 }  // namespace callswap::server

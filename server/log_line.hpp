@@ -17,10 +17,13 @@ enum class LogLevel { info, warning, error };
 
 using LogFields = std::initializer_list<std::pair<std::string_view, json::Value>>;
 
-inline std::string log_line(Millis ts, LogLevel level, std::string_view msg, LogFields fields = {}) {
+inline std::string log_line(Millis ts, LogLevel level, std::string_view msg,
+                            LogFields fields = {}) {
   json::Object line;
   line.set("ts", static_cast<double>(ts));
-  line.set("level", level == LogLevel::info ? "info" : level == LogLevel::warning ? "warning" : "error");
+  line.set("level", level == LogLevel::info      ? "info"
+                    : level == LogLevel::warning ? "warning"
+                                                 : "error");
   line.set("msg", std::string(msg));
   for (const auto& [key, value] : fields) line.set(std::string(key), value);
   return json::Value(std::move(line)).dump();

@@ -1,11 +1,11 @@
 // callswap-server: the HTTP server behind the SDK.
-//   callswap-server --config callswap.json [--db callswap.db] [--listen 127.0.0.1:8080] [--static dist/]
-//   callswap-server purge --config callswap.json [--db callswap.db]   (the retention purge, once, for cron)
-//   callswap-server rotate-key --config callswap.json [--db callswap.db] (re-seal caller numbers)
-//   callswap-server privacy-record --config callswap.json (the GDPR Art. 30 record, Markdown)
-//   callswap-server check --config callswap.json     (validate everything, print what it would serve)
-//   callswap-server keygen [--key-id ID]              (fresh keys in the form the config reads them)
-//   callswap-server --version
+//   callswap-server --config callswap.json [--db callswap.db] [--listen 127.0.0.1:8080] [--static
+//   dist/] callswap-server purge --config callswap.json [--db callswap.db]   (the retention purge,
+//   once, for cron) callswap-server rotate-key --config callswap.json [--db callswap.db] (re-seal
+//   caller numbers) callswap-server privacy-record --config callswap.json (the GDPR Art. 30 record,
+//   Markdown) callswap-server check --config callswap.json     (validate everything, print what it
+//   would serve) callswap-server keygen [--key-id ID]              (fresh keys in the form the
+//   config reads them) callswap-server --version
 // Each flag can also come from the environment: CALLSWAP_CONFIG, CALLSWAP_DB, CALLSWAP_LISTEN,
 // CALLSWAP_STATIC. SIGTERM or SIGINT: stop accepting, finish in-flight requests, close the
 // database. Exit codes: 0 stopped cleanly, 1 could not start, 2 bad arguments or config
@@ -30,8 +30,8 @@
 
 #include "http_server.hpp"
 #include "log_line.hpp"
-#include "privacy_record.hpp"
 #include "operator_commands.hpp"
+#include "privacy_record.hpp"
 
 namespace {
 
@@ -47,11 +47,14 @@ constexpr const char* kUsage =
     "       callswap-server --version\n"
     "       callswap-server subject access|erase|restrict|unrestrict --config FILE [--db FILE]\n"
     "                               (--caller E164 | --session ID)\n"
-    "       callswap-server subject rectify --config FILE [--db FILE] --call ID [--source ID] [--classification WORD]\n"
+    "       callswap-server subject rectify --config FILE [--db FILE] --call ID [--source ID] "
+    "[--classification WORD]\n"
     "  (or CALLSWAP_CONFIG, CALLSWAP_DB, CALLSWAP_LISTEN, CALLSWAP_STATIC)\n";
 
-void log(callswap::server::LogLevel level, std::string_view msg, callswap::server::LogFields fields = {}) {
-  std::cerr << callswap::server::log_line(callswap::server::system_now(), level, msg, fields) << std::endl;
+void log(callswap::server::LogLevel level, std::string_view msg,
+         callswap::server::LogFields fields = {}) {
+  std::cerr << callswap::server::log_line(callswap::server::system_now(), level, msg, fields)
+            << std::endl;
 }
 
 std::optional<std::string> environment(const std::string& name) {
@@ -128,16 +131,21 @@ int main(int argc, char** argv) {
       continue;
     }
     if (i + 1 >= argc) {
-      std::cerr << "callswap-server: " << arg << (arg.starts_with("--") ? " needs a value\n" : ": unknown argument\n") << kUsage;
+      std::cerr << "callswap-server: " << arg
+                << (arg.starts_with("--") ? " needs a value\n" : ": unknown argument\n") << kUsage;
       return 2;
     }
     const std::string value = argv[++i];
-    if (arg == "--config") config_path = value;
-    else if (arg == "--db") database = value;
-    else if (arg == "--listen") listen = value;
-    else if (arg == "--static") static_dir = value;
-    else if (command == "subject" && (arg == "--caller" || arg == "--session" || arg == "--call" || arg == "--source" ||
-                                      arg == "--classification")) {
+    if (arg == "--config")
+      config_path = value;
+    else if (arg == "--db")
+      database = value;
+    else if (arg == "--listen")
+      listen = value;
+    else if (arg == "--static")
+      static_dir = value;
+    else if (command == "subject" && (arg == "--caller" || arg == "--session" || arg == "--call" ||
+                                      arg == "--source" || arg == "--classification")) {
       subject_request.set(arg.substr(2), value);
     } else {
       std::cerr << "callswap-server: unknown option '" << arg << "'\n" << kUsage;
@@ -175,9 +183,11 @@ int main(int argc, char** argv) {
     if (static_dir) document->as_object().set("static_dir", *static_dir);
   }
   auto result = document ? callswap::server::load_operator_document(*document, environment)
-                         : callswap::server::load_operator_config(text.str(), environment);  // names where the JSON breaks
+                         : callswap::server::load_operator_config(
+                               text.str(), environment);  // names where the JSON breaks
   if (!result.ok()) {
-    for (const auto& error : result.errors) std::cerr << config_path << ": " << error.to_string() << "\n";
+    for (const auto& error : result.errors)
+      std::cerr << config_path << ": " << error.to_string() << "\n";
     return config_error;
   }
   callswap::server::OperatorConfig& config = *result.config;
@@ -213,12 +223,14 @@ int main(int argc, char** argv) {
       if (command == "purge") server.purge(accept_clock);
       if (command == "subject") {
         // The answer goes to stdout as JSON (an export is what the data subject receives).
-        const auto outcome = server.subject(subject_action, callswap::json::Value(std::move(subject_request)), "cli");
+        const auto outcome = server.subject(
+            subject_action, callswap::json::Value(std::move(subject_request)), "cli");
         std::cout << outcome.body.dump() << "\n";
         return outcome.status < 300 ? 0 : 1;
       }
       if (command == "rotate-key") {
-        if (!config.caller_keys) return fail("rotate-key needs caller_numbers keys in the config", 2);
+        if (!config.caller_keys)
+          return fail("rotate-key needs caller_numbers keys in the config", 2);
         server.rotate_caller_key();
       }
       return 0;
@@ -255,7 +267,8 @@ int main(int argc, char** argv) {
   std::thread signal_thread([&] {
     int received = 0;
     sigwait(&signals, &received);
-    log(callswap::server::LogLevel::info, "stopping", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    log(callswap::server::LogLevel::info, "stopping",
+        {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
     {
       std::lock_guard lock(mutex);
       stop = true;
@@ -268,7 +281,8 @@ int main(int argc, char** argv) {
   std::thread expiry([&] {
     server->purge();
     std::unique_lock lock(mutex);
-    for (int tick = 1; !stopping.wait_for(lock, std::chrono::seconds(30), [&] { return stop; }); ++tick) {
+    for (int tick = 1; !stopping.wait_for(lock, std::chrono::seconds(30), [&] { return stop; });
+         ++tick) {
       lock.unlock();
       server->expire_sessions();
       if (tick % 2 == 0) server->sample_pools();
@@ -277,7 +291,8 @@ int main(int argc, char** argv) {
     }
   });
 
-  log(callswap::server::LogLevel::info, "listening", {{"host", host}, {"port", bound_port}, {"sites", static_cast<int>(config.sites.size())}});
+  log(callswap::server::LogLevel::info, "listening",
+      {{"host", host}, {"port", bound_port}, {"sites", static_cast<int>(config.sites.size())}});
   const bool served = server->listen_after_bind();
   if (!served) {
     // listen failed without a signal: wake the signal thread so it can end.

@@ -6,12 +6,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include "config_reader.hpp"
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <map>
 
+#include "config_reader.hpp"
 #include "hex.hpp"
 #include "routes.hpp"
 
@@ -24,7 +24,9 @@ using config_reader::quoted;
 using config_reader::Reader;
 
 bool is_hex64(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 bool valid_origin(std::string_view origin) {
@@ -113,13 +115,14 @@ std::optional<std::string> read_secret_file(const std::string& path, std::string
 
 // A secret as a string, {"env": "NAME"} read from the environment variable NAME or from the file
 // named by NAME_FILE, or {"file": "/path"}.
-std::optional<std::string> secret(Reader& r, const json::Object& o, const std::string& path, std::string_view key,
-                                  const Environment& environment) {
+std::optional<std::string> secret(Reader& r, const json::Object& o, const std::string& path,
+                                  std::string_view key, const Environment& environment) {
   const json::Value* v = o.find(key);
   if (!v) return std::nullopt;
   const std::string p = join_path(path, key);
   if (v->is_string()) {
-    if (v->as_string().size() < 16) r.error(p, "is too short to be a secret (16 characters at least)");
+    if (v->as_string().size() < 16)
+      r.error(p, "is too short to be a secret (16 characters at least)");
     return v->as_string();
   }
   const json::Object* source = r.object(*v, p, {"env", "file"});
@@ -207,10 +210,12 @@ void read_pools(Reader& r, const json::Value& v, const std::string& path, SiteEn
   const json::Object& pools = v.as_object();
   for (std::size_t i = 0; i < pools.size(); ++i) {
     const std::string pp = join_path(path, pools.keys[i]);
-    const json::Object* o = r.object(pools.values[i], pp, {"numbers", "hold_minutes", "cooldown_minutes", "when_exhausted"});
+    const json::Object* o = r.object(
+        pools.values[i], pp, {"numbers", "hold_minutes", "cooldown_minutes", "when_exhausted"});
     if (!o) continue;
     PoolConfig pool{pools.keys[i], {}, {}};
-    if (std::find(site.config.pools.begin(), site.config.pools.end(), pool.id) == site.config.pools.end()) {
+    if (std::find(site.config.pools.begin(), site.config.pools.end(), pool.id) ==
+        site.config.pools.end()) {
       r.error(pp, "pool " + quoted(pool.id) + " is not listed in the site config's pools");
     }
     if (auto numbers = r.strings(*o, pp, "numbers", true, false)) {
@@ -222,22 +227,28 @@ void read_pools(Reader& r, const json::Value& v, const std::string& path, SiteEn
           continue;
         }
         const auto [it, fresh] = owner_of_number.emplace(number->e164(), np);
-        if (!fresh) r.error(np, number->e164() + " is already used at " + it->second + ": a number belongs to one place only");
+        if (!fresh)
+          r.error(np, number->e164() + " is already used at " + it->second +
+                          ": a number belongs to one place only");
         pool.numbers.push_back(std::move(*number));
       }
     }
-    if (auto hold = r.integer(*o, pp, "hold_minutes", 1, 24 * 60)) pool.settings.hold_ms = *hold * Millis{60'000};
-    if (auto cooldown = r.integer(*o, pp, "cooldown_minutes", 0, 7 * 24 * 60)) pool.settings.cooldown_ms = *cooldown * Millis{60'000};
+    if (auto hold = r.integer(*o, pp, "hold_minutes", 1, 24 * 60))
+      pool.settings.hold_ms = *hold * Millis{60'000};
+    if (auto cooldown = r.integer(*o, pp, "cooldown_minutes", 0, 7 * 24 * 60))
+      pool.settings.cooldown_ms = *cooldown * Millis{60'000};
     if (const json::Value* policy = o->find("when_exhausted")) {
       constexpr std::pair<std::string_view, PoolSettings::WhenExhausted> kPolicies[] = {
           {"static", PoolSettings::WhenExhausted::static_number},
           {"reuse_least_active", PoolSettings::WhenExhausted::reuse_least_active}};
-      if (auto p = r.choice(*policy, join_path(pp, "when_exhausted"), kPolicies)) pool.settings.when_exhausted = *p;
+      if (auto p = r.choice(*policy, join_path(pp, "when_exhausted"), kPolicies))
+        pool.settings.when_exhausted = *p;
     }
     site.pools.push_back(std::move(pool));
   }
   for (const std::string& id : site.config.pools) {
-    if (std::none_of(site.pools.begin(), site.pools.end(), [&](const PoolConfig& p) { return p.id == id; })) {
+    if (std::none_of(site.pools.begin(), site.pools.end(),
+                     [&](const PoolConfig& p) { return p.id == id; })) {
       r.error(path, "the site config lists pool " + quoted(id) + " but it has no numbers here");
     }
   }
@@ -255,7 +266,8 @@ const SiteEntry* OperatorConfig::find_site(std::string_view id) const {
 namespace {
 
 // {"sessions_days", "calls_days", "audit_days"} under `parent`.retention, over `into`.
-void read_retention(Reader& r, const json::Object& parent, const std::string& parent_path, Retention& into) {
+void read_retention(Reader& r, const json::Object& parent, const std::string& parent_path,
+                    Retention& into) {
   const json::Value* retention = parent.find("retention");
   if (!retention) return;
   const std::string rp = join_path(parent_path, "retention");
@@ -268,8 +280,10 @@ void read_retention(Reader& r, const json::Object& parent, const std::string& pa
 
 // limits.<prefix>_per_minute and limits.<prefix>_burst.
 void read_rate(Reader& r, const json::Object& limits, const std::string& prefix, RateLimit& into) {
-  if (auto rate = r.integer(limits, "limits", prefix + "_per_minute", 0, 1'000'000)) into.per_minute = *rate;
-  if (auto burst = r.integer(limits, "limits", prefix + "_burst", 1, 1'000'000)) into.burst = *burst;
+  if (auto rate = r.integer(limits, "limits", prefix + "_per_minute", 0, 1'000'000))
+    into.per_minute = *rate;
+  if (auto burst = r.integer(limits, "limits", prefix + "_burst", 1, 1'000'000))
+    into.burst = *burst;
 }
 
 // "https://host[:port][/path]" or "http://..." (a receiver on this machine in tests).
@@ -308,15 +322,20 @@ std::optional<int> utc_offset(std::string_view zone, std::string& written) {
   return (zone[0] == '-' ? -1 : 1) * (hours * 60 + minutes);
 }
 
-void read_conversions(Reader& r, const json::Value& v, const std::string& path, SiteEntry& entry, const Environment& environment) {
-  const json::Object* o = r.object(v, path, {"currency", "time_zone", "min_duration_seconds", "first_time_callers_only", "answered_only",
-                                             "values", "feeds", "ga4", "webhooks"});
+void read_conversions(Reader& r, const json::Value& v, const std::string& path, SiteEntry& entry,
+                      const Environment& environment) {
+  const json::Object* o =
+      r.object(v, path,
+               {"currency", "time_zone", "min_duration_seconds", "first_time_callers_only",
+                "answered_only", "values", "feeds", "ga4", "webhooks"});
   if (!o) return;
   ConversionConfig& c = entry.conversions;
   c.enabled = true;
   if (auto currency = r.string(*o, path, "currency", false)) {
-    if (currency->size() != 3 || !std::all_of(currency->begin(), currency->end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; })) {
-      r.error(join_path(path, "currency"), quoted(*currency) + " is not an ISO 4217 code like \"EUR\"");
+    if (currency->size() != 3 || !std::all_of(currency->begin(), currency->end(),
+                                              [](char ch) { return ch >= 'A' && ch <= 'Z'; })) {
+      r.error(join_path(path, "currency"),
+              quoted(*currency) + " is not an ISO 4217 code like \"EUR\"");
     }
     c.currency = *currency;
   }
@@ -324,7 +343,8 @@ void read_conversions(Reader& r, const json::Value& v, const std::string& path, 
     if (auto offset = utc_offset(*zone, c.time_zone)) {
       c.utc_offset_minutes = *offset;
     } else {
-      r.error(join_path(path, "time_zone"), quoted(*zone) + " is not a UTC offset like \"+01:00\" or \"UTC\"");
+      r.error(join_path(path, "time_zone"),
+              quoted(*zone) + " is not a UTC offset like \"+01:00\" or \"UTC\"");
     }
   }
   if (auto n = r.integer(*o, path, "min_duration_seconds", 0, 86'400)) c.min_duration_seconds = *n;
@@ -332,25 +352,32 @@ void read_conversions(Reader& r, const json::Value& v, const std::string& path, 
   if (auto b = r.boolean(*o, path, "answered_only")) c.answered_only = *b;
   if (const json::Value* values = o->find("values")) {
     const std::string vp = join_path(path, "values");
-    if (!values->is_array()) r.error(vp, std::string("must be an array, not ") + values->type_name());
+    if (!values->is_array())
+      r.error(vp, std::string("must be an array, not ") + values->type_name());
     for (std::size_t i = 0; values->is_array() && i < values->as_array().size(); ++i) {
       const std::string ip = index_path(vp, i);
-      const json::Object* io = r.object(values->as_array()[i], ip, {"source", "pool", "name", "value"});
+      const json::Object* io =
+          r.object(values->as_array()[i], ip, {"source", "pool", "name", "value"});
       if (!io) continue;
       ConversionValue value;
       if (auto source = r.string(*io, ip, "source", false)) {
-        if (!entry.config.find_source(*source)) r.error(join_path(ip, "source"), quoted(*source) + " is not a source of this site");
+        if (!entry.config.find_source(*source))
+          r.error(join_path(ip, "source"), quoted(*source) + " is not a source of this site");
         value.source = *source;
       }
       if (auto pool = r.string(*io, ip, "pool", false)) {
-        if (std::find(entry.config.pools.begin(), entry.config.pools.end(), *pool) == entry.config.pools.end()) {
+        if (std::find(entry.config.pools.begin(), entry.config.pools.end(), *pool) ==
+            entry.config.pools.end()) {
           r.error(join_path(ip, "pool"), quoted(*pool) + " is not a pool of this site");
         }
         value.pool = *pool;
       }
       if (auto name = r.string(*io, ip, "name", true)) {
-        if (name->empty() || name->size() > 100 || name->find_first_of("\r\n\"") != std::string::npos) {
-          r.error(join_path(ip, "name"), "must be the conversion action's name: 1 to 100 characters, no quotes or line breaks");
+        if (name->empty() || name->size() > 100 ||
+            name->find_first_of("\r\n\"") != std::string::npos) {
+          r.error(join_path(ip, "name"),
+                  "must be the conversion action's name: 1 to 100 characters, no quotes or line "
+                  "breaks");
         }
         value.name = *name;
       }
@@ -368,32 +395,48 @@ void read_conversions(Reader& r, const json::Value& v, const std::string& path, 
     const std::string fp = join_path(path, "feeds");
     if (const json::Object* fo = r.object(*feeds, fp, {"username", "password", "window_days"})) {
       if (auto user = r.string(*fo, fp, "username", true)) {
-        if (user->empty() || user->find(':') != std::string::npos) r.error(join_path(fp, "username"), "must be a name without ':'");
+        if (user->empty() || user->find(':') != std::string::npos)
+          r.error(join_path(fp, "username"), "must be a name without ':'");
         c.feed_username = *user;
       }
       c.feed_password = secret(r, *fo, fp, "password", environment).value_or("");
-      if (!fo->find("password")) r.error(join_path(fp, "password"), "is required: the platforms fetch the feed with a user name and password");
+      if (!fo->find("password"))
+        r.error(join_path(fp, "password"),
+                "is required: the platforms fetch the feed with a user name and password");
       if (auto days = r.integer(*fo, fp, "window_days", 1, 90)) c.feed_window_days = *days;
     }
   }
   if (const json::Value* ga4 = o->find("ga4")) {
     const std::string gp = join_path(path, "ga4");
-    if (const json::Object* go = r.object(*ga4, gp, {"measurement_id", "api_secret", "event_name", "endpoint"})) {
+    if (const json::Object* go =
+            r.object(*ga4, gp, {"measurement_id", "api_secret", "event_name", "endpoint"})) {
       Ga4Destination g;
       if (auto id = r.string(*go, gp, "measurement_id", true)) {
-        if (!id->starts_with("G-") || id->size() > 32) r.error(join_path(gp, "measurement_id"), quoted(*id) + " is not a GA4 measurement id like \"G-XXXXXXX\"");
+        if (!id->starts_with("G-") || id->size() > 32)
+          r.error(join_path(gp, "measurement_id"),
+                  quoted(*id) + " is not a GA4 measurement id like \"G-XXXXXXX\"");
         g.measurement_id = *id;
       }
       g.api_secret = secret(r, *go, gp, "api_secret", environment).value_or("");
-      if (!go->find("api_secret")) r.error(join_path(gp, "api_secret"), "is required: the Measurement Protocol refuses events without it");
+      if (!go->find("api_secret"))
+        r.error(join_path(gp, "api_secret"),
+                "is required: the Measurement Protocol refuses events without it");
       if (auto name = r.string(*go, gp, "event_name", false)) {
-        const bool ok = !name->empty() && name->size() <= 40 && ((*name)[0] >= 'a' && (*name)[0] <= 'z') &&
-                        std::all_of(name->begin(), name->end(), [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'; });
-        if (!ok) r.error(join_path(gp, "event_name"), quoted(*name) + " is not a GA4 event name (lower-case letters, digits and '_', at most 40)");
+        const bool ok = !name->empty() && name->size() <= 40 &&
+                        ((*name)[0] >= 'a' && (*name)[0] <= 'z') &&
+                        std::all_of(name->begin(), name->end(), [](char ch) {
+                          return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+                        });
+        if (!ok)
+          r.error(join_path(gp, "event_name"),
+                  quoted(*name) +
+                      " is not a GA4 event name (lower-case letters, digits and '_', at most 40)");
         g.event_name = *name;
       }
       if (auto endpoint = r.string(*go, gp, "endpoint", false)) {
-        if (!valid_url(*endpoint)) r.error(join_path(gp, "endpoint"), quoted(*endpoint) + " is not a URL like \"https://www.google-analytics.com\"");
+        if (!valid_url(*endpoint))
+          r.error(join_path(gp, "endpoint"),
+                  quoted(*endpoint) + " is not a URL like \"https://www.google-analytics.com\"");
         g.endpoint = *endpoint;
         while (g.endpoint.ends_with("/")) g.endpoint.pop_back();
       }
@@ -405,29 +448,38 @@ void read_conversions(Reader& r, const json::Value& v, const std::string& path, 
     if (!hooks->is_array()) r.error(hp, std::string("must be an array, not ") + hooks->type_name());
     for (std::size_t i = 0; hooks->is_array() && i < hooks->as_array().size(); ++i) {
       const std::string ip = index_path(hp, i);
-      const json::Object* ho = r.object(hooks->as_array()[i], ip, {"id", "url", "secret", "events", "caller_number_key"});
+      const json::Object* ho = r.object(hooks->as_array()[i], ip,
+                                        {"id", "url", "secret", "events", "caller_number_key"});
       if (!ho) continue;
       WebhookDestination w;
       if (auto id = r.string(*ho, ip, "id", true)) {
-        const bool ok = !id->empty() && id->size() <= 32 &&
-                        std::all_of(id->begin(), id->end(), [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'; });
-        if (!ok) r.error(join_path(ip, "id"), "must be 1 to 32 lower-case letters, digits, '-' or '_'");
+        const bool ok =
+            !id->empty() && id->size() <= 32 && std::all_of(id->begin(), id->end(), [](char ch) {
+              return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+            });
+        if (!ok)
+          r.error(join_path(ip, "id"), "must be 1 to 32 lower-case letters, digits, '-' or '_'");
         for (const WebhookDestination& other : c.webhooks) {
-          if (other.id == *id) r.error(join_path(ip, "id"), quoted(*id) + " is used by an earlier webhook");
+          if (other.id == *id)
+            r.error(join_path(ip, "id"), quoted(*id) + " is used by an earlier webhook");
         }
         w.id = *id;
       }
       if (auto url = r.string(*ho, ip, "url", true)) {
-        if (!valid_url(*url)) r.error(join_path(ip, "url"), quoted(*url) + " is not a URL like \"https://crm.example/hooks/calls\"");
+        if (!valid_url(*url))
+          r.error(join_path(ip, "url"),
+                  quoted(*url) + " is not a URL like \"https://crm.example/hooks/calls\"");
         w.url = *url;
       }
       w.secret = secret(r, *ho, ip, "secret", environment).value_or("");
-      if (!ho->find("secret")) r.error(join_path(ip, "secret"), "is required: every webhook is signed");
+      if (!ho->find("secret"))
+        r.error(join_path(ip, "secret"), "is required: every webhook is signed");
       w.events = {"call.attributed", "call.completed"};
       if (auto events = r.strings(*ho, ip, "events", false, false)) {
         for (std::size_t k = 0; k < events->size(); ++k) {
           if ((*events)[k] != "call.attributed" && (*events)[k] != "call.completed") {
-            r.error(index_path(join_path(ip, "events"), k), quoted((*events)[k]) + " is not an event (call.attributed, call.completed)");
+            r.error(index_path(join_path(ip, "events"), k),
+                    quoted((*events)[k]) + " is not an event (call.attributed, call.completed)");
           }
         }
         w.events = std::move(*events);
@@ -440,25 +492,30 @@ void read_conversions(Reader& r, const json::Value& v, const std::string& path, 
 
 }  // namespace
 
-OperatorConfigResult load_operator_config(std::string_view json_text, const Environment& environment) {
+OperatorConfigResult load_operator_config(std::string_view json_text,
+                                          const Environment& environment) {
   auto document = json::parse(json_text);
-  if (!document) return OperatorConfigResult{std::nullopt, {ConfigError{"", document.error().message}}};
+  if (!document)
+    return OperatorConfigResult{std::nullopt, {ConfigError{"", document.error().message}}};
   return load_operator_document(*document, environment);
 }
 
-OperatorConfigResult load_operator_document(const json::Value& document, const Environment& environment) {
+OperatorConfigResult load_operator_document(const json::Value& document,
+                                            const Environment& environment) {
   OperatorConfigResult result;
   Reader r(result.errors);
-  const json::Object* o = r.object(document, "",
-                                   {"listen", "database", "store", "store_password", "static_dir", "public_url", "sites",
-                                    "admin_keys", "caller_numbers", "webhooks", "limits", "retention", "purge", "outbox"});
+  const json::Object* o = r.object(
+      document, "",
+      {"listen", "database", "store", "store_password", "static_dir", "public_url", "sites",
+       "admin_keys", "caller_numbers", "webhooks", "limits", "retention", "purge", "outbox"});
   if (!o) return result;
   OperatorConfig config;
   if (auto listen = r.string(*o, "", "listen", false)) {
     const std::size_t colon = listen->rfind(':');
     int port = -1;
     if (colon != std::string::npos && colon + 1 < listen->size() && listen->size() - colon <= 6 &&
-        std::all_of(listen->begin() + static_cast<long>(colon) + 1, listen->end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        std::all_of(listen->begin() + static_cast<long>(colon) + 1, listen->end(),
+                    [](char c) { return c >= '0' && c <= '9'; })) {
       port = std::stoi(listen->substr(colon + 1));
     }
     if (colon == 0 || port < 0 || port > 65535) {
@@ -472,7 +529,8 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
   read_store(r, *o, environment, config);
   if (auto dir = r.string(*o, "", "static_dir", false)) config.static_dir = *dir;
   if (auto url = r.string(*o, "", "public_url", false)) {
-    if (!valid_origin(*url)) r.error("public_url", quoted(*url) + " is not an origin like \"https://track.example.com\"");
+    if (!valid_origin(*url))
+      r.error("public_url", quoted(*url) + " is not an origin like \"https://track.example.com\"");
     config.public_url = *url;
   }
 
@@ -481,7 +539,8 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
   read_retention(r, *o, "", config.default_retention);
   if (const json::Value* purge = o->find("purge")) {
     if (const json::Object* po = r.object(*purge, "purge", {"max_step_hours"})) {
-      if (auto h = r.integer(*po, "purge", "max_step_hours", 1, 24 * 3650)) config.purge_max_step_hours = *h;
+      if (auto h = r.integer(*po, "purge", "max_step_hours", 1, 24 * 3650))
+        config.purge_max_step_hours = *h;
     }
   }
   if (const json::Value* sites = r.field(*o, "", "sites", true)) {
@@ -490,30 +549,39 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
     } else {
       for (std::size_t i = 0; i < sites->as_array().size(); ++i) {
         const std::string sp = index_path("sites", i);
-        const json::Object* so = r.object(sites->as_array()[i], sp, {"config", "allowed_origins", "pools", "attribution_grace_minutes", "retention",
-                                                                     "keep_caller_numbers", "legal_basis", "conversions"});
+        const json::Object* so =
+            r.object(sites->as_array()[i], sp,
+                     {"config", "allowed_origins", "pools", "attribution_grace_minutes",
+                      "retention", "keep_caller_numbers", "legal_basis", "conversions"});
         if (!so) continue;
         const json::Value* site_json = r.field(*so, sp, "config", true);
         if (!site_json) continue;
         auto site = load_site_config(*site_json);
-        for (const ConfigError& e : site.errors) r.error(join_path(join_path(sp, "config"), e.path), e.message);
+        for (const ConfigError& e : site.errors)
+          r.error(join_path(join_path(sp, "config"), e.path), e.message);
         if (!site.ok()) continue;
         SiteEntry entry;
         entry.config = std::move(*site.config);
         entry.public_json = site_json->dump();
-        if (config.find_site(entry.config.site)) r.error(join_path(sp, "config.site"), quoted(entry.config.site) + " is used by an earlier site");
+        if (config.find_site(entry.config.site))
+          r.error(join_path(sp, "config.site"),
+                  quoted(entry.config.site) + " is used by an earlier site");
         for (std::size_t k = 0; k < entry.config.sources.size(); ++k) {
-          const std::string where = join_path(sp, "config.sources") + "[" + std::to_string(k) + "].static";
+          const std::string where =
+              join_path(sp, "config.sources") + "[" + std::to_string(k) + "].static";
           // A static number may serve several sources of one site, but no other site or pool.
-          const auto [it, fresh] = owner_of_number.emplace(entry.config.sources[k].static_number.e164(), where);
+          const auto [it, fresh] =
+              owner_of_number.emplace(entry.config.sources[k].static_number.e164(), where);
           if (!fresh && !it->second.starts_with(sp + ".config.sources")) {
-            r.error(where, entry.config.sources[k].static_number.e164() + " is already used at " + it->second);
+            r.error(where, entry.config.sources[k].static_number.e164() + " is already used at " +
+                               it->second);
           }
         }
         if (auto origins = r.strings(*so, sp, "allowed_origins", false, true)) {
           for (std::size_t k = 0; k < origins->size(); ++k) {
             if (!valid_origin((*origins)[k])) {
-              r.error(index_path(join_path(sp, "allowed_origins"), k), quoted((*origins)[k]) + " is not an origin like \"https://shop.example\"");
+              r.error(index_path(join_path(sp, "allowed_origins"), k),
+                      quoted((*origins)[k]) + " is not an origin like \"https://shop.example\"");
             }
           }
           entry.allowed_origins = std::move(*origins);
@@ -523,8 +591,10 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
         } else if (!entry.config.pools.empty()) {
           r.error(join_path(sp, "pools"), "is required: the site config lists pools");
         }
-        if (auto grace = r.integer(*so, sp, "attribution_grace_minutes", 0, 7 * 24 * 60)) entry.attribution_grace_ms = *grace * Millis{60'000};
-        if (auto keep = r.boolean(*so, sp, "keep_caller_numbers")) entry.keep_caller_numbers = *keep;
+        if (auto grace = r.integer(*so, sp, "attribution_grace_minutes", 0, 7 * 24 * 60))
+          entry.attribution_grace_ms = *grace * Millis{60'000};
+        if (auto keep = r.boolean(*so, sp, "keep_caller_numbers"))
+          entry.keep_caller_numbers = *keep;
         entry.retention = config.default_retention;
         read_retention(r, *so, sp, entry.retention);
         if (const json::Value* basis = so->find("legal_basis")) {
@@ -548,11 +618,16 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
     }
   }
   if (const json::Value* outbox = o->find("outbox")) {
-    if (const json::Object* ob = r.object(*outbox, "outbox", {"retry_base_ms", "retry_max_ms", "give_up_after_seconds"})) {
-      if (auto n = r.integer(*ob, "outbox", "retry_base_ms", 10, 3'600'000)) config.outbox.retry_base_ms = *n;
-      if (auto n = r.integer(*ob, "outbox", "retry_max_ms", 10, 24 * 3'600'000)) config.outbox.retry_max_ms = *n;
-      if (auto n = r.integer(*ob, "outbox", "give_up_after_seconds", 1, 30 * 86'400)) config.outbox.give_up_after_ms = *n * Millis{1000};
-      if (config.outbox.retry_max_ms < config.outbox.retry_base_ms) r.error("outbox.retry_max_ms", "is less than outbox.retry_base_ms");
+    if (const json::Object* ob = r.object(
+            *outbox, "outbox", {"retry_base_ms", "retry_max_ms", "give_up_after_seconds"})) {
+      if (auto n = r.integer(*ob, "outbox", "retry_base_ms", 10, 3'600'000))
+        config.outbox.retry_base_ms = *n;
+      if (auto n = r.integer(*ob, "outbox", "retry_max_ms", 10, 24 * 3'600'000))
+        config.outbox.retry_max_ms = *n;
+      if (auto n = r.integer(*ob, "outbox", "give_up_after_seconds", 1, 30 * 86'400))
+        config.outbox.give_up_after_ms = *n * Millis{1000};
+      if (config.outbox.retry_max_ms < config.outbox.retry_base_ms)
+        r.error("outbox.retry_max_ms", "is less than outbox.retry_base_ms");
     }
   }
 
@@ -568,14 +643,18 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
         key.id = r.string(*ko, kp, "id", true).value_or("");
         key.sha256_hex = r.string(*ko, kp, "sha256", true).value_or("");
         if (ko->find("sha256") && !is_hex64(key.sha256_hex)) {
-          r.error(join_path(kp, "sha256"), "must be the SHA-256 of the key in lower-case hex (64 characters), never the key itself");
+          r.error(join_path(kp, "sha256"),
+                  "must be the SHA-256 of the key in lower-case hex (64 characters), never the key "
+                  "itself");
         }
         if (auto scopes = r.strings(*ko, kp, "scopes", true, false)) {
           for (std::size_t k = 0; k < scopes->size(); ++k) {
             const std::string& scope = (*scopes)[k];
-            if (std::none_of(kKeyScopes.begin(), kKeyScopes.end(), [&](Scope known) { return scope_name(known) == scope; })) {
+            if (std::none_of(kKeyScopes.begin(), kKeyScopes.end(),
+                             [&](Scope known) { return scope_name(known) == scope; })) {
               r.error(index_path(join_path(kp, "scopes"), k),
-                      quoted(scope) + " is not one of \"reports\", \"subjects\", \"callers\", \"config\"");
+                      quoted(scope) +
+                          " is not one of \"reports\", \"subjects\", \"callers\", \"config\"");
             }
           }
           key.scopes = std::move(*scopes);
@@ -587,9 +666,11 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
 
   if (const json::Value* callers = o->find("caller_numbers")) {
     // {"keys": [{"id", "key": hex or {"env"}}], "current": id, "hash_key": hex or {"env"}}
-    if (const json::Object* co = r.object(*callers, "caller_numbers", {"keys", "current", "hash_key"})) {
+    if (const json::Object* co =
+            r.object(*callers, "caller_numbers", {"keys", "current", "hash_key"})) {
       CallerKeys keys;
-      const auto key_bytes = [&](const json::Object& holder, const std::string& path, std::string_view field) -> std::string {
+      const auto key_bytes = [&](const json::Object& holder, const std::string& path,
+                                 std::string_view field) -> std::string {
         const auto text = secret(r, holder, path, field, environment);
         if (!text) {
           if (!holder.find(field)) r.error(join_path(path, field), "is required");
@@ -616,7 +697,9 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
         }
       }
       keys.current = r.string(*co, "caller_numbers", "current", true).value_or("");
-      if (co->find("current") && std::none_of(keys.keys.begin(), keys.keys.end(), [&](const auto& k) { return k.id == keys.current; })) {
+      if (co->find("current") &&
+          std::none_of(keys.keys.begin(), keys.keys.end(),
+                       [&](const auto& k) { return k.id == keys.current; })) {
         r.error("caller_numbers.current", quoted(keys.current) + " is not one of the keys");
       }
       keys.hash_key = key_bytes(*co, "caller_numbers", "hash_key");
@@ -625,26 +708,34 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
   }
 
   if (const json::Value* webhooks = o->find("webhooks")) {
-    if (const json::Object* wo = r.object(*webhooks, "webhooks", {"twilio_auth_token", "calls_secret", "replay_window_seconds"})) {
-      config.twilio_auth_token = secret(r, *wo, "webhooks", "twilio_auth_token", environment).value_or("");
+    if (const json::Object* wo =
+            r.object(*webhooks, "webhooks",
+                     {"twilio_auth_token", "calls_secret", "replay_window_seconds"})) {
+      config.twilio_auth_token =
+          secret(r, *wo, "webhooks", "twilio_auth_token", environment).value_or("");
       config.calls_secret = secret(r, *wo, "webhooks", "calls_secret", environment).value_or("");
-      if (auto window = r.integer(*wo, "webhooks", "replay_window_seconds", 10, 3600)) config.replay_window_seconds = *window;
+      if (auto window = r.integer(*wo, "webhooks", "replay_window_seconds", 10, 3600))
+        config.replay_window_seconds = *window;
     }
   }
   if (!config.twilio_auth_token.empty() && config.public_url.empty()) {
-    r.error("public_url", "is required with webhooks.twilio_auth_token: Twilio signs the URL it calls");
+    r.error("public_url",
+            "is required with webhooks.twilio_auth_token: Twilio signs the URL it calls");
   }
   if (const json::Value* limits = o->find("limits")) {
-    if (const json::Object* lo = r.object(*limits, "limits",
-                                          {"max_body_bytes", "threads", "rate_per_minute", "rate_burst", "admin_rate_per_minute",
-                                           "admin_rate_burst", "webhook_rate_per_minute", "webhook_rate_burst", "trust_proxy",
-                                           "max_connections", "keep_alive_seconds", "request_timeout_seconds", "listen_backlog"})) {
+    if (const json::Object* lo =
+            r.object(*limits, "limits",
+                     {"max_body_bytes", "threads", "rate_per_minute", "rate_burst",
+                      "admin_rate_per_minute", "admin_rate_burst", "webhook_rate_per_minute",
+                      "webhook_rate_burst", "trust_proxy", "max_connections", "keep_alive_seconds",
+                      "request_timeout_seconds", "listen_backlog"})) {
       if (auto proxies = r.strings(*lo, "limits", "trust_proxy", false, true)) {
         for (std::size_t k = 0; k < proxies->size(); ++k) {
           unsigned char address[16];
           const char* text = (*proxies)[k].c_str();
           if (inet_pton(AF_INET, text, address) != 1 && inet_pton(AF_INET6, text, address) != 1) {
-            r.error(index_path("limits.trust_proxy", k), quoted((*proxies)[k]) + " is not an IP address");
+            r.error(index_path("limits.trust_proxy", k),
+                    quoted((*proxies)[k]) + " is not an IP address");
           }
         }
         config.trust_proxy = std::move(*proxies);
@@ -652,7 +743,8 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
       read_rate(r, *lo, "rate", config.visitor_rate);
       read_rate(r, *lo, "admin_rate", config.admin_rate);
       read_rate(r, *lo, "webhook_rate", config.webhook_rate);
-      if (auto bytes = r.integer(*lo, "limits", "max_body_bytes", 1024, 1 << 20)) config.max_body_bytes = static_cast<std::size_t>(*bytes);
+      if (auto bytes = r.integer(*lo, "limits", "max_body_bytes", 1024, 1 << 20))
+        config.max_body_bytes = static_cast<std::size_t>(*bytes);
       if (auto threads = r.integer(*lo, "limits", "threads", 2, 1024)) config.threads = *threads;
       if (auto n = r.integer(*lo, "limits", "max_connections", 16, 65536))
         config.max_connections = *n;
@@ -675,12 +767,17 @@ OperatorConfigResult load_operator_document(const json::Value& document, const E
     for (std::size_t k = 0; k < hooks.size(); ++k) {
       const std::string& key_id = hooks[k].caller_number_key;
       if (key_id.empty()) continue;
-      const auto key = std::find_if(config.admin_keys.begin(), config.admin_keys.end(), [&](const AdminKey& a) { return a.id == key_id; });
-      const bool callers = key != config.admin_keys.end() &&
-                           std::find(key->scopes.begin(), key->scopes.end(), "callers") != key->scopes.end();
+      const auto key = std::find_if(config.admin_keys.begin(), config.admin_keys.end(),
+                                    [&](const AdminKey& a) { return a.id == key_id; });
+      const bool callers =
+          key != config.admin_keys.end() &&
+          std::find(key->scopes.begin(), key->scopes.end(), "callers") != key->scopes.end();
       if (!callers) {
-        r.error(index_path(index_path("sites", i) + ".conversions.webhooks", k) + ".caller_number_key",
-                quoted(key_id) + " is not an admin key with the \"callers\" scope: only such a key may receive callers' numbers");
+        r.error(
+            index_path(index_path("sites", i) + ".conversions.webhooks", k) + ".caller_number_key",
+            quoted(key_id) +
+                " is not an admin key with the \"callers\" scope: only such a key may receive "
+                "callers' numbers");
       }
     }
   }

@@ -86,10 +86,11 @@ struct OutboxSettings {
 
 struct SiteEntry {
   SiteConfig config;
-  std::string public_json;  ///< the site config as served to browsers
+  std::string public_json;                   ///< the site config as served to browsers
   std::vector<std::string> allowed_origins;  ///< "https://shop.example"
   std::vector<PoolConfig> pools;
-  Millis attribution_grace_ms = 30 * 60'000;  ///< a call this long after a release still reaches the visit
+  Millis attribution_grace_ms =
+      30 * 60'000;                  ///< a call this long after a release still reaches the visit
   bool keep_caller_numbers = true;  ///< false: only the keyed hash of a caller's number is kept
   /// The legal basis the site owner relies on to record calls, as the privacy record states it.
   /// Sessions need none configured: the server creates them only with the visitor's consent.
@@ -112,7 +113,7 @@ struct CallerKeys {
 
 struct AdminKey {
   std::string id;
-  std::string sha256_hex;  ///< of the key; the key itself is never stored
+  std::string sha256_hex;           ///< of the key; the key itself is never stored
   std::vector<std::string> scopes;  ///< routes.hpp: "reports", "subjects", "callers", "config"
 };
 
@@ -124,9 +125,10 @@ struct OperatorConfig {
   /// SQLite (`store: "sqlite:///path"` and the older `database` key set `database`).
   std::string store_url;
   std::string
-      store_password;       ///< from `store_password` (a secret); empty: libpq's PGPASSWORD/.pgpass
-  std::string static_dir;   ///< serves dist/ (callswap.js, callswap.wasm) when set
-  std::string public_url;   ///< how Twilio reaches us, for its signature: "https://track.example.com"
+      store_password;      ///< from `store_password` (a secret); empty: libpq's PGPASSWORD/.pgpass
+  std::string static_dir;  ///< serves dist/ (callswap.js, callswap.wasm) when set
+  std::string
+      public_url;  ///< how Twilio reaches us, for its signature: "https://track.example.com"
   std::vector<SiteEntry> sites;
   std::vector<AdminKey> admin_keys;
   std::optional<CallerKeys> caller_keys;
@@ -134,9 +136,9 @@ struct OperatorConfig {
   std::string calls_secret;
   int replay_window_seconds = 300;
   std::size_t max_body_bytes = 16 * 1024;
-  RateLimit visitor_rate{120, 60};  ///< per client address, on what browsers call
-  RateLimit admin_rate{60, 30};     ///< per client address and per admin key
-  RateLimit webhook_rate{600, 200}; ///< per client address, on the telephony webhooks
+  RateLimit visitor_rate{120, 60};   ///< per client address, on what browsers call
+  RateLimit admin_rate{60, 30};      ///< per client address and per admin key
+  RateLimit webhook_rate{600, 200};  ///< per client address, on the telephony webhooks
   /// Rows of no site (server-level audit entries) and of sites no longer configured.
   Retention default_retention;
   /// The purge refuses to move on by more than this since its last run: a clock that jumped
@@ -164,8 +166,10 @@ struct OperatorConfigResult {
 /// Reads secrets given as {"env": "NAME"} from the environment (injected for tests).
 using Environment = std::function<std::optional<std::string>(const std::string& name)>;
 
-OperatorConfigResult load_operator_config(std::string_view json_text, const Environment& environment);
-OperatorConfigResult load_operator_document(const json::Value& document, const Environment& environment);
+OperatorConfigResult load_operator_config(std::string_view json_text,
+                                          const Environment& environment);
+OperatorConfigResult load_operator_document(const json::Value& document,
+                                            const Environment& environment);
 
 /// Makes an operator config file's references concrete before it is validated: a site config
 /// given as a path (`"config": "sites/acme.json"`) is read and put in its place, and relative

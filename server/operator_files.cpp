@@ -3,11 +3,11 @@
 // operator_config.cpp, whose field reader must not meet <filesystem>'s std::quoted.
 #include <unistd.h>
 
-#include "config_reader.hpp"
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "config_reader.hpp"
 #include "operator_config.hpp"
 
 namespace callswap::server {

@@ -102,7 +102,8 @@ std::optional<std::size_t> Pool::slot_of_number(const std::string& number) const
   return it->second;
 }
 
-void Pool::restore_active(const std::string& session, const std::string& number, Millis last_activity) {
+void Pool::restore_active(const std::string& session, const std::string& number,
+                          Millis last_activity) {
   const auto slot = slot_of_number(number);
   if (!slot || !slots_[*slot].session.empty()) return;
   hold(*slot, session, last_activity);

@@ -23,21 +23,22 @@ struct PoolSettings {
   /// or the session idle the longest loses its number to the new one.
   enum class WhenExhausted { static_number, reuse_least_active };
 
-  Millis hold_ms = 30 * 60'000;     ///< a session without activity for this long lets its number go
-  Millis cooldown_ms = 15 * 60'000;  ///< a released number rests this long, so a late call finds its visit
+  Millis hold_ms = 30 * 60'000;  ///< a session without activity for this long lets its number go
+  Millis cooldown_ms =
+      15 * 60'000;  ///< a released number rests this long, so a late call finds its visit
   WhenExhausted when_exhausted = WhenExhausted::static_number;
 };
 
 struct Assignment {
-  std::string number;              ///< E.164
-  std::string displaced_session;   ///< reuse_least_active: the session that lost the number
+  std::string number;             ///< E.164
+  std::string displaced_session;  ///< reuse_least_active: the session that lost the number
 };
 
 struct PoolStats {
   std::size_t size = 0;
-  std::size_t active = 0;    ///< held by a session
-  std::size_t cooling = 0;   ///< released, resting
-  std::size_t free = 0;      ///< ready to hand out
+  std::size_t active = 0;   ///< held by a session
+  std::size_t cooling = 0;  ///< released, resting
+  std::size_t free = 0;     ///< ready to hand out
   std::size_t peak_active = 0;
   std::uint64_t exhausted = 0;  ///< assignments that found no free number
   std::uint64_t reused = 0;     ///< of those, served by displacing the least active session
@@ -70,7 +71,7 @@ class Pool {
  private:
   struct Slot {
     std::string number;
-    std::string session;    // empty when not held
+    std::string session;  // empty when not held
     Millis last_activity = 0;
     Millis released_at = 0;  // 0: never held
   };

@@ -317,10 +317,12 @@ const std::array<std::string, static_cast<std::size_t>(Q::count)>& statements() 
       "SELECT site, pool, at, active, size, exhausted_total FROM pool_samples "
       "WHERE site = $1 AND pool = $2 AND at >= $3 AND at < $4 ORDER BY at",
       "INSERT INTO outbox (site, destination, event, idempotency_key, body, call_id, session_id, "
-      "created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, nullif($6, ''), nullif($7, ''), $8, "
+      "created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, nullif($6, ''), nullif($7, ''), "
+      "$8, "
       "$9) ON CONFLICT (idempotency_key) DO NOTHING",
       std::string("SELECT ") + kDeliveryColumns +
-          " FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, "
+          " FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY "
+          "next_attempt_at, "
           "id LIMIT $2",
       "UPDATE outbox SET state = $2, attempts = $3, next_attempt_at = $4, last_error = $5, "
       "finished_at = $6 WHERE id = $1 AND state = 'pending'",
@@ -450,10 +452,10 @@ class Connection {
 };
 
 SessionRow read_session(const Result& r, int row) {
-  SessionRow s{r.text(row, 0),    r.text(row, 1),     r.text(row, 2),     r.text(row, 3),
-               r.text(row, 4),    r.text(row, 5),     r.text(row, 6),     r.integer(row, 7),
-               r.integer(row, 8), std::nullopt,       r.boolean(row, 10), r.text(row, 11),
-               r.text(row, 12),   r.text(row, 13),    r.text(row, 14),    r.text(row, 15)};
+  SessionRow s{r.text(row, 0),    r.text(row, 1),  r.text(row, 2),     r.text(row, 3),
+               r.text(row, 4),    r.text(row, 5),  r.text(row, 6),     r.integer(row, 7),
+               r.integer(row, 8), std::nullopt,    r.boolean(row, 10), r.text(row, 11),
+               r.text(row, 12),   r.text(row, 13), r.text(row, 14),    r.text(row, 15)};
   if (!r.is_null(row, 9)) s.released_at = r.integer(row, 9);
   return s;
 }
@@ -477,11 +479,20 @@ CallRow read_call(const Result& r, int row) {
 }
 
 Delivery read_delivery(const Result& r, int row) {
-  return Delivery{r.integer(row, 0), r.text(row, 1),     r.text(row, 2),
-                  r.text(row, 3),    r.text(row, 4),     r.text(row, 5),
-                  r.text(row, 6),    r.text(row, 7),     r.integer(row, 8),
-                  r.integer(row, 9), static_cast<int>(r.integer(row, 10)), r.text(row, 11),
-                  r.text(row, 12),   r.integer(row, 13)};
+  return Delivery{r.integer(row, 0),
+                  r.text(row, 1),
+                  r.text(row, 2),
+                  r.text(row, 3),
+                  r.text(row, 4),
+                  r.text(row, 5),
+                  r.text(row, 6),
+                  r.text(row, 7),
+                  r.integer(row, 8),
+                  r.integer(row, 9),
+                  static_cast<int>(r.integer(row, 10)),
+                  r.text(row, 11),
+                  r.text(row, 12),
+                  r.integer(row, 13)};
 }
 
 std::vector<CallRow> read_calls(const Result& r) {
@@ -636,8 +647,9 @@ class PostgresStore final : public Store {
   // that hold personal data, so the removed rows are no longer in any live page's index or
   // tuple area (see docs/deploy.md for what the write-ahead log and backups still hold).
   void scrub() override {
-    with_connection(
-        [&](Connection& c) { c.exec("VACUUM sessions, calls, restricted_callers, erased_calls, outbox"); });
+    with_connection([&](Connection& c) {
+      c.exec("VACUUM sessions, calls, restricted_callers, erased_calls, outbox");
+    });
   }
 
   bool call_erased(const std::string& call_key) override {

@@ -95,7 +95,8 @@ void site_section(std::string& out, const OperatorConfig& config, const SiteEntr
   const bool dynamic = has_dynamic_numbers(site);
   // Click id values reach the server with the visitor's consent to advertising, or with
   // session.keep_click_ids.
-  const bool click_ids = site.config.session.keep_click_ids || !site.config.consent.advertising.empty();
+  const bool click_ids =
+      site.config.session.keep_click_ids || !site.config.consent.advertising.empty();
   const bool twilio = !config.twilio_auth_token.empty();
   const bool generic = !config.calls_secret.empty();
 
@@ -146,9 +147,11 @@ void site_section(std::string& out, const OperatorConfig& config, const SiteEntr
         "| server table `sessions` (with consent only) | session id (random, 128 bits), source, "
         "campaign details (`utm_*`, the name "
         "of a click id; click id values: " +
-        std::string(!click_ids                              ? "not kept"
-                    : site.config.session.keep_click_ids ? "kept (`session.keep_click_ids`)"
-                                                         : "kept with the visitor's consent to advertising (`consent.advertising`)") +
+        std::string(
+            !click_ids ? "not kept"
+            : site.config.session.keep_click_ids
+                ? "kept (`session.keep_click_ids`)"
+                : "kept with the visitor's consent to advertising (`consent.advertising`)") +
         "), landing page path with only its `utm_*` parameters, the tracking number, start, last "
         "activity and end times | " +
         days(keep.sessions_days) +
@@ -239,7 +242,8 @@ void site_section(std::string& out, const OperatorConfig& config, const SiteEntr
            "): signed call events with source, campaign and the click id when consented" +
            std::string(hook.caller_number_key.empty() ? "" : ", and the caller's number") + ".\n";
   }
-  if (!conversions.enabled) out += "- No one else: callswap sends nothing to analytics or advertising platforms.\n";
+  if (!conversions.enabled)
+    out += "- No one else: callswap sends nothing to analytics or advertising platforms.\n";
 
   out += "\n### International transfers\n\n";
   out +=

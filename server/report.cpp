@@ -35,7 +35,9 @@ struct Tally {
     o.set("answered", static_cast<double>(answered));
     o.set("missed", static_cast<double>(calls - answered));
     o.set("duration_seconds", static_cast<double>(duration_seconds));
-    o.set("average_duration_seconds", answered ? std::round(static_cast<double>(duration_seconds) / static_cast<double>(answered)) : 0.0);
+    o.set("average_duration_seconds", answered ? std::round(static_cast<double>(duration_seconds) /
+                                                            static_cast<double>(answered))
+                                               : 0.0);
     o.set("first_time_callers", static_cast<double>(first_time_callers));
   }
 };
@@ -43,15 +45,17 @@ struct Tally {
 }  // namespace
 
 bool answered(const CallRow& call) {
-  return (call.status == "completed" && call.duration_seconds > 0) || call.status == "in-progress" || call.status == "answered";
+  return (call.status == "completed" && call.duration_seconds > 0) ||
+         call.status == "in-progress" || call.status == "answered";
 }
 
 std::string utc_date(Millis at) {
-  const std::chrono::sys_days day{std::chrono::floor<std::chrono::days>(std::chrono::sys_time<std::chrono::milliseconds>{std::chrono::milliseconds{at}})};
+  const std::chrono::sys_days day{std::chrono::floor<std::chrono::days>(
+      std::chrono::sys_time<std::chrono::milliseconds>{std::chrono::milliseconds{at}})};
   const std::chrono::year_month_day ymd{day};
   char text[16];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()));
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
   return text;
 }
 
@@ -67,17 +71,22 @@ std::optional<Millis> parse_utc_date(std::string_view date) {
       parts[i] = parts[i] * 10 + (c - '0');
     }
   }
-  const std::chrono::year_month_day ymd{std::chrono::year{parts[0]}, std::chrono::month{static_cast<unsigned>(parts[1])},
+  const std::chrono::year_month_day ymd{std::chrono::year{parts[0]},
+                                        std::chrono::month{static_cast<unsigned>(parts[1])},
                                         std::chrono::day{static_cast<unsigned>(parts[2])}};
   if (!ymd.ok()) return std::nullopt;
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::sys_days{ymd}.time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::sys_days{ymd}.time_since_epoch())
+      .count();
 }
 
-json::Value call_report(const std::vector<CallRow>& calls, Millis from, Millis to,
-                        const std::function<std::optional<Millis>(const std::string&)>& first_call_at) {
+json::Value call_report(
+    const std::vector<CallRow>& calls, Millis from, Millis to,
+    const std::function<std::optional<Millis>(const std::string&)>& first_call_at) {
   Tally total;
-  std::map<std::string, std::pair<Tally, std::map<std::string, std::int64_t>>> days;  // date → tally, per source
-  std::map<std::pair<std::string, std::string>, Tally> sources;                        // (source, campaign)
+  std::map<std::string, std::pair<Tally, std::map<std::string, std::int64_t>>>
+      days;                                                      // date → tally, per source
+  std::map<std::pair<std::string, std::string>, Tally> sources;  // (source, campaign)
   std::map<std::string, std::int64_t> attribution;
   std::set<std::string> first_seen;
   for (Millis day = from - from % kDay; day < to; day += kDay) days[utc_date(day)];
@@ -100,7 +109,8 @@ json::Value call_report(const std::vector<CallRow>& calls, Millis from, Millis t
   json::Object totals;
   total.write(totals);
   json::Object by_attribution;
-  for (const char* kind : {"session", "static", "unattributed"}) by_attribution.set(kind, static_cast<double>(attribution[kind]));
+  for (const char* kind : {"session", "static", "unattributed"})
+    by_attribution.set(kind, static_cast<double>(attribution[kind]));
   totals.set("by_attribution", std::move(by_attribution));
 
   json::Array day_list;
@@ -109,7 +119,8 @@ json::Value call_report(const std::vector<CallRow>& calls, Millis from, Millis t
     o.set("date", date);
     entry.first.write(o);
     json::Object by_source;
-    for (const auto& [source, count] : entry.second) by_source.set(source, static_cast<double>(count));
+    for (const auto& [source, count] : entry.second)
+      by_source.set(source, static_cast<double>(count));
     o.set("by_source", std::move(by_source));
     day_list.push_back(std::move(o));
   }
@@ -128,8 +139,8 @@ json::Value call_report(const std::vector<CallRow>& calls, Millis from, Millis t
   return out;
 }
 
-json::Value pool_report(std::string_view pool_id, const PoolStats& now, const std::vector<PoolSample>& samples,
-                        double target_utilisation) {
+json::Value pool_report(std::string_view pool_id, const PoolStats& now,
+                        const std::vector<PoolSample>& samples, double target_utilisation) {
   std::int64_t peak = 0;
   json::Array series;
   for (const PoolSample& sample : samples) {
@@ -137,10 +148,13 @@ json::Value pool_report(std::string_view pool_id, const PoolStats& now, const st
     json::Object point;
     point.set("at", static_cast<double>(sample.at));
     point.set("active", static_cast<double>(sample.active));
-    point.set("utilisation", sample.size ? static_cast<double>(sample.active) / static_cast<double>(sample.size) : 0.0);
+    point.set(
+        "utilisation",
+        sample.size ? static_cast<double>(sample.active) / static_cast<double>(sample.size) : 0.0);
     series.push_back(std::move(point));
   }
-  const std::int64_t exhausted = samples.size() >= 2 ? samples.back().exhausted_total - samples.front().exhausted_total : 0;
+  const std::int64_t exhausted =
+      samples.size() >= 2 ? samples.back().exhausted_total - samples.front().exhausted_total : 0;
   peak = std::max<std::int64_t>(peak, static_cast<std::int64_t>(now.active));
   json::Object out;
   out.set("pool", pool_id);
@@ -155,7 +169,8 @@ json::Value pool_report(std::string_view pool_id, const PoolStats& now, const st
   // Enough numbers that the peak fills the pool only to the target utilisation, and never
   // fewer than one; exhaustion says the real peak was higher than any sample saw.
   const double needed = std::ceil(static_cast<double>(peak) / target_utilisation);
-  out.set("recommended_size", std::max(1.0, needed + (exhausted > 0 || now.exhausted > 0 ? 1.0 : 0.0)));
+  out.set("recommended_size",
+          std::max(1.0, needed + (exhausted > 0 || now.exhausted > 0 ? 1.0 : 0.0)));
   out.set("target_utilisation", target_utilisation);
   out.set("utilisation", std::move(series));
   return out;

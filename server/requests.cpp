@@ -36,9 +36,9 @@ bool is_purpose_consent(const std::string& text, const SiteConfig& site) {
   while (true) {
     const std::size_t plus = rest.find('+');
     const std::string_view name = rest.substr(0, plus);
-    const bool read = std::any_of(site.consent.signals.begin(), site.consent.signals.end(), [&](ConsentPlatform p) {
-      return p != ConsentPlatform::manual && name == to_string(p);
-    });
+    const bool read = std::any_of(
+        site.consent.signals.begin(), site.consent.signals.end(),
+        [&](ConsentPlatform p) { return p != ConsentPlatform::manual && name == to_string(p); });
     if (!read) return false;
     if (plus == std::string_view::npos) return true;
     rest = rest.substr(plus + 1);
@@ -47,33 +47,43 @@ bool is_purpose_consent(const std::string& text, const SiteConfig& site) {
 
 bool is_token(std::string_view text, std::size_t max, std::string_view extra) {
   return !text.empty() && text.size() <= max && std::all_of(text.begin(), text.end(), [&](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || extra.find(c) != std::string_view::npos;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           extra.find(c) != std::string_view::npos;
   });
 }
 
 // {"click_id": {"type", "value", "consent"}, "ga_client_id": {"value", "consent"}}
-std::optional<RequestError> read_ids(const json::Value& ids, const SiteConfig& site, SessionRequest& request) {
+std::optional<RequestError> read_ids(const json::Value& ids, const SiteConfig& site,
+                                     SessionRequest& request) {
   if (!ids.is_object()) return invalid("ids: must be an object");
   for (const std::string& key : ids.as_object().keys) {
-    if (key != "click_id" && key != "ga_client_id") return invalid("ids: unknown field \"" + key + "\"");
+    if (key != "click_id" && key != "ga_client_id")
+      return invalid("ids: unknown field \"" + key + "\"");
   }
-  const auto consent_of = [&](const json::Value& id, const std::string& path, const char* purpose) -> std::optional<RequestError> {
+  const auto consent_of = [&](const json::Value& id, const std::string& path,
+                              const char* purpose) -> std::optional<RequestError> {
     const std::string consent = string_member(id, "consent");
     if (!is_purpose_consent(consent, site)) {
       return RequestError{400, "consent_required",
-                          path + ".consent: the platforms that granted consent for " + purpose + " (the site's signals, joined by '+')"};
+                          path + ".consent: the platforms that granted consent for " + purpose +
+                              " (the site's signals, joined by '+')"};
     }
     return std::nullopt;
   };
   if (const json::Value* click = ids.find("click_id")) {
-    if (!click->is_object()) return invalid("ids.click_id: must be an object {type, value, consent}");
-    static constexpr std::string_view kTypes[] = {"gclid", "gbraid", "wbraid", "msclkid", "fbclid", "ttclid", "li_fat_id"};
+    if (!click->is_object())
+      return invalid("ids.click_id: must be an object {type, value, consent}");
+    static constexpr std::string_view kTypes[] = {"gclid",  "gbraid", "wbraid",   "msclkid",
+                                                  "fbclid", "ttclid", "li_fat_id"};
     const std::string type = string_member(*click, "type");
     if (std::find(std::begin(kTypes), std::end(kTypes), type) == std::end(kTypes)) {
-      return invalid("ids.click_id.type: not a known click id (gclid, gbraid, wbraid, msclkid, fbclid, ttclid, li_fat_id)");
+      return invalid(
+          "ids.click_id.type: not a known click id (gclid, gbraid, wbraid, msclkid, fbclid, "
+          "ttclid, li_fat_id)");
     }
     const std::string value = string_member(*click, "value");
-    if (!is_token(value, 512, "-_.~")) return invalid("ids.click_id.value: 1 to 512 letters, digits, '-', '_', '.' or '~'");
+    if (!is_token(value, 512, "-_.~"))
+      return invalid("ids.click_id.value: 1 to 512 letters, digits, '-', '_', '.' or '~'");
     if (auto error = consent_of(*click, "ids.click_id", "advertising")) return error;
     request.click_id_type = type;
     request.click_id = value;
@@ -83,8 +93,9 @@ std::optional<RequestError> read_ids(const json::Value& ids, const SiteConfig& s
     if (!ga->is_object()) return invalid("ids.ga_client_id: must be an object {value, consent}");
     const std::string value = string_member(*ga, "value");
     const std::size_t dot = value.find('.');
-    if (!is_token(value, 64, ".") || dot == std::string::npos || dot == 0 || dot + 1 == value.size() ||
-        !all_digits(std::string_view(value).substr(0, dot)) || !all_digits(std::string_view(value).substr(dot + 1))) {
+    if (!is_token(value, 64, ".") || dot == std::string::npos || dot == 0 ||
+        dot + 1 == value.size() || !all_digits(std::string_view(value).substr(0, dot)) ||
+        !all_digits(std::string_view(value).substr(dot + 1))) {
       return invalid("ids.ga_client_id.value: digits.digits, as the _ga cookie holds it");
     }
     if (auto error = consent_of(*ga, "ids.ga_client_id", "analytics")) return error;
@@ -175,7 +186,8 @@ Parsed<SessionRequest> parse_session_request(std::string_view body_text, const S
   if (!body) return RequestError{400, "invalid_json", body.error().message};
   if (!body->is_object()) return invalid("the body must be a JSON object");
   for (const std::string& key : body->as_object().keys) {
-    if (key != "source" && key != "landing_path" && key != "consent" && key != "campaign" && key != "ids") {
+    if (key != "source" && key != "landing_path" && key != "consent" && key != "campaign" &&
+        key != "ids") {
       return invalid("unknown field \"" + key + "\"");
     }
   }
@@ -241,12 +253,14 @@ bool is_amp_cache_origin(std::string_view origin) {
   if (origin == "https://cdn.ampproject.org") return true;
   if (!origin.starts_with("https://")) return false;
   const std::string_view host = origin.substr(8);
-  for (const std::string_view cache : {std::string_view(".cdn.ampproject.org"), std::string_view(".bing-amp.com")}) {
+  for (const std::string_view cache :
+       {std::string_view(".cdn.ampproject.org"), std::string_view(".bing-amp.com")}) {
     if (!host.ends_with(cache)) continue;
     const std::string_view label = host.substr(0, host.size() - cache.size());
-    return !label.empty() && label.size() <= 63 && std::all_of(label.begin(), label.end(), [](char ch) {
-      return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
-    });
+    return !label.empty() && label.size() <= 63 &&
+           std::all_of(label.begin(), label.end(), [](char ch) {
+             return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-';
+           });
   }
   return false;
 }

@@ -67,27 +67,40 @@ enum : std::size_t {
 
 inline constexpr std::array<Route, route_ids::count> kRoutes = {{
     {"GET", "/healthz", "/healthz", Scope::none, RateClass::unlimited},
-    {"GET", "/v1/sites/" CALLSWAP_SITE "/config", "/v1/sites/{site}/config", Scope::none, RateClass::visitor},
-    {"OPTIONS", "/v1/sites/" CALLSWAP_SITE "/sessions", "/v1/sites/{site}/sessions", Scope::none, RateClass::visitor},
-    {"POST", "/v1/sites/" CALLSWAP_SITE "/sessions", "/v1/sites/{site}/sessions", Scope::none, RateClass::visitor},
-    {"OPTIONS", "/v1/sessions/" CALLSWAP_SESSION "(/heartbeat)?", "/v1/sessions/{session}", Scope::none, RateClass::visitor},
-    {"POST", "/v1/sessions/" CALLSWAP_SESSION "/heartbeat", "/v1/sessions/{session}/heartbeat", Scope::none, RateClass::visitor},
-    {"DELETE", "/v1/sessions/" CALLSWAP_SESSION, "/v1/sessions/{session}", Scope::none, RateClass::visitor},
+    {"GET", "/v1/sites/" CALLSWAP_SITE "/config", "/v1/sites/{site}/config", Scope::none,
+     RateClass::visitor},
+    {"OPTIONS", "/v1/sites/" CALLSWAP_SITE "/sessions", "/v1/sites/{site}/sessions", Scope::none,
+     RateClass::visitor},
+    {"POST", "/v1/sites/" CALLSWAP_SITE "/sessions", "/v1/sites/{site}/sessions", Scope::none,
+     RateClass::visitor},
+    {"OPTIONS", "/v1/sessions/" CALLSWAP_SESSION "(/heartbeat)?", "/v1/sessions/{session}",
+     Scope::none, RateClass::visitor},
+    {"POST", "/v1/sessions/" CALLSWAP_SESSION "/heartbeat", "/v1/sessions/{session}/heartbeat",
+     Scope::none, RateClass::visitor},
+    {"DELETE", "/v1/sessions/" CALLSWAP_SESSION, "/v1/sessions/{session}", Scope::none,
+     RateClass::visitor},
     {"POST", "/v1/webhooks/twilio", "/v1/webhooks/twilio", Scope::none, RateClass::webhook},
     {"POST", "/v1/webhooks/calls", "/v1/webhooks/calls", Scope::none, RateClass::webhook},
-    {"GET", "/amp/v1/sites/" CALLSWAP_SITE "/number", "/amp/v1/sites/{site}/number", Scope::none, RateClass::visitor},
+    {"GET", "/amp/v1/sites/" CALLSWAP_SITE "/number", "/amp/v1/sites/{site}/number", Scope::none,
+     RateClass::visitor},
     {"GET", "/v1/admin/sites", "/v1/admin/sites", Scope::reports, RateClass::admin},
-    {"GET", "/v1/admin/sites/" CALLSWAP_SITE "/report", "/v1/admin/sites/{site}/report", Scope::reports, RateClass::admin},
-    {"GET", "/v1/admin/sites/" CALLSWAP_SITE "/pools", "/v1/admin/sites/{site}/pools", Scope::reports, RateClass::admin},
-    {"POST", "/v1/admin/subjects/([a-z]{1,16})", "/v1/admin/subjects/{action}", Scope::subjects, RateClass::admin},
-    {"GET", "/v1/admin/sites/" CALLSWAP_SITE "/settings", "/v1/admin/sites/{site}/settings", Scope::config, RateClass::admin},
-    {"GET", "/v1/admin/privacy-record", "/v1/admin/privacy-record", Scope::config, RateClass::admin},
+    {"GET", "/v1/admin/sites/" CALLSWAP_SITE "/report", "/v1/admin/sites/{site}/report",
+     Scope::reports, RateClass::admin},
+    {"GET", "/v1/admin/sites/" CALLSWAP_SITE "/pools", "/v1/admin/sites/{site}/pools",
+     Scope::reports, RateClass::admin},
+    {"POST", "/v1/admin/subjects/([a-z]{1,16})", "/v1/admin/subjects/{action}", Scope::subjects,
+     RateClass::admin},
+    {"GET", "/v1/admin/sites/" CALLSWAP_SITE "/settings", "/v1/admin/sites/{site}/settings",
+     Scope::config, RateClass::admin},
+    {"GET", "/v1/admin/privacy-record", "/v1/admin/privacy-record", Scope::config,
+     RateClass::admin},
     {"GET", "/admin", "/admin", Scope::none, RateClass::unlimited},
     {"GET", "/admin/admin.js", "/admin/admin.js", Scope::none, RateClass::unlimited},
     // HTTP Basic with the site's feed credentials (the ad platforms fetch it so), not an admin key.
-    {"GET", "/v1/sites/" CALLSWAP_SITE "/conversions/(google-ads|microsoft-ads)\\.csv", "/v1/sites/{site}/conversions/{platform}.csv",
-     Scope::none, RateClass::admin},
-    {"GET", "/v1/admin/sites/" CALLSWAP_SITE "/deliveries", "/v1/admin/sites/{site}/deliveries", Scope::reports, RateClass::admin},
+    {"GET", "/v1/sites/" CALLSWAP_SITE "/conversions/(google-ads|microsoft-ads)\\.csv",
+     "/v1/sites/{site}/conversions/{platform}.csv", Scope::none, RateClass::admin},
+    {"GET", "/v1/admin/sites/" CALLSWAP_SITE "/deliveries", "/v1/admin/sites/{site}/deliveries",
+     Scope::reports, RateClass::admin},
 }};
 
 #undef CALLSWAP_SITE
@@ -96,16 +109,22 @@ inline constexpr std::array<Route, route_ids::count> kRoutes = {{
 /// "reports", ... as the operator config and docs/api.md spell the scopes.
 constexpr std::string_view scope_name(Scope scope) {
   switch (scope) {
-    case Scope::none: return "none";
-    case Scope::reports: return "reports";
-    case Scope::subjects: return "subjects";
-    case Scope::callers: return "callers";
-    case Scope::config: return "config";
+    case Scope::none:
+      return "none";
+    case Scope::reports:
+      return "reports";
+    case Scope::subjects:
+      return "subjects";
+    case Scope::callers:
+      return "callers";
+    case Scope::config:
+      return "config";
   }
   return "none";
 }
 
 /// Every scope a key can be given, in the order docs/api.md lists them.
-inline constexpr std::array<Scope, 4> kKeyScopes = {Scope::reports, Scope::subjects, Scope::callers, Scope::config};
+inline constexpr std::array<Scope, 4> kKeyScopes = {Scope::reports, Scope::subjects, Scope::callers,
+                                                    Scope::config};
 
 }  // namespace callswap::server

@@ -10,9 +10,9 @@
 #include <future>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <type_traits>
-#include <string>
 #include <utility>
 
 #include "store.hpp"
@@ -148,7 +148,8 @@ class Statement {
  public:
   Statement(sqlite3* db, const char* sql) {
     if (sqlite3_prepare_v2(db, sql, -1, &statement_, nullptr) != SQLITE_OK) {
-      throw std::runtime_error(std::string("sqlite: cannot prepare statement: ") + sqlite3_errmsg(db));
+      throw std::runtime_error(std::string("sqlite: cannot prepare statement: ") +
+                               sqlite3_errmsg(db));
     }
   }
   Statement(const Statement&) = delete;
@@ -156,7 +157,8 @@ class Statement {
   ~Statement() { sqlite3_finalize(statement_); }
 
   Statement& bind(int index, const std::string& value) {
-    sqlite3_bind_text(statement_, index, value.c_str(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(statement_, index, value.c_str(), static_cast<int>(value.size()),
+                      SQLITE_TRANSIENT);
     return *this;
   }
   Statement& bind(int index, std::int64_t value) {
@@ -173,7 +175,8 @@ class Statement {
     const int rc = sqlite3_step(statement_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    throw std::runtime_error(std::string("sqlite: ") + sqlite3_errmsg(sqlite3_db_handle(statement_)));
+    throw std::runtime_error(std::string("sqlite: ") +
+                             sqlite3_errmsg(sqlite3_db_handle(statement_)));
   }
   void reset() {
     sqlite3_reset(statement_);
@@ -181,7 +184,9 @@ class Statement {
   }
   std::string text(int column) const {
     const auto* p = sqlite3_column_text(statement_, column);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(statement_, column))) : std::string();
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(statement_, column)))
+             : std::string();
   }
   std::int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
   bool is_null(int column) const { return sqlite3_column_type(statement_, column) == SQLITE_NULL; }
@@ -204,41 +209,65 @@ class Use {
 };
 
 constexpr const char* kSessionColumns =
-    "id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, released_at, restricted, "
-    "coalesce(click_id_type, ''), coalesce(click_id, ''), coalesce(click_id_consent, ''), coalesce(ga_client_id, ''), "
+    "id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, "
+    "released_at, restricted, "
+    "coalesce(click_id_type, ''), coalesce(click_id, ''), coalesce(click_id_consent, ''), "
+    "coalesce(ga_client_id, ''), "
     "coalesce(ga_consent, '')";
 
 constexpr const char* kDeliveryColumns =
-    "id, site, destination, event, idempotency_key, body, coalesce(call_id, ''), coalesce(session_id, ''), created_at, "
+    "id, site, destination, event, idempotency_key, body, coalesce(call_id, ''), "
+    "coalesce(session_id, ''), created_at, "
     "next_attempt_at, attempts, state, last_error, finished_at";
 
 Delivery read_delivery(const Statement& r) {
-  return Delivery{r.integer(0), r.text(1), r.text(2), r.text(3), r.text(4), r.text(5), r.text(6), r.text(7),
-                  r.integer(8), r.integer(9), static_cast<int>(r.integer(10)), r.text(11), r.text(12), r.integer(13)};
+  return Delivery{r.integer(0),
+                  r.text(1),
+                  r.text(2),
+                  r.text(3),
+                  r.text(4),
+                  r.text(5),
+                  r.text(6),
+                  r.text(7),
+                  r.integer(8),
+                  r.integer(9),
+                  static_cast<int>(r.integer(10)),
+                  r.text(11),
+                  r.text(12),
+                  r.integer(13)};
 }
 
 // The columns read_call reads, in its order.
 constexpr const char* kCallColumns =
-    "provider_call_id, site, called_number, status, duration_seconds, started_at, coalesce(session_id, ''), "
-    "coalesce(source, ''), attribution, campaign_json, coalesce(caller_key_id, ''), coalesce(caller_ciphertext, ''), "
+    "provider_call_id, site, called_number, status, duration_seconds, started_at, "
+    "coalesce(session_id, ''), "
+    "coalesce(source, ''), attribution, campaign_json, coalesce(caller_key_id, ''), "
+    "coalesce(caller_ciphertext, ''), "
     "coalesce(caller_hash, ''), restricted, classification";
 
 // The same columns of `calls c` in a join.
 constexpr const char* kPrefixedCallColumns =
-    "c.provider_call_id, c.site, c.called_number, c.status, c.duration_seconds, c.started_at, coalesce(c.session_id, ''), "
-    "coalesce(c.source, ''), c.attribution, c.campaign_json, coalesce(c.caller_key_id, ''), coalesce(c.caller_ciphertext, ''), "
+    "c.provider_call_id, c.site, c.called_number, c.status, c.duration_seconds, c.started_at, "
+    "coalesce(c.session_id, ''), "
+    "coalesce(c.source, ''), c.attribution, c.campaign_json, coalesce(c.caller_key_id, ''), "
+    "coalesce(c.caller_ciphertext, ''), "
     "coalesce(c.caller_hash, ''), c.restricted, c.classification";
 
 CallRow read_call(const Statement& r) {
-  return CallRow{r.text(0), r.text(1), r.text(2), r.text(3), static_cast<int>(r.integer(4)), r.integer(5), r.text(6),
-                 r.text(7), r.text(8), r.text(9), r.text(10), r.text(11), r.text(12), r.integer(13) != 0, r.text(14)};
+  return CallRow{
+      r.text(0),    r.text(1),  r.text(2),  r.text(3),          static_cast<int>(r.integer(4)),
+      r.integer(5), r.text(6),  r.text(7),  r.text(8),          r.text(9),
+      r.text(10),   r.text(11), r.text(12), r.integer(13) != 0, r.text(14)};
 }
 
-std::int64_t read_integer(const Statement& r) { return r.integer(0); }
+std::int64_t read_integer(const Statement& r) {
+  return r.integer(0);
+}
 
 SessionRow read_session(const Statement& s) {
-  SessionRow r{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.integer(7), s.integer(8), std::nullopt,
-               s.integer(10) != 0, s.text(11), s.text(12), s.text(13), s.text(14), s.text(15)};
+  SessionRow r{s.text(0),  s.text(1),    s.text(2),    s.text(3),    s.text(4),          s.text(5),
+               s.text(6),  s.integer(7), s.integer(8), std::nullopt, s.integer(10) != 0, s.text(11),
+               s.text(12), s.text(13),   s.text(14),   s.text(15)};
   if (!s.is_null(9)) r.released_at = s.integer(9);
   return r;
 }
@@ -246,7 +275,9 @@ SessionRow read_session(const Statement& s) {
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const std::string& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+    if (sqlite3_open_v2(path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        nullptr) != SQLITE_OK) {
       std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
       sqlite3_close(db_);
       throw std::runtime_error("cannot open database '" + path + "': " + why);
@@ -263,7 +294,9 @@ class SqliteStore final : public Store {
     // (tests, fuzzing) exists only in its one connection, so there reads share it.
     if (path == ":memory:") {
       reader_ = db_;
-    } else if (sqlite3_open_v2(path.c_str(), &reader_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+    } else if (sqlite3_open_v2(path.c_str(), &reader_,
+                               SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+                               nullptr) != SQLITE_OK) {
       std::string why = reader_ ? sqlite3_errmsg(reader_) : "out of memory";
       sqlite3_close(reader_);
       sqlite3_close(db_);
@@ -273,118 +306,189 @@ class SqliteStore final : public Store {
       sqlite3_busy_timeout(reader_, 5000);
       sqlite3_exec(reader_, "PRAGMA query_only = ON", nullptr, nullptr, nullptr);
     }
-    insert_session_ = std::make_unique<Statement>(db_,
-        "INSERT INTO sessions (id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, released_at, "
+    insert_session_ = std::make_unique<Statement>(
+        db_,
+        "INSERT INTO sessions (id, site, pool, number, source, campaign_json, landing_path, "
+        "created_at, last_activity, released_at, "
         "click_id_type, click_id, click_id_consent, ga_client_id, ga_consent) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, nullif(?11, ''), nullif(?12, ''), nullif(?13, ''), nullif(?14, ''), nullif(?15, ''))");
-    touch_session_ = std::make_unique<Statement>(db_,
-        "UPDATE sessions SET last_activity = max(last_activity, ?2) WHERE id = ?1 AND released_at IS NULL");
-    release_session_ = std::make_unique<Statement>(db_,
-        "UPDATE sessions SET released_at = ?2 WHERE id = ?1 AND released_at IS NULL");
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, nullif(?11, ''), nullif(?12, ''), "
+        "nullif(?13, ''), nullif(?14, ''), nullif(?15, ''))");
+    touch_session_ =
+        std::make_unique<Statement>(db_,
+                                    "UPDATE sessions SET last_activity = max(last_activity, ?2) "
+                                    "WHERE id = ?1 AND released_at IS NULL");
+    release_session_ = std::make_unique<Statement>(
+        db_, "UPDATE sessions SET released_at = ?2 WHERE id = ?1 AND released_at IS NULL");
     // The pool's cool-downs survive a restart even when the session itself is erased.
-    record_release_ = std::make_unique<Statement>(db_,
-        "INSERT INTO number_releases (site, number, released_at) SELECT site, number, ?2 FROM sessions "
-        "WHERE id = ?1 AND released_at IS NULL ON CONFLICT (site, number) DO UPDATE SET released_at = max(released_at, excluded.released_at)");
+    record_release_ = std::make_unique<Statement>(
+        db_,
+        "INSERT INTO number_releases (site, number, released_at) SELECT site, number, ?2 FROM "
+        "sessions "
+        "WHERE id = ?1 AND released_at IS NULL ON CONFLICT (site, number) DO UPDATE SET "
+        "released_at = max(released_at, excluded.released_at)");
     erase_session_ = std::make_unique<Statement>(db_, "DELETE FROM sessions WHERE id = ?1");
-    add_tombstone_ = std::make_unique<Statement>(db_,
+    add_tombstone_ = std::make_unique<Statement>(
+        db_,
         "INSERT INTO erased_calls (call_key, site, erased_at) VALUES (?1, ?2, ?3) "
         "ON CONFLICT (call_key) DO UPDATE SET erased_at = excluded.erased_at");
-    call_erased_ = std::make_unique<Statement>(reader_, "SELECT 1 FROM erased_calls WHERE call_key = ?1");
-    add_restriction_ = std::make_unique<Statement>(db_,
+    call_erased_ =
+        std::make_unique<Statement>(reader_, "SELECT 1 FROM erased_calls WHERE call_key = ?1");
+    add_restriction_ = std::make_unique<Statement>(
+        db_,
         "INSERT INTO restricted_callers (caller_hash, since) VALUES (?1, ?2) "
         "ON CONFLICT (caller_hash) DO UPDATE SET since = max(since, excluded.since)");
-    remove_restriction_ = std::make_unique<Statement>(db_, "DELETE FROM restricted_callers WHERE caller_hash = ?1");
-    restriction_exists_ = std::make_unique<Statement>(reader_, "SELECT 1 FROM restricted_callers WHERE caller_hash = ?1");
-    refresh_restriction_ = std::make_unique<Statement>(db_,
-        "UPDATE restricted_callers SET since = max(since, ?2) WHERE caller_hash = ?1");
-    find_session_ = std::make_unique<Statement>(reader_, (std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id = ?1").c_str());
-    active_sessions_ = std::make_unique<Statement>(reader_,
-        (std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE released_at IS NULL ORDER BY last_activity").c_str());
-    last_releases_ = std::make_unique<Statement>(reader_, "SELECT number, released_at FROM number_releases WHERE site = ?1");
-    holding_ = std::make_unique<Statement>(reader_,
+    remove_restriction_ =
+        std::make_unique<Statement>(db_, "DELETE FROM restricted_callers WHERE caller_hash = ?1");
+    restriction_exists_ = std::make_unique<Statement>(
+        reader_, "SELECT 1 FROM restricted_callers WHERE caller_hash = ?1");
+    refresh_restriction_ = std::make_unique<Statement>(
+        db_, "UPDATE restricted_callers SET since = max(since, ?2) WHERE caller_hash = ?1");
+    find_session_ = std::make_unique<Statement>(
+        reader_,
+        (std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id = ?1").c_str());
+    active_sessions_ = std::make_unique<Statement>(
+        reader_, (std::string("SELECT ") + kSessionColumns +
+                  " FROM sessions WHERE released_at IS NULL ORDER BY last_activity")
+                     .c_str());
+    last_releases_ = std::make_unique<Statement>(
+        reader_, "SELECT number, released_at FROM number_releases WHERE site = ?1");
+    holding_ = std::make_unique<Statement>(
+        reader_,
         (std::string("SELECT ") + kSessionColumns +
          " FROM sessions WHERE site = ?1 AND number = ?2 AND created_at <= ?3 "
-         "AND (released_at IS NULL OR released_at + ?4 >= ?3) ORDER BY created_at DESC LIMIT 1").c_str());
+         "AND (released_at IS NULL OR released_at + ?4 >= ?3) ORDER BY created_at DESC LIMIT 1")
+            .c_str());
     // A repeated delivery (or the next status of the same call) updates status and duration;
     // the attribution made at the first delivery stays.
-    call_exists_ = std::make_unique<Statement>(db_, "SELECT 1 FROM calls WHERE provider_call_id = ?1");
-    insert_call_ = std::make_unique<Statement>(db_,
-        "INSERT INTO calls (provider_call_id, site, called_number, status, duration_seconds, started_at, session_id, source, attribution, "
+    call_exists_ =
+        std::make_unique<Statement>(db_, "SELECT 1 FROM calls WHERE provider_call_id = ?1");
+    insert_call_ = std::make_unique<Statement>(
+        db_,
+        "INSERT INTO calls (provider_call_id, site, called_number, status, duration_seconds, "
+        "started_at, session_id, source, attribution, "
         "campaign_json, caller_key_id, caller_ciphertext, caller_hash, restricted) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''), nullif(?8, ''), ?9, ?10, nullif(?11, ''), nullif(?12, ''), nullif(?13, ''), ?14) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''), nullif(?8, ''), ?9, ?10, nullif(?11, ''), "
+        "nullif(?12, ''), nullif(?13, ''), ?14) "
         "ON CONFLICT (provider_call_id) DO UPDATE SET status = excluded.status, "
-        "duration_seconds = max(duration_seconds, excluded.duration_seconds), restricted = max(restricted, excluded.restricted)");
-    find_call_ = std::make_unique<Statement>(reader_,
-        (std::string("SELECT ") + kCallColumns + " FROM calls WHERE provider_call_id = ?1").c_str());
-    to_reseal_ = std::make_unique<Statement>(reader_,
-        (std::string("SELECT ") + kCallColumns + " FROM calls WHERE caller_key_id IS NOT NULL AND caller_key_id != ?1").c_str());
-    reseal_ = std::make_unique<Statement>(db_,
+        "duration_seconds = max(duration_seconds, excluded.duration_seconds), restricted = "
+        "max(restricted, excluded.restricted)");
+    find_call_ = std::make_unique<Statement>(
+        reader_, (std::string("SELECT ") + kCallColumns + " FROM calls WHERE provider_call_id = ?1")
+                     .c_str());
+    to_reseal_ = std::make_unique<Statement>(
+        reader_, (std::string("SELECT ") + kCallColumns +
+                  " FROM calls WHERE caller_key_id IS NOT NULL AND caller_key_id != ?1")
+                     .c_str());
+    reseal_ = std::make_unique<Statement>(
+        db_,
         "UPDATE calls SET caller_key_id = ?2, caller_ciphertext = ?3 WHERE provider_call_id = ?1");
-    count_calls_ = std::make_unique<Statement>(reader_, "SELECT count(*) FROM calls WHERE site = ?1");
+    count_calls_ =
+        std::make_unique<Statement>(reader_, "SELECT count(*) FROM calls WHERE site = ?1");
     // In batches, so a purge of millions of rows never holds the database for long: a site's
     // rows whose `age` column is before ?2 (and that meet `also`).
-    const auto purge_batch = [this](const std::string& table, const std::string& age, const std::string& also = "") {
-      return std::make_unique<Statement>(db_, ("DELETE FROM " + table + " WHERE rowid IN (SELECT rowid FROM " + table +
-                                               " WHERE site = ?1 AND " + also + age + " < ?2 LIMIT 5000)")
-                                                  .c_str());
+    const auto purge_batch = [this](const std::string& table, const std::string& age,
+                                    const std::string& also = "") {
+      return std::make_unique<Statement>(
+          db_, ("DELETE FROM " + table + " WHERE rowid IN (SELECT rowid FROM " + table +
+                " WHERE site = ?1 AND " + also + age + " < ?2 LIMIT 5000)")
+                   .c_str());
     };
     purge_sessions_ = purge_batch("sessions", "last_activity", "released_at IS NOT NULL AND ");
     purge_calls_ = purge_batch("calls", "started_at");
     purge_samples_ = purge_batch("pool_samples", "at");
     purge_tombstones_ = purge_batch("erased_calls", "erased_at");
     purge_audit_ = purge_batch("audit", "at");
-    purge_restrictions_ = std::make_unique<Statement>(db_, "DELETE FROM restricted_callers WHERE since < ?1");
-    sites_with_data_ = std::make_unique<Statement>(reader_,
+    purge_restrictions_ =
+        std::make_unique<Statement>(db_, "DELETE FROM restricted_callers WHERE since < ?1");
+    sites_with_data_ = std::make_unique<Statement>(
+        reader_,
         "SELECT site FROM sessions UNION SELECT site FROM calls UNION SELECT site FROM audit "
-        "UNION SELECT site FROM pool_samples UNION SELECT site FROM erased_calls UNION SELECT site FROM number_releases "
+        "UNION SELECT site FROM pool_samples UNION SELECT site FROM erased_calls UNION SELECT site "
+        "FROM number_releases "
         "UNION SELECT site FROM outbox");
-    watermark_ = std::make_unique<Statement>(reader_,
-        "SELECT (SELECT value FROM meta WHERE key = 'purged_by'), (SELECT value FROM meta WHERE key = 'purge_clock')");
-    set_watermark_ = std::make_unique<Statement>(db_,
+    watermark_ =
+        std::make_unique<Statement>(reader_,
+                                    "SELECT (SELECT value FROM meta WHERE key = 'purged_by'), "
+                                    "(SELECT value FROM meta WHERE key = 'purge_clock')");
+    set_watermark_ = std::make_unique<Statement>(
+        db_,
         "INSERT INTO meta (key, value) VALUES ('purged_by', ?1), ('purge_clock', ?2) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-    calls_by_caller_ = std::make_unique<Statement>(reader_,
-        (std::string("SELECT ") + kCallColumns + " FROM calls WHERE caller_hash = ?1 ORDER BY started_at").c_str());
-    calls_by_session_ = std::make_unique<Statement>(reader_,
-        (std::string("SELECT ") + kCallColumns + " FROM calls WHERE session_id = ?1 ORDER BY started_at").c_str());
+    calls_by_caller_ = std::make_unique<Statement>(
+        reader_, (std::string("SELECT ") + kCallColumns +
+                  " FROM calls WHERE caller_hash = ?1 ORDER BY started_at")
+                     .c_str());
+    calls_by_session_ = std::make_unique<Statement>(
+        reader_, (std::string("SELECT ") + kCallColumns +
+                  " FROM calls WHERE session_id = ?1 ORDER BY started_at")
+                     .c_str());
     erase_call_ = std::make_unique<Statement>(db_, "DELETE FROM calls WHERE provider_call_id = ?1");
-    restrict_call_ = std::make_unique<Statement>(db_, "UPDATE calls SET restricted = ?2 WHERE provider_call_id = ?1");
-    restrict_session_ = std::make_unique<Statement>(db_, "UPDATE sessions SET restricted = ?2 WHERE id = ?1");
+    restrict_call_ = std::make_unique<Statement>(
+        db_, "UPDATE calls SET restricted = ?2 WHERE provider_call_id = ?1");
+    restrict_session_ =
+        std::make_unique<Statement>(db_, "UPDATE sessions SET restricted = ?2 WHERE id = ?1");
     rectify_call_ = std::make_unique<Statement>(db_,
-        "UPDATE calls SET source = nullif(?2, ''), classification = ?3 WHERE provider_call_id = ?1");
-    reportable_calls_ = std::make_unique<Statement>(reader_,
-        (std::string("SELECT ") + kCallColumns +
-         " FROM calls WHERE site = ?1 AND started_at >= ?2 AND started_at < ?3 AND restricted = 0 ORDER BY started_at").c_str());
-    first_call_ = std::make_unique<Statement>(reader_, "SELECT min(started_at) FROM calls WHERE site = ?1 AND caller_hash = ?2");
-    append_audit_ = std::make_unique<Statement>(db_,
+                                                "UPDATE calls SET source = nullif(?2, ''), "
+                                                "classification = ?3 WHERE provider_call_id = ?1");
+    reportable_calls_ = std::make_unique<Statement>(
+        reader_, (std::string("SELECT ") + kCallColumns +
+                  " FROM calls WHERE site = ?1 AND started_at >= ?2 AND started_at < ?3 AND "
+                  "restricted = 0 ORDER BY started_at")
+                     .c_str());
+    first_call_ = std::make_unique<Statement>(
+        reader_, "SELECT min(started_at) FROM calls WHERE site = ?1 AND caller_hash = ?2");
+    append_audit_ = std::make_unique<Statement>(
+        db_,
         "INSERT INTO audit (at, actor, action, site, detail_json) VALUES (?1, ?2, ?3, ?4, ?5)");
     audit_entries_ = std::make_unique<Statement>(reader_,
-        "SELECT at, actor, action, site, detail_json FROM audit WHERE at >= ?1 AND at < ?2 ORDER BY id");
-    insert_sample_ = std::make_unique<Statement>(db_,
-        "INSERT INTO pool_samples (site, pool, at, active, size, exhausted_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    samples_ = std::make_unique<Statement>(reader_,
-        "SELECT site, pool, at, active, size, exhausted_total FROM pool_samples WHERE site = ?1 AND pool = ?2 AND at >= ?3 AND at < ?4 ORDER BY at");
-    enqueue_delivery_ = std::make_unique<Statement>(db_,
-        "INSERT INTO outbox (site, destination, event, idempotency_key, body, call_id, session_id, created_at, next_attempt_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, nullif(?6, ''), nullif(?7, ''), ?8, ?9) ON CONFLICT (idempotency_key) DO NOTHING");
-    due_deliveries_ = std::make_unique<Statement>(reader_,
+                                                 "SELECT at, actor, action, site, detail_json FROM "
+                                                 "audit WHERE at >= ?1 AND at < ?2 ORDER BY id");
+    insert_sample_ =
+        std::make_unique<Statement>(db_,
+                                    "INSERT INTO pool_samples (site, pool, at, active, size, "
+                                    "exhausted_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    samples_ = std::make_unique<Statement>(
+        reader_,
+        "SELECT site, pool, at, active, size, exhausted_total FROM pool_samples WHERE site = ?1 "
+        "AND pool = ?2 AND at >= ?3 AND at < ?4 ORDER BY at");
+    enqueue_delivery_ = std::make_unique<Statement>(
+        db_,
+        "INSERT INTO outbox (site, destination, event, idempotency_key, body, call_id, session_id, "
+        "created_at, next_attempt_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, nullif(?6, ''), nullif(?7, ''), ?8, ?9) ON CONFLICT "
+        "(idempotency_key) DO NOTHING");
+    due_deliveries_ = std::make_unique<Statement>(
+        reader_, (std::string("SELECT ") + kDeliveryColumns +
+                  " FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY "
+                  "next_attempt_at, id LIMIT ?2")
+                     .c_str());
+    record_attempt_ =
+        std::make_unique<Statement>(db_,
+                                    "UPDATE outbox SET state = ?2, attempts = ?3, next_attempt_at "
+                                    "= ?4, last_error = ?5, finished_at = ?6 "
+                                    "WHERE id = ?1 AND state = 'pending'");
+    deliveries_ = std::make_unique<Statement>(
+        reader_,
         (std::string("SELECT ") + kDeliveryColumns +
-         " FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2").c_str());
-    record_attempt_ = std::make_unique<Statement>(db_,
-        "UPDATE outbox SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_error = ?5, finished_at = ?6 "
-        "WHERE id = ?1 AND state = 'pending'");
-    deliveries_ = std::make_unique<Statement>(reader_,
-        (std::string("SELECT ") + kDeliveryColumns + " FROM outbox WHERE site = ?1 AND created_at >= ?2 AND created_at < ?3 ORDER BY id").c_str());
-    erase_call_deliveries_ = std::make_unique<Statement>(db_, "DELETE FROM outbox WHERE call_id = ?1");
-    erase_session_deliveries_ = std::make_unique<Statement>(db_, "DELETE FROM outbox WHERE session_id = ?1");
-    restrict_call_deliveries_ = std::make_unique<Statement>(db_, "DELETE FROM outbox WHERE call_id = ?1 AND state = 'pending'");
-    restrict_session_deliveries_ = std::make_unique<Statement>(db_, "DELETE FROM outbox WHERE session_id = ?1 AND state = 'pending'");
+         " FROM outbox WHERE site = ?1 AND created_at >= ?2 AND created_at < ?3 ORDER BY id")
+            .c_str());
+    erase_call_deliveries_ =
+        std::make_unique<Statement>(db_, "DELETE FROM outbox WHERE call_id = ?1");
+    erase_session_deliveries_ =
+        std::make_unique<Statement>(db_, "DELETE FROM outbox WHERE session_id = ?1");
+    restrict_call_deliveries_ = std::make_unique<Statement>(
+        db_, "DELETE FROM outbox WHERE call_id = ?1 AND state = 'pending'");
+    restrict_session_deliveries_ = std::make_unique<Statement>(
+        db_, "DELETE FROM outbox WHERE session_id = ?1 AND state = 'pending'");
     purge_deliveries_ = purge_batch("outbox", "created_at");
-    clicked_calls_ = std::make_unique<Statement>(reader_,
-        (std::string("SELECT ") + kPrefixedCallColumns +
-         ", s.pool, s.click_id_type, s.click_id FROM calls c JOIN sessions s ON s.id = c.session_id "
-         "WHERE c.site = ?1 AND c.started_at >= ?2 AND c.started_at < ?3 AND c.restricted = 0 AND s.restricted = 0 "
-         "AND s.click_id IS NOT NULL ORDER BY c.started_at").c_str());
+    clicked_calls_ = std::make_unique<Statement>(
+        reader_, (std::string("SELECT ") + kPrefixedCallColumns +
+                  ", s.pool, s.click_id_type, s.click_id FROM calls c JOIN sessions s ON s.id = "
+                  "c.session_id "
+                  "WHERE c.site = ?1 AND c.started_at >= ?2 AND c.started_at < ?3 AND c.restricted "
+                  "= 0 AND s.restricted = 0 "
+                  "AND s.click_id IS NOT NULL ORDER BY c.started_at")
+                     .c_str());
     writer_ = std::thread([this] { writer_loop(); });
   }
 
@@ -405,19 +509,28 @@ class SqliteStore final : public Store {
     scrub_wanted_.notify_all();
     if (scrubber_.joinable()) scrubber_.join();
     // Statements first, then a clean close (checkpoints the WAL).
-    insert_session_.reset(), touch_session_.reset(), release_session_.reset(), record_release_.reset(), erase_session_.reset();
+    insert_session_.reset(), touch_session_.reset(), release_session_.reset(),
+        record_release_.reset(), erase_session_.reset();
     call_exists_.reset();
     find_session_.reset(), active_sessions_.reset(), last_releases_.reset(), holding_.reset();
-    insert_call_.reset(), find_call_.reset(), count_calls_.reset(), insert_sample_.reset(), samples_.reset();
-    purge_sessions_.reset(), purge_calls_.reset(), purge_samples_.reset(), to_reseal_.reset(), reseal_.reset();
-    calls_by_caller_.reset(), calls_by_session_.reset(), erase_call_.reset(), restrict_call_.reset();
-    restrict_session_.reset(), rectify_call_.reset(), reportable_calls_.reset(), first_call_.reset();
+    insert_call_.reset(), find_call_.reset(), count_calls_.reset(), insert_sample_.reset(),
+        samples_.reset();
+    purge_sessions_.reset(), purge_calls_.reset(), purge_samples_.reset(), to_reseal_.reset(),
+        reseal_.reset();
+    calls_by_caller_.reset(), calls_by_session_.reset(), erase_call_.reset(),
+        restrict_call_.reset();
+    restrict_session_.reset(), rectify_call_.reset(), reportable_calls_.reset(),
+        first_call_.reset();
     append_audit_.reset(), audit_entries_.reset(), purge_audit_.reset();
-    add_tombstone_.reset(), call_erased_.reset(), add_restriction_.reset(), remove_restriction_.reset();
-    refresh_restriction_.reset(), restriction_exists_.reset(), purge_tombstones_.reset(), purge_restrictions_.reset(), sites_with_data_.reset();
+    add_tombstone_.reset(), call_erased_.reset(), add_restriction_.reset(),
+        remove_restriction_.reset();
+    refresh_restriction_.reset(), restriction_exists_.reset(), purge_tombstones_.reset(),
+        purge_restrictions_.reset(), sites_with_data_.reset();
     watermark_.reset(), set_watermark_.reset();
-    enqueue_delivery_.reset(), due_deliveries_.reset(), record_attempt_.reset(), deliveries_.reset();
-    erase_call_deliveries_.reset(), erase_session_deliveries_.reset(), restrict_call_deliveries_.reset();
+    enqueue_delivery_.reset(), due_deliveries_.reset(), record_attempt_.reset(),
+        deliveries_.reset();
+    erase_call_deliveries_.reset(), erase_session_deliveries_.reset(),
+        restrict_call_deliveries_.reset();
     restrict_session_deliveries_.reset(), purge_deliveries_.reset(), clicked_calls_.reset();
     if (reader_ != db_) sqlite3_close(reader_);
     sqlite3_close(db_);
@@ -426,9 +539,21 @@ class SqliteStore final : public Store {
   Committed insert_session(const SessionRow& r) override {
     return submit(Commit::normal, [this, r] {
       Use s(*insert_session_);
-      s->bind(1, r.id).bind(2, r.site).bind(3, r.pool).bind(4, r.number).bind(5, r.source).bind(6, r.campaign_json)
-          .bind(7, r.landing_path).bind(8, r.created_at).bind(9, r.last_activity).bind(10, r.released_at)
-          .bind(11, r.click_id_type).bind(12, r.click_id).bind(13, r.click_id_consent).bind(14, r.ga_client_id).bind(15, r.ga_consent);
+      s->bind(1, r.id)
+          .bind(2, r.site)
+          .bind(3, r.pool)
+          .bind(4, r.number)
+          .bind(5, r.source)
+          .bind(6, r.campaign_json)
+          .bind(7, r.landing_path)
+          .bind(8, r.created_at)
+          .bind(9, r.last_activity)
+          .bind(10, r.released_at)
+          .bind(11, r.click_id_type)
+          .bind(12, r.click_id)
+          .bind(13, r.click_id_consent)
+          .bind(14, r.ga_client_id)
+          .bind(15, r.ga_consent);
       s->step();
     });
   }
@@ -441,16 +566,24 @@ class SqliteStore final : public Store {
       step_once(*release_session_, id, now);
     });
   }
-  std::optional<SessionRow> find_session(const std::string& id) override { return first_row(read_session, *find_session_, id); }
-
-  std::vector<SessionRow> active_sessions() override { return rows(read_session, *active_sessions_); }
-
-  std::vector<std::pair<std::string, Millis>> last_releases(const std::string& site) override {
-    return rows([](const Statement& r) { return std::pair{r.text(0), r.integer(1)}; }, *last_releases_, site);
+  std::optional<SessionRow> find_session(const std::string& id) override {
+    return first_row(read_session, *find_session_, id);
   }
 
-  std::optional<SessionRow> session_holding(const std::string& site, const std::string& number, Millis at,
-                                            Millis grace) override {
+  std::vector<SessionRow> active_sessions() override {
+    return rows(read_session, *active_sessions_);
+  }
+
+  std::vector<std::pair<std::string, Millis>> last_releases(const std::string& site) override {
+    return rows(
+        [](const Statement& r) {
+          return std::pair{r.text(0), r.integer(1)};
+        },
+        *last_releases_, site);
+  }
+
+  std::optional<SessionRow> session_holding(const std::string& site, const std::string& number,
+                                            Millis at, Millis grace) override {
     return first_row(read_session, *holding_, site, number, at, grace);
   }
 
@@ -463,22 +596,35 @@ class SqliteStore final : public Store {
         exists = e->step();
       }
       Use s(*insert_call_);
-      s->bind(1, c.provider_call_id).bind(2, c.site).bind(3, c.called_number).bind(4, c.status)
-          .bind(5, static_cast<std::int64_t>(c.duration_seconds)).bind(6, c.started_at).bind(7, c.session_id)
-          .bind(8, c.source).bind(9, c.attribution).bind(10, c.campaign_json).bind(11, c.caller_key_id)
-          .bind(12, c.caller_ciphertext).bind(13, c.caller_hash).bind(14, static_cast<std::int64_t>(c.restricted));
+      s->bind(1, c.provider_call_id)
+          .bind(2, c.site)
+          .bind(3, c.called_number)
+          .bind(4, c.status)
+          .bind(5, static_cast<std::int64_t>(c.duration_seconds))
+          .bind(6, c.started_at)
+          .bind(7, c.session_id)
+          .bind(8, c.source)
+          .bind(9, c.attribution)
+          .bind(10, c.campaign_json)
+          .bind(11, c.caller_key_id)
+          .bind(12, c.caller_ciphertext)
+          .bind(13, c.caller_hash)
+          .bind(14, static_cast<std::int64_t>(c.restricted));
       s->step();
     }).get();
     return !exists;
   }
 
-  std::optional<CallRow> find_call(const std::string& id) override { return first_row(read_call, *find_call_, id); }
+  std::optional<CallRow> find_call(const std::string& id) override {
+    return first_row(read_call, *find_call_, id);
+  }
 
   std::vector<CallRow> calls_to_reseal(const std::string& current_key_id) override {
     return calls(*to_reseal_, current_key_id);
   }
 
-  void reseal_caller(const std::string& id, const std::string& key_id, const std::string& ciphertext) override {
+  void reseal_caller(const std::string& id, const std::string& key_id,
+                     const std::string& ciphertext) override {
     run(*reseal_, id, key_id, ciphertext);
   }
 
@@ -486,8 +632,12 @@ class SqliteStore final : public Store {
     return first_row(read_integer, *count_calls_, site).value_or(0);
   }
 
-  std::vector<CallRow> calls_by_caller(const std::string& caller_hash) override { return calls(*calls_by_caller_, caller_hash); }
-  std::vector<CallRow> calls_by_session(const std::string& session_id) override { return calls(*calls_by_session_, session_id); }
+  std::vector<CallRow> calls_by_caller(const std::string& caller_hash) override {
+    return calls(*calls_by_caller_, caller_hash);
+  }
+  std::vector<CallRow> calls_by_session(const std::string& session_id) override {
+    return calls(*calls_by_session_, session_id);
+  }
 
   Committed erase(const Erasure& e) override {
     return submit(Commit::durable_and_scrubbed, [this, e] {
@@ -510,7 +660,9 @@ class SqliteStore final : public Store {
     checkpoint();
   }
 
-  bool call_erased(const std::string& call_key) override { return first_row(read_integer, *call_erased_, call_key).has_value(); }
+  bool call_erased(const std::string& call_key) override {
+    return first_row(read_integer, *call_erased_, call_key).has_value();
+  }
 
   void restrict(const Restriction& r) override {
     const auto flag = static_cast<std::int64_t>(r.restricted);
@@ -542,22 +694,32 @@ class SqliteStore final : public Store {
     }).get();
     return restricted;
   }
-  void rectify_call(const std::string& id, const std::string& source, const std::string& classification) override {
+  void rectify_call(const std::string& id, const std::string& source,
+                    const std::string& classification) override {
     run(*rectify_call_, id, source, classification);
   }
   std::vector<CallRow> reportable_calls(const std::string& site, Millis from, Millis to) override {
     return calls(*reportable_calls_, site, from, to);
   }
-  std::optional<Millis> first_call_at(const std::string& site, const std::string& caller_hash) override {
-    const auto first = first_row([](const Statement& r) { return r.is_null(0) ? std::nullopt : std::optional{r.integer(0)}; },
-                                 *first_call_, site, caller_hash);
+  std::optional<Millis> first_call_at(const std::string& site,
+                                      const std::string& caller_hash) override {
+    const auto first = first_row(
+        [](const Statement& r) {
+          return r.is_null(0) ? std::nullopt : std::optional{r.integer(0)};
+        },
+        *first_call_, site, caller_hash);
     return first ? *first : std::nullopt;
   }
 
-  void append_audit(const AuditEntry& e) override { run(*append_audit_, e.at, e.actor, e.action, e.site, e.detail_json); }
+  void append_audit(const AuditEntry& e) override {
+    run(*append_audit_, e.at, e.actor, e.action, e.site, e.detail_json);
+  }
   std::vector<AuditEntry> audit_entries(Millis from, Millis to) override {
-    return rows([](const Statement& r) { return AuditEntry{r.integer(0), r.text(1), r.text(2), r.text(3), r.text(4)}; },
-                *audit_entries_, from, to);
+    return rows(
+        [](const Statement& r) {
+          return AuditEntry{r.integer(0), r.text(1), r.text(2), r.text(3), r.text(4)};
+        },
+        *audit_entries_, from, to);
   }
 
   Purged purge(const std::string& site, const PurgeCutoffs& cutoffs) override {
@@ -574,8 +736,8 @@ class SqliteStore final : public Store {
   bool enqueue_delivery(const Delivery& d) override {
     bool inserted = false;
     submit(Commit::normal, [&] {
-      step_once(*enqueue_delivery_, d.site, d.destination, d.event, d.idempotency_key, d.body, d.call_id, d.session_id, d.created_at,
-                d.next_attempt_at);
+      step_once(*enqueue_delivery_, d.site, d.destination, d.event, d.idempotency_key, d.body,
+                d.call_id, d.session_id, d.created_at, d.next_attempt_at);
       inserted = sqlite3_changes(db_) > 0;
     }).get();
     return inserted;
@@ -586,7 +748,8 @@ class SqliteStore final : public Store {
   }
 
   void record_attempt(const Delivery& d) override {
-    run(*record_attempt_, d.id, d.state, static_cast<std::int64_t>(d.attempts), d.next_attempt_at, d.last_error, d.finished_at);
+    run(*record_attempt_, d.id, d.state, static_cast<std::int64_t>(d.attempts), d.next_attempt_at,
+        d.last_error, d.finished_at);
   }
 
   std::vector<Delivery> deliveries(const std::string& site, Millis from, Millis to) override {
@@ -594,8 +757,11 @@ class SqliteStore final : public Store {
   }
 
   std::vector<ClickedCall> clicked_calls(const std::string& site, Millis from, Millis to) override {
-    return rows([](const Statement& r) { return ClickedCall{read_call(r), r.text(15), r.text(16), r.text(17)}; }, *clicked_calls_,
-                site, from, to);
+    return rows(
+        [](const Statement& r) {
+          return ClickedCall{read_call(r), r.text(15), r.text(16), r.text(17)};
+        },
+        *clicked_calls_, site, from, to);
   }
 
   std::int64_t purge_restrictions(Millis before) override {
@@ -613,20 +779,31 @@ class SqliteStore final : public Store {
 
   std::optional<PurgeMark> purge_mark() override {
     const auto mark = first_row(
-        [](const Statement& r) { return r.is_null(0) || r.is_null(1) ? std::nullopt : std::optional{PurgeMark{r.integer(0), r.integer(1)}}; },
+        [](const Statement& r) {
+          return r.is_null(0) || r.is_null(1)
+                     ? std::nullopt
+                     : std::optional{PurgeMark{r.integer(0), r.integer(1)}};
+        },
         *watermark_);
     return mark ? *mark : std::nullopt;
   }
 
-  void set_purge_mark(const PurgeMark& mark) override { run(*set_watermark_, mark.purged_by, mark.clock); }
+  void set_purge_mark(const PurgeMark& mark) override {
+    run(*set_watermark_, mark.purged_by, mark.clock);
+  }
 
   void insert_pool_sample(const PoolSample& p) override {
     run(*insert_sample_, p.site, p.pool, p.at, p.active, p.size, p.exhausted_total);
   }
 
-  std::vector<PoolSample> pool_samples(const std::string& site, const std::string& pool, Millis from, Millis to) override {
-    return rows([](const Statement& r) { return PoolSample{r.text(0), r.text(1), r.integer(2), r.integer(3), r.integer(4), r.integer(5)}; },
-                *samples_, site, pool, from, to);
+  std::vector<PoolSample> pool_samples(const std::string& site, const std::string& pool,
+                                       Millis from, Millis to) override {
+    return rows(
+        [](const Statement& r) {
+          return PoolSample{r.text(0),    r.text(1),    r.integer(2),
+                            r.integer(3), r.integer(4), r.integer(5)};
+        },
+        *samples_, site, pool, from, to);
   }
 
  private:
@@ -649,7 +826,8 @@ class SqliteStore final : public Store {
     const int latest = static_cast<int>(std::size(kMigrations));
     if (version > latest) {
       throw std::runtime_error("the database has schema version " + std::to_string(version) +
-                               ", newer than this server's " + std::to_string(latest) + ": upgrade the server");
+                               ", newer than this server's " + std::to_string(latest) +
+                               ": upgrade the server");
     }
     for (int v = version; v < latest; ++v) {
       exec("BEGIN IMMEDIATE");
@@ -665,7 +843,8 @@ class SqliteStore final : public Store {
   }
 
   // Deletes in batches of 5,000, one commit each: requests get the database between them.
-  std::int64_t drain(std::unique_ptr<Statement>& statement, const std::string& site, Millis before) {
+  std::int64_t drain(std::unique_ptr<Statement>& statement, const std::string& site,
+                     Millis before) {
     std::int64_t total = 0;
     while (true) {
       std::int64_t deleted = 0;
@@ -688,7 +867,8 @@ class SqliteStore final : public Store {
   // Every row a read statement answers for `args`, each read by `read`: the one place where
   // a read takes the reader's lock, binds, steps and resets.
   template <class Read, class... Args>
-  auto rows(Read read, Statement& statement, const Args&... args) -> std::vector<std::invoke_result_t<Read, const Statement&>> {
+  auto rows(Read read, Statement& statement, const Args&... args)
+      -> std::vector<std::invoke_result_t<Read, const Statement&>> {
     std::lock_guard lock(read_mutex_);
     Use s(statement);
     bind_all(s, args...);
@@ -699,7 +879,8 @@ class SqliteStore final : public Store {
 
   // The first row a read statement answers for `args`, read by `read`; empty if there is none.
   template <class Read, class... Args>
-  auto first_row(Read read, Statement& statement, const Args&... args) -> std::optional<std::invoke_result_t<Read, const Statement&>> {
+  auto first_row(Read read, Statement& statement, const Args&... args)
+      -> std::optional<std::invoke_result_t<Read, const Statement&>> {
     std::lock_guard lock(read_mutex_);
     Use s(statement);
     bind_all(s, args...);
@@ -817,8 +998,10 @@ class SqliteStore final : public Store {
   void checkpoint() {
     int log_frames = 0;
     int checkpointed = 0;
-    const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log_frames, &checkpointed);
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY) throw std::runtime_error(std::string("sqlite: checkpoint: ") + sqlite3_errmsg(db_));
+    const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log_frames,
+                                             &checkpointed);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+      throw std::runtime_error(std::string("sqlite: checkpoint: ") + sqlite3_errmsg(db_));
   }
 
   // Erasures come in bursts (a withdrawal per visitor who declines): one checkpoint serves
@@ -866,21 +1049,29 @@ class SqliteStore final : public Store {
   bool scrub_pending_ = false;
   bool closing_ = false;
   std::thread scrubber_;
-  std::unique_ptr<Statement> insert_session_, touch_session_, release_session_, record_release_, erase_session_, find_session_, call_exists_,
-      active_sessions_, last_releases_, holding_, insert_call_, find_call_, count_calls_, insert_sample_, samples_,
-      purge_sessions_, purge_calls_, purge_samples_, to_reseal_, reseal_;
-  std::unique_ptr<Statement> calls_by_caller_, calls_by_session_, erase_call_, restrict_call_, restrict_session_,
-      rectify_call_, reportable_calls_, first_call_, append_audit_, audit_entries_, purge_audit_;
-  std::unique_ptr<Statement> add_tombstone_, call_erased_, add_restriction_, remove_restriction_, refresh_restriction_, restriction_exists_,
-      purge_tombstones_, purge_restrictions_, sites_with_data_, watermark_, set_watermark_;
-  std::unique_ptr<Statement> enqueue_delivery_, due_deliveries_, record_attempt_, deliveries_, erase_call_deliveries_,
-      erase_session_deliveries_, restrict_call_deliveries_, restrict_session_deliveries_, purge_deliveries_, clicked_calls_;
+  std::unique_ptr<Statement> insert_session_, touch_session_, release_session_, record_release_,
+      erase_session_, find_session_, call_exists_, active_sessions_, last_releases_, holding_,
+      insert_call_, find_call_, count_calls_, insert_sample_, samples_, purge_sessions_,
+      purge_calls_, purge_samples_, to_reseal_, reseal_;
+  std::unique_ptr<Statement> calls_by_caller_, calls_by_session_, erase_call_, restrict_call_,
+      restrict_session_, rectify_call_, reportable_calls_, first_call_, append_audit_,
+      audit_entries_, purge_audit_;
+  std::unique_ptr<Statement> add_tombstone_, call_erased_, add_restriction_, remove_restriction_,
+      refresh_restriction_, restriction_exists_, purge_tombstones_, purge_restrictions_,
+      sites_with_data_, watermark_, set_watermark_;
+  std::unique_ptr<Statement> enqueue_delivery_, due_deliveries_, record_attempt_, deliveries_,
+      erase_call_deliveries_, erase_session_deliveries_, restrict_call_deliveries_,
+      restrict_session_deliveries_, purge_deliveries_, clicked_calls_;
 };
 
 }  // namespace
 
-std::unique_ptr<Store> open_sqlite_store(const std::string& path) { return std::make_unique<SqliteStore>(path); }
+std::unique_ptr<Store> open_sqlite_store(const std::string& path) {
+  return std::make_unique<SqliteStore>(path);
+}
 
-int sqlite_schema_version() { return static_cast<int>(std::size(kMigrations)); }
+int sqlite_schema_version() {
+  return static_cast<int>(std::size(kMigrations));
+}
 
 }  // namespace callswap::server

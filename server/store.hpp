@@ -14,10 +14,10 @@
 namespace callswap::server {
 
 struct SessionRow {
-  std::string id;             ///< random, 128 bits, hex
+  std::string id;  ///< random, 128 bits, hex
   std::string site;
   std::string pool;
-  std::string number;         ///< E.164 of the tracking number held
+  std::string number;  ///< E.164 of the tracking number held
   std::string source;
   std::string campaign_json;  ///< the campaign details the site config allows, as JSON
   std::string landing_path;   ///< path with only the configured parameters
@@ -37,19 +37,20 @@ struct SessionRow {
 struct CallRow {
   std::string provider_call_id;  ///< the telephony provider's id: calls are stored once
   std::string site;
-  std::string called_number;     ///< E.164 of the tracking number dialled
-  std::string status;            ///< "ringing", "completed", ...
+  std::string called_number;  ///< E.164 of the tracking number dialled
+  std::string status;         ///< "ringing", "completed", ...
   int duration_seconds = 0;
   Millis started_at = 0;
-  std::string session_id;        ///< empty if not attributed to a session
-  std::string source;            ///< the session's or the static number's source; empty if unattributed
-  std::string attribution;       ///< "session", "static" or "unattributed"
+  std::string session_id;   ///< empty if not attributed to a session
+  std::string source;       ///< the session's or the static number's source; empty if unattributed
+  std::string attribution;  ///< "session", "static" or "unattributed"
   std::string campaign_json = "{}";  ///< the attributed session's campaign details
   std::string caller_key_id;      ///< the key the caller's number is sealed with; empty if not kept
   std::string caller_ciphertext;  ///< AES-256-GCM, see caller_vault.hpp
   std::string caller_hash;        ///< keyed hash of the caller's number, to find a data subject
   bool restricted = false;        ///< GDPR Art. 18: kept, but out of reports and exports
-  std::string classification;     ///< set by rectification ("sales", "support", "spam", ...); empty if none
+  std::string
+      classification;  ///< set by rectification ("sales", "support", "spam", ...); empty if none
 };
 
 /// One admin action, without personal data: who (the admin key's id, or "cli"), what, for
@@ -117,9 +118,11 @@ class Store {
   /// Sessions still holding a number, for rebuilding the pools at start.
   [[nodiscard]] virtual std::vector<SessionRow> active_sessions() = 0;
   /// The last release of each number, for rebuilding the cool-downs at start.
-  [[nodiscard]] virtual std::vector<std::pair<std::string, Millis>> last_releases(const std::string& site) = 0;
+  [[nodiscard]] virtual std::vector<std::pair<std::string, Millis>> last_releases(
+      const std::string& site) = 0;
   /// The session that held `number` at `at`, or released it no longer than `grace` before.
-  [[nodiscard]] virtual std::optional<SessionRow> session_holding(const std::string& site, const std::string& number,
+  [[nodiscard]] virtual std::optional<SessionRow> session_holding(const std::string& site,
+                                                                  const std::string& number,
                                                                   Millis at, Millis grace) = 0;
 
   /// Stores a call once: false if a call with this provider id is already stored (then only
@@ -134,7 +137,8 @@ class Store {
 
   /// What an erasure or a consent withdrawal removes, in one transaction.
   struct Erasure {
-    std::vector<std::string> session_ids;  ///< a session still holding a number releases it (cool-down kept)
+    std::vector<std::string>
+        session_ids;  ///< a session still holding a number releases it (cool-down kept)
     std::vector<std::string> call_ids;
     /// Kept so that a replayed webhook of an erased call stores nothing: a keyed hash of the
     /// provider's call id (never the id itself), and the site whose retention applies.
@@ -176,9 +180,11 @@ class Store {
   virtual void rectify_call(const std::string& provider_call_id, const std::string& source,
                             const std::string& classification) = 0;
   /// A site's calls with from <= started_at < to that are not restricted, oldest first (reports).
-  [[nodiscard]] virtual std::vector<CallRow> reportable_calls(const std::string& site, Millis from, Millis to) = 0;
+  [[nodiscard]] virtual std::vector<CallRow> reportable_calls(const std::string& site, Millis from,
+                                                              Millis to) = 0;
   /// When this caller (keyed hash) first called the site, if any call is still stored.
-  [[nodiscard]] virtual std::optional<Millis> first_call_at(const std::string& site, const std::string& caller_hash) = 0;
+  [[nodiscard]] virtual std::optional<Millis> first_call_at(const std::string& site,
+                                                            const std::string& caller_hash) = 0;
 
   virtual void append_audit(const AuditEntry& entry) = 0;
   /// Audit entries with from <= at < to, oldest first.
@@ -226,16 +232,20 @@ class Store {
   virtual bool enqueue_delivery(const Delivery& delivery) = 0;
   /// Pending deliveries whose next attempt is due at `now`, oldest first.
   [[nodiscard]] virtual std::vector<Delivery> due_deliveries(Millis now, int limit) = 0;
-  /// After an attempt: state, attempts, next_attempt_at, last_error and finished_at of `delivery.id`.
+  /// After an attempt: state, attempts, next_attempt_at, last_error and finished_at of
+  /// `delivery.id`.
   virtual void record_attempt(const Delivery& delivery) = 0;
   /// A site's deliveries queued with from <= created_at < to, oldest first.
-  [[nodiscard]] virtual std::vector<Delivery> deliveries(const std::string& site, Millis from, Millis to) = 0;
+  [[nodiscard]] virtual std::vector<Delivery> deliveries(const std::string& site, Millis from,
+                                                         Millis to) = 0;
   /// Calls with from <= started_at < to of sessions with a click id, neither restricted.
-  [[nodiscard]] virtual std::vector<ClickedCall> clicked_calls(const std::string& site, Millis from, Millis to) = 0;
+  [[nodiscard]] virtual std::vector<ClickedCall> clicked_calls(const std::string& site, Millis from,
+                                                               Millis to) = 0;
 
   virtual void insert_pool_sample(const PoolSample& sample) = 0;
   /// Samples of one pool with from <= at < to, oldest first.
-  [[nodiscard]] virtual std::vector<PoolSample> pool_samples(const std::string& site, const std::string& pool, Millis from,
+  [[nodiscard]] virtual std::vector<PoolSample> pool_samples(const std::string& site,
+                                                             const std::string& pool, Millis from,
                                                              Millis to) = 0;
 };
 

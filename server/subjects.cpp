@@ -40,7 +40,8 @@ json::Value optional_time(const std::optional<Millis>& at) {
 
 }  // namespace
 
-Subjects::Subjects(Store& store, const CallerVault* vault, Hooks hooks, std::function<Millis()> clock)
+Subjects::Subjects(Store& store, const CallerVault* vault, Hooks hooks,
+                   std::function<Millis()> clock)
     : store_(store), vault_(vault), hooks_(std::move(hooks)), clock_(std::move(clock)) {}
 
 SubjectOutcome Subjects::find(const json::Value& request, Found& found) const {
@@ -48,17 +49,22 @@ SubjectOutcome Subjects::find(const json::Value& request, Found& found) const {
   const json::Value* caller = request.find("caller");
   const json::Value* session = request.find("session");
   for (const std::string& key : request.as_object().keys) {
-    if (key != "caller" && key != "session") return failure(400, "invalid_body", "unknown field \"" + key + "\"");
+    if (key != "caller" && key != "session")
+      return failure(400, "invalid_body", "unknown field \"" + key + "\"");
   }
   if ((caller != nullptr) == (session != nullptr)) {
-    return failure(400, "invalid_body", "name the subject by exactly one of caller (E.164) or session (id)");
+    return failure(400, "invalid_body",
+                   "name the subject by exactly one of caller (E.164) or session (id)");
   }
   if (caller) {
-    if (!caller->is_string()) return failure(400, "invalid_body", "caller: must be an E.164 number");
+    if (!caller->is_string())
+      return failure(400, "invalid_body", "caller: must be an E.164 number");
     auto number = parse_e164(caller->as_string());
     if (!number) return failure(400, "invalid_body", "caller: " + number.error().message);
     if (!vault_) {
-      return failure(409, "callers_not_kept", "no caller_numbers keys are configured, so no call can be found by its caller");
+      return failure(
+          409, "callers_not_kept",
+          "no caller_numbers keys are configured, so no call can be found by its caller");
     }
     found.by = "caller";
     found.caller_hash = vault_->hash(number->e164());
@@ -109,8 +115,10 @@ json::Value Subjects::describe(const Found& found, bool full_numbers) const {
     o.set("site", c.site);
     o.set("called_number", c.called_number);
     std::optional<std::string> caller;
-    if (vault_ && !c.caller_ciphertext.empty()) caller = vault_->open(SealedCaller{c.caller_key_id, c.caller_ciphertext});
-    o.set("caller", !caller ? json::Value(nullptr) : json::Value(full_numbers ? *caller : CallerVault::mask(*caller)));
+    if (vault_ && !c.caller_ciphertext.empty())
+      caller = vault_->open(SealedCaller{c.caller_key_id, c.caller_ciphertext});
+    o.set("caller", !caller ? json::Value(nullptr)
+                            : json::Value(full_numbers ? *caller : CallerVault::mask(*caller)));
     o.set("caller_masked", caller.has_value() && !full_numbers);
     o.set("caller_kept", !c.caller_ciphertext.empty());
     o.set("status", c.status);
@@ -132,8 +140,10 @@ json::Value Subjects::describe(const Found& found, bool full_numbers) const {
   return out;
 }
 
-void Subjects::audit(const std::string& actor, std::string_view action, const std::string& site, json::Object detail) {
-  store_.append_audit(AuditEntry{clock_(), actor, "subject." + std::string(action), site, json::Value(std::move(detail)).dump()});
+void Subjects::audit(const std::string& actor, std::string_view action, const std::string& site,
+                     json::Object detail) {
+  store_.append_audit(AuditEntry{clock_(), actor, "subject." + std::string(action), site,
+                                 json::Value(std::move(detail)).dump()});
 }
 
 SubjectOutcome Subjects::rectify(const json::Value& request, const Requester& requester) {
@@ -144,12 +154,14 @@ SubjectOutcome Subjects::rectify(const json::Value& request, const Requester& re
     }
   }
   const json::Value* call_id = request.find("call");
-  if (!call_id || !call_id->is_string() || call_id->as_string().empty() || call_id->as_string().size() > 128) {
+  if (!call_id || !call_id->is_string() || call_id->as_string().empty() ||
+      call_id->as_string().size() > 128) {
     return failure(400, "invalid_body", "call: the provider's call id is required");
   }
   const json::Value* source = request.find("source");
   const json::Value* classification = request.find("classification");
-  if (!source && !classification) return failure(400, "invalid_body", "give source, classification or both");
+  if (!source && !classification)
+    return failure(400, "invalid_body", "give source, classification or both");
   const auto call = store_.find_call(call_id->as_string());
   if (!call) return failure(404, "unknown_subject", "no such call");
   std::string new_source = call->source;
@@ -164,7 +176,8 @@ SubjectOutcome Subjects::rectify(const json::Value& request, const Requester& re
   }
   if (classification) {
     if (!classification->is_string() || !is_classification(classification->as_string())) {
-      return failure(400, "invalid_body", "classification: a word of a-z, 0-9, '-' and '_', at most 32 characters");
+      return failure(400, "invalid_body",
+                     "classification: a word of a-z, 0-9, '-' and '_', at most 32 characters");
     }
     new_classification = classification->as_string();
     fields.emplace_back("classification");
@@ -177,14 +190,17 @@ SubjectOutcome Subjects::rectify(const json::Value& request, const Requester& re
   return {200, describe(found, requester.full_numbers)};
 }
 
-SubjectOutcome Subjects::handle(std::string_view action, const json::Value& request, const Requester& requester) {
+SubjectOutcome Subjects::handle(std::string_view action, const json::Value& request,
+                                const Requester& requester) {
   if (std::find(std::begin(kActions), std::end(kActions), action) == std::end(kActions)) {
-    return failure(404, "unknown_action", "subject actions: access, erase, restrict, unrestrict, rectify");
+    return failure(404, "unknown_action",
+                   "subject actions: access, erase, restrict, unrestrict, rectify");
   }
   if (action == "rectify") return rectify(request, requester);
   Found found;
   if (SubjectOutcome located = find(request, found); located.status != 200) return located;
-  const std::string site = !found.calls.empty() ? found.calls.front().site : found.sessions.front().site;
+  const std::string site =
+      !found.calls.empty() ? found.calls.front().site : found.sessions.front().site;
   json::Object detail;
   detail.set("found_by", found.by);
   detail.set("sessions", static_cast<double>(found.sessions.size()));

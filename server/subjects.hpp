@@ -5,7 +5,6 @@
 // and `callswap-server subject ...`; every action leaves an audit entry without personal data.
 
 #include <callswap/json.hpp>
-
 #include <functional>
 #include <string>
 #include <string_view>
@@ -39,20 +38,22 @@ class Subjects {
 
   /// Who asks, and what they may see.
   struct Requester {
-    std::string actor;           ///< goes to the audit log: an admin key's id, or "cli"
-    bool full_numbers = false;   ///< callers' numbers in clear; otherwise masked
+    std::string actor;          ///< goes to the audit log: an admin key's id, or "cli"
+    bool full_numbers = false;  ///< callers' numbers in clear; otherwise masked
   };
 
   /// Carries out `action` ("access", "erase", "restrict", "unrestrict", "rectify") for the
   /// subject the request names ({"caller": "+49..."} or {"session": "<id>"}; rectify takes
   /// {"call": "<provider id>", "source"?, "classification"?}).
-  [[nodiscard]] SubjectOutcome handle(std::string_view action, const json::Value& request, const Requester& requester);
+  [[nodiscard]] SubjectOutcome handle(std::string_view action, const json::Value& request,
+                                      const Requester& requester);
 
-  static constexpr std::string_view kActions[] = {"access", "erase", "restrict", "unrestrict", "rectify"};
+  static constexpr std::string_view kActions[] = {"access", "erase", "restrict", "unrestrict",
+                                                  "rectify"};
 
  private:
   struct Found {
-    std::string by;  // "caller" or "session"
+    std::string by;           // "caller" or "session"
     std::string caller_hash;  // when found by caller
     std::vector<SessionRow> sessions;
     std::vector<CallRow> calls;
@@ -60,7 +61,8 @@ class Subjects {
   [[nodiscard]] SubjectOutcome find(const json::Value& request, Found& found) const;
   [[nodiscard]] json::Value describe(const Found& found, bool full_numbers) const;
   SubjectOutcome rectify(const json::Value& request, const Requester& requester);
-  void audit(const std::string& actor, std::string_view action, const std::string& site, json::Object detail);
+  void audit(const std::string& actor, std::string_view action, const std::string& site,
+             json::Object detail);
 
   Store& store_;
   const CallerVault* vault_;

@@ -4,10 +4,13 @@
 namespace callswap {
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
 }
 
 int hex_value(char c) {
@@ -36,7 +39,8 @@ UrlParts split_url(std::string_view url) {
     if (const std::size_t userinfo = authority.rfind('@'); userinfo != std::string_view::npos) {
       authority = authority.substr(userinfo + 1);
     }
-    if (const std::size_t port = authority.rfind(':'); port != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+    if (const std::size_t port = authority.rfind(':');
+        port != std::string_view::npos && authority.find(']') == std::string_view::npos) {
       authority = authority.substr(0, port);
     }
     parts.host = authority;
@@ -55,7 +59,8 @@ void each_parameter(std::string_view query, Visit visit) {
     const std::string_view pair = query.substr(0, amp);
     const std::size_t eq = pair.find('=');
     const std::string name = url_decode(pair.substr(0, eq));
-    const std::string value = eq == std::string_view::npos ? std::string() : url_decode(pair.substr(eq + 1));
+    const std::string value =
+        eq == std::string_view::npos ? std::string() : url_decode(pair.substr(eq + 1));
     if (!name.empty() && !visit(name, value)) return;
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
   }
@@ -66,7 +71,8 @@ void each_parameter(std::string_view query, Visit visit) {
 bool host_matches(std::string_view host, std::string_view pattern) {
   if (pattern.ends_with(".*")) {
     const std::string_view base = pattern.substr(0, pattern.size() - 2);
-    for (std::size_t at = host.find(base); at != std::string_view::npos; at = host.find(base, at + 1)) {
+    for (std::size_t at = host.find(base); at != std::string_view::npos;
+         at = host.find(base, at + 1)) {
       if (at > 0 && host[at - 1] != '.') continue;
       const std::size_t after = at + base.size();
       if (after >= host.size() || host[after] != '.') continue;
@@ -74,7 +80,9 @@ bool host_matches(std::string_view host, std::string_view pattern) {
       const std::size_t dot = suffix.find('.');
       if (dot == std::string_view::npos) return !suffix.empty();  // google.de
       // google.co.uk: a short second level and nothing after the top level.
-      if (dot <= 3 && suffix.find('.', dot + 1) == std::string_view::npos && dot + 1 < suffix.size()) return true;
+      if (dot <= 3 && suffix.find('.', dot + 1) == std::string_view::npos &&
+          dot + 1 < suffix.size())
+        return true;
     }
     return false;
   }
@@ -83,20 +91,32 @@ bool host_matches(std::string_view host, std::string_view pattern) {
 }
 
 // The hosts of each referrer group: the big search engines, social networks and webmail.
-constexpr std::string_view kSearch[] = {"google.*", "bing.com", "duckduckgo.com", "yahoo.*", "search.yahoo.com",
-                                        "ecosia.org", "yandex.*", "baidu.com", "startpage.com", "qwant.com",
-                                        "search.brave.com", "ask.com", "metager.de", "seznam.cz", "naver.com"};
-constexpr std::string_view kSocial[] = {"facebook.com", "instagram.com", "t.co", "twitter.com", "x.com",
-                                        "linkedin.com", "lnkd.in", "pinterest.*", "reddit.com", "youtube.com",
-                                        "tiktok.com", "xing.com", "threads.net", "mastodon.social", "snapchat.com",
-                                        "whatsapp.com", "telegram.org"};
-constexpr std::string_view kEmail[] = {"mail.google.com", "outlook.live.com", "outlook.office.com",
-                                       "outlook.office365.com", "mail.yahoo.com", "mail.proton.me", "gmx.net",
-                                       "gmx.de", "web.de", "t-online.de", "mail.aol.com", "icloud.com"};
+constexpr std::string_view kSearch[] = {
+    "google.*",         "bing.com", "duckduckgo.com", "yahoo.*",       "search.yahoo.com",
+    "ecosia.org",       "yandex.*", "baidu.com",      "startpage.com", "qwant.com",
+    "search.brave.com", "ask.com",  "metager.de",     "seznam.cz",     "naver.com"};
+constexpr std::string_view kSocial[] = {
+    "facebook.com", "instagram.com", "t.co",        "twitter.com",     "x.com",
+    "linkedin.com", "lnkd.in",       "pinterest.*", "reddit.com",      "youtube.com",
+    "tiktok.com",   "xing.com",      "threads.net", "mastodon.social", "snapchat.com",
+    "whatsapp.com", "telegram.org"};
+constexpr std::string_view kEmail[] = {"mail.google.com",
+                                       "outlook.live.com",
+                                       "outlook.office.com",
+                                       "outlook.office365.com",
+                                       "mail.yahoo.com",
+                                       "mail.proton.me",
+                                       "gmx.net",
+                                       "gmx.de",
+                                       "web.de",
+                                       "t-online.de",
+                                       "mail.aol.com",
+                                       "icloud.com"};
 
 bool in_group(std::string_view host, ReferrerGroup group) {
   auto any = [&](const auto& list) {
-    return std::any_of(std::begin(list), std::end(list), [&](std::string_view p) { return host_matches(host, p); });
+    return std::any_of(std::begin(list), std::end(list),
+                       [&](std::string_view p) { return host_matches(host, p); });
   };
   switch (group) {
     case ReferrerGroup::search:
@@ -110,18 +130,22 @@ bool in_group(std::string_view host, ReferrerGroup group) {
   return false;
 }
 
-constexpr std::string_view kUtm[] = {"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"};
-constexpr std::string_view kClickIds[] = {"gclid", "gbraid", "wbraid", "fbclid", "msclkid", "ttclid", "li_fat_id"};
+constexpr std::string_view kUtm[] = {"utm_source", "utm_medium", "utm_campaign", "utm_term",
+                                     "utm_content"};
+constexpr std::string_view kClickIds[] = {"gclid",   "gbraid", "wbraid",   "fbclid",
+                                          "msclkid", "ttclid", "li_fat_id"};
 
 // UTM values are short campaign labels; anything longer is cut so no free text leaks.
 constexpr std::size_t kMaxCampaignValue = 100;
 
 Campaign read_campaign(std::string_view query, bool keep_click_ids) {
   Campaign c;
-  std::string* fields[] = {&c.utm_source, &c.utm_medium, &c.utm_campaign, &c.utm_term, &c.utm_content};
+  std::string* fields[] = {&c.utm_source, &c.utm_medium, &c.utm_campaign, &c.utm_term,
+                           &c.utm_content};
   each_parameter(query, [&](const std::string& name, const std::string& value) {
     for (std::size_t i = 0; i < std::size(kUtm); ++i) {
-      if (equals_ignoring_case(name, kUtm[i]) && fields[i]->empty()) *fields[i] = value.substr(0, kMaxCampaignValue);
+      if (equals_ignoring_case(name, kUtm[i]) && fields[i]->empty())
+        *fields[i] = value.substr(0, kMaxCampaignValue);
     }
     if (c.click_id.empty()) {
       for (std::string_view id : kClickIds) {
@@ -155,9 +179,10 @@ std::optional<std::string> parameter_match(const SourceRule& rule, std::string_v
       return !value;
     });
     if (!value) return std::nullopt;
-    const bool ok = std::any_of(param.values.begin(), param.values.end(), [&](const std::string& want) {
-      return want == "*" ? !value->empty() : equals_ignoring_case(*value, want);
-    });
+    const bool ok =
+        std::any_of(param.values.begin(), param.values.end(), [&](const std::string& want) {
+          return want == "*" ? !value->empty() : equals_ignoring_case(*value, want);
+        });
     if (!ok) return std::nullopt;
     reason += " " + param.name + "=" + value->substr(0, kMaxCampaignValue);
   }
@@ -172,7 +197,8 @@ std::string url_decode(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out.push_back(' ');
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
+               hex_value(s[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
       i += 2;
     } else {
@@ -202,8 +228,8 @@ std::string url_path_with(std::string_view url, std::span<const std::string> kee
   const auto encode = [](std::string& out, std::string_view text) {
     for (char c : text) {
       const auto u = static_cast<unsigned char>(c);
-      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-          c == '.' || c == '~') {
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_' || c == '.' || c == '~') {
         out.push_back(c);
       } else {
         out.push_back('%');
@@ -232,9 +258,9 @@ namespace {
 
 // The campaign's members by their JSON names, for writing and reading alike.
 constexpr std::pair<std::string_view, std::string Campaign::*> kCampaignFields[] = {
-    {"utm_source", &Campaign::utm_source},     {"utm_medium", &Campaign::utm_medium},
-    {"utm_campaign", &Campaign::utm_campaign}, {"utm_term", &Campaign::utm_term},
-    {"utm_content", &Campaign::utm_content},   {"click_id", &Campaign::click_id},
+    {"utm_source", &Campaign::utm_source},        {"utm_medium", &Campaign::utm_medium},
+    {"utm_campaign", &Campaign::utm_campaign},    {"utm_term", &Campaign::utm_term},
+    {"utm_content", &Campaign::utm_content},      {"click_id", &Campaign::click_id},
     {"click_id_value", &Campaign::click_id_value}};
 
 }  // namespace
@@ -276,17 +302,18 @@ std::optional<Touch> Attribution::touch() const {
   return Touch{source->id, campaign};
 }
 
-Attribution attribute(const SiteConfig& config, std::string_view landing_url, std::string_view referrer,
-                      const std::optional<Touch>& earlier) {
+Attribution attribute(const SiteConfig& config, std::string_view landing_url,
+                      std::string_view referrer, const std::optional<Touch>& earlier) {
   const UrlParts landing = split_url(landing_url);
   std::string landing_host(landing.host);
   std::transform(landing_host.begin(), landing_host.end(), landing_host.begin(), lower);
   std::string referrer_host = url_host(referrer);
   // A referrer from the site itself is navigation, not a source.
-  const bool internal = !referrer_host.empty() &&
-                        (referrer_host == landing_host ||
-                         std::any_of(config.own_hosts.begin(), config.own_hosts.end(),
-                                     [&](const std::string& own) { return host_matches(referrer_host, own); }));
+  const bool internal =
+      !referrer_host.empty() &&
+      (referrer_host == landing_host ||
+       std::any_of(config.own_hosts.begin(), config.own_hosts.end(),
+                   [&](const std::string& own) { return host_matches(referrer_host, own); }));
   if (internal) referrer_host.clear();
 
   Attribution result;
@@ -329,7 +356,8 @@ Attribution attribute(const SiteConfig& config, std::string_view landing_url, st
     if (const Source* kept = config.find_source(earlier->source);
         kept && (config.session.touch == TouchModel::first_touch || !matched)) {
       result.source = kept;
-      result.reason = config.session.touch == TouchModel::first_touch ? "first touch kept" : "earlier touch kept";
+      result.reason = config.session.touch == TouchModel::first_touch ? "first touch kept"
+                                                                      : "earlier touch kept";
       result.campaign = earlier->campaign;
       if (!config.session.keep_click_ids) result.campaign.click_id_value.clear();
       result.kept_earlier_touch = true;
@@ -338,7 +366,8 @@ Attribution attribute(const SiteConfig& config, std::string_view landing_url, st
   }
   if (!matched) {
     result.source = config.default_source();
-    result.reason = result.source ? (internal ? "default (internal referrer)" : "default") : "no source matched";
+    result.reason = result.source ? (internal ? "default (internal referrer)" : "default")
+                                  : "no source matched";
   }
   return result;
 }

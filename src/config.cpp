@@ -1,7 +1,8 @@
 #include <algorithm>
 #include <callswap/config.hpp>
-#include "config_reader.hpp"
 #include <cmath>
+
+#include "config_reader.hpp"
 
 namespace callswap {
 
@@ -19,8 +20,8 @@ using config_reader::join_path;
 using config_reader::quoted;
 using Reader = config_reader::Reader;
 
-constexpr std::string_view kClickIds[] = {"gclid", "gbraid", "wbraid", "fbclid", "msclkid", "ttclid",
-                                          "li_fat_id"};
+constexpr std::string_view kClickIds[] = {"gclid",   "gbraid", "wbraid",   "fbclid",
+                                          "msclkid", "ttclid", "li_fat_id"};
 
 bool valid_host_pattern(std::string_view host) {
   if (host.empty() || host.size() > 253 || host.front() == '.' || host.back() == '.') return false;
@@ -30,7 +31,8 @@ bool valid_host_pattern(std::string_view host) {
   });
 }
 
-void read_number(Reader& r, const json::Value& v, const std::string& path, std::optional<PhoneNumber>& out) {
+void read_number(Reader& r, const json::Value& v, const std::string& path,
+                 std::optional<PhoneNumber>& out) {
   if (!v.is_string()) {
     r.error(path, std::string("must be an E.164 number as a string, not ") + v.type_name());
     return;
@@ -43,8 +45,9 @@ void read_number(Reader& r, const json::Value& v, const std::string& path, std::
   out = std::move(number).value();
 }
 
-constexpr std::pair<std::string_view, ReferrerGroup> kGroups[] = {
-    {"search", ReferrerGroup::search}, {"social", ReferrerGroup::social}, {"email", ReferrerGroup::email}};
+constexpr std::pair<std::string_view, ReferrerGroup> kGroups[] = {{"search", ReferrerGroup::search},
+                                                                  {"social", ReferrerGroup::social},
+                                                                  {"email", ReferrerGroup::email}};
 constexpr std::pair<std::string_view, ConsentPlatform> kPlatforms[] = {
     {"tcf", ConsentPlatform::tcf},
     {"consent_mode", ConsentPlatform::consent_mode},
@@ -58,13 +61,15 @@ constexpr std::pair<std::string_view, ConsentPlatform> kPlatforms[] = {
 
 // {"params": {"utm_source": "google", "utm_medium": ["cpc", "ppc"]}, "click_ids": [...], ...}
 std::optional<SourceRule> read_rule(Reader& r, const json::Value& v, const std::string& path) {
-  const json::Object* o = r.object(v, path, {"params", "click_ids", "referrer_hosts", "referrer_groups"});
+  const json::Object* o =
+      r.object(v, path, {"params", "click_ids", "referrer_hosts", "referrer_groups"});
   if (!o) return std::nullopt;
   SourceRule rule;
   if (const json::Value* params = o->find("params")) {
     const std::string p = join_path(path, "params");
     if (!params->is_object()) {
-      r.error(p, std::string("must be an object of parameter names to values, not ") + params->type_name());
+      r.error(p, std::string("must be an object of parameter names to values, not ") +
+                     params->type_name());
     } else if (params->as_object().size() == 0) {
       r.error(p, "must name at least one parameter");
     } else {
@@ -95,7 +100,9 @@ std::optional<SourceRule> read_rule(Reader& r, const json::Value& v, const std::
     for (std::size_t i = 0; i < ids->size(); ++i) {
       if (std::find(std::begin(kClickIds), std::end(kClickIds), (*ids)[i]) == std::end(kClickIds)) {
         r.error(index_path(join_path(path, "click_ids"), i),
-                quoted((*ids)[i]) + " is not a known click id (gclid, gbraid, wbraid, fbclid, msclkid, ttclid, li_fat_id)");
+                quoted((*ids)[i]) +
+                    " is not a known click id (gclid, gbraid, wbraid, fbclid, msclkid, ttclid, "
+                    "li_fat_id)");
       }
     }
     rule.click_ids = std::move(*ids);
@@ -103,8 +110,9 @@ std::optional<SourceRule> read_rule(Reader& r, const json::Value& v, const std::
   if (auto hosts = r.strings(*o, path, "referrer_hosts", false, false)) {
     for (std::size_t i = 0; i < hosts->size(); ++i) {
       if (!valid_host_pattern((*hosts)[i])) {
-        r.error(index_path(join_path(path, "referrer_hosts"), i),
-                quoted((*hosts)[i]) + " is not a host name in lower case (\"bing.com\", \"google.*\")");
+        r.error(
+            index_path(join_path(path, "referrer_hosts"), i),
+            quoted((*hosts)[i]) + " is not a host name in lower case (\"bing.com\", \"google.*\")");
       }
     }
     rule.referrer_hosts = std::move(*hosts);
@@ -113,7 +121,8 @@ std::optional<SourceRule> read_rule(Reader& r, const json::Value& v, const std::
     const std::string gp = join_path(path, "referrer_groups");
     if (auto names = r.strings_value(*groups, gp, false)) {
       for (std::size_t i = 0; i < names->size(); ++i) {
-        if (auto g = r.choice(json::Value((*names)[i]), index_path(gp, i), kGroups)) rule.referrer_groups.push_back(*g);
+        if (auto g = r.choice(json::Value((*names)[i]), index_path(gp, i), kGroups))
+          rule.referrer_groups.push_back(*g);
       }
     }
   }
@@ -123,7 +132,8 @@ std::optional<SourceRule> read_rule(Reader& r, const json::Value& v, const std::
 void read_sources(Reader& r, const json::Value& v, SiteConfig& config) {
   const std::string path = "sources";
   if (!v.is_array() || v.as_array().empty()) {
-    r.error(path, v.is_array() ? "must list at least one source" : std::string("must be an array, not ") + v.type_name());
+    r.error(path, v.is_array() ? "must list at least one source"
+                               : std::string("must be an array, not ") + v.type_name());
     return;
   }
   const json::Array& items = v.as_array();
@@ -146,11 +156,13 @@ void read_sources(Reader& r, const json::Value& v, SiteConfig& config) {
       ok = false;
     }
     std::optional<PhoneNumber> number;
-    if (const json::Value* s = r.field(*o, sp, "static", true)) read_number(r, *s, join_path(sp, "static"), number);
+    if (const json::Value* s = r.field(*o, sp, "static", true))
+      read_number(r, *s, join_path(sp, "static"), number);
     ok = ok && number.has_value();
     if (auto pool = r.string(*o, sp, "pool", false)) {
       if (std::find(config.pools.begin(), config.pools.end(), *pool) == config.pools.end()) {
-        r.error(join_path(sp, "pool"), "pool " + quoted(*pool) + " does not exist (pools lists the pools)");
+        r.error(join_path(sp, "pool"),
+                "pool " + quoted(*pool) + " does not exist (pools lists the pools)");
         ok = false;
       }
       source.pool = *pool;
@@ -165,18 +177,22 @@ void read_sources(Reader& r, const json::Value& v, SiteConfig& config) {
     // Rules that can never match (not said again of a rule whose parts were already refused).
     if (rule_ok && source.match.empty() && !source.is_default) {
       r.error(join_path(sp, "match"),
-              "the source can never match: give params, click_ids, referrer_hosts or referrer_groups, or make it the default");
+              "the source can never match: give params, click_ids, referrer_hosts or "
+              "referrer_groups, or make it the default");
     }
     if (source.is_default) {
       if (const Source* other = config.default_source()) {
-        r.error(join_path(sp, "default"), "source " + quoted(other->id) + " is already the default; this one can never be chosen as default");
+        r.error(join_path(sp, "default"),
+                "source " + quoted(other->id) +
+                    " is already the default; this one can never be chosen as default");
       }
     }
     if (!source.match.empty()) {
       for (std::size_t k = 0; k < config.sources.size(); ++k) {
         if (config.sources[k].match == source.match) {
-          r.error(join_path(sp, "match"), "can never match: source " + quoted(config.sources[k].id) +
-                                               " has the same rule and comes first");
+          r.error(join_path(sp, "match"), "can never match: source " +
+                                              quoted(config.sources[k].id) +
+                                              " has the same rule and comes first");
         }
       }
     }
@@ -192,10 +208,13 @@ void read_sources(Reader& r, const json::Value& v, SiteConfig& config) {
 
 // `consent`, and inside it `consent.advertising` and `consent.analytics` (`purpose`): the
 // same members, a purpose's starting from the consent it is part of.
-void read_consent(Reader& r, const json::Value& v, ConsentConfig& c, const std::string& path = "consent", bool purpose = false) {
-  const json::Object* o = r.object(v, path, {"require", "signals", "tcf", "consent_mode", "onetrust", "cookiebot",
-                                             "usercentrics", "klaro", "cookieconsent", "wp_consent_api",
-                                             "explicit_consent_overrides_gpc", "advertising", "analytics"});
+void read_consent(Reader& r, const json::Value& v, ConsentConfig& c,
+                  const std::string& path = "consent", bool purpose = false) {
+  const json::Object* o =
+      r.object(v, path,
+               {"require", "signals", "tcf", "consent_mode", "onetrust", "cookiebot",
+                "usercentrics", "klaro", "cookieconsent", "wp_consent_api",
+                "explicit_consent_overrides_gpc", "advertising", "analytics"});
   if (!o) return;
   if (const json::Value* req = o->find("require")) {
     constexpr std::pair<std::string_view, ConsentConfig::Require> kRequire[] = {
@@ -207,7 +226,8 @@ void read_consent(Reader& r, const json::Value& v, ConsentConfig& c, const std::
     if (auto names = r.strings_value(*signals, sp, false)) {
       c.signals.clear();
       for (std::size_t i = 0; i < names->size(); ++i) {
-        if (auto p = r.choice(json::Value((*names)[i]), index_path(sp, i), kPlatforms)) c.signals.push_back(*p);
+        if (auto p = r.choice(json::Value((*names)[i]), index_path(sp, i), kPlatforms))
+          c.signals.push_back(*p);
       }
     }
   }
@@ -221,12 +241,14 @@ void read_consent(Reader& r, const json::Value& v, ConsentConfig& c, const std::
         } else {
           c.tcf_purposes.clear();
           for (std::size_t i = 0; i < purposes->as_array().size(); ++i) {
-            if (auto n = r.integer_value(purposes->as_array()[i], index_path(pp, i), 1, 11)) c.tcf_purposes.push_back(*n);
+            if (auto n = r.integer_value(purposes->as_array()[i], index_path(pp, i), 1, 11))
+              c.tcf_purposes.push_back(*n);
           }
         }
       }
       if (const json::Value* vendor = to->find("vendor_id")) {
-        if (!vendor->is_null()) c.tcf_vendor_id = r.integer_value(*vendor, join_path(tp, "vendor_id"), 1, 65535);
+        if (!vendor->is_null())
+          c.tcf_vendor_id = r.integer_value(*vendor, join_path(tp, "vendor_id"), 1, 65535);
       }
     }
   }
@@ -245,15 +267,21 @@ void read_consent(Reader& r, const json::Value& v, ConsentConfig& c, const std::
   list("klaro", "services", c.klaro_services);
   list("cookieconsent", "categories", c.cookieconsent_categories);
   list("wp_consent_api", "categories", c.wp_consent_categories);
-  constexpr std::string_view kModeTypes[] = {"ad_storage", "analytics_storage", "ad_user_data", "ad_personalization",
-                                             "functionality_storage", "personalization_storage", "security_storage"};
+  constexpr std::string_view kModeTypes[] = {
+      "ad_storage",         "analytics_storage",     "ad_user_data",
+      "ad_personalization", "functionality_storage", "personalization_storage",
+      "security_storage"};
   for (std::size_t i = 0; i < c.consent_mode_types.size(); ++i) {
-    if (std::find(std::begin(kModeTypes), std::end(kModeTypes), c.consent_mode_types[i]) == std::end(kModeTypes)) {
-      r.error(index_path(join_path(path, "consent_mode.types"), i), quoted(c.consent_mode_types[i]) + " is not a Consent Mode type");
+    if (std::find(std::begin(kModeTypes), std::end(kModeTypes), c.consent_mode_types[i]) ==
+        std::end(kModeTypes)) {
+      r.error(index_path(join_path(path, "consent_mode.types"), i),
+              quoted(c.consent_mode_types[i]) + " is not a Consent Mode type");
     }
   }
-  if (auto b = r.boolean(*o, path, "explicit_consent_overrides_gpc")) c.explicit_consent_overrides_gpc = *b;
-  for (auto [name, out] : {std::pair{"advertising", &c.advertising}, std::pair{"analytics", &c.analytics}}) {
+  if (auto b = r.boolean(*o, path, "explicit_consent_overrides_gpc"))
+    c.explicit_consent_overrides_gpc = *b;
+  for (auto [name, out] :
+       {std::pair{"advertising", &c.advertising}, std::pair{"analytics", &c.analytics}}) {
     const json::Value* section = o->find(name);
     if (!section) continue;
     if (purpose) {
@@ -272,8 +300,10 @@ void read_consent(Reader& r, const json::Value& v, ConsentConfig& c, const std::
 
 void read_session(Reader& r, const json::Value& v, SessionConfig& s) {
   const std::string path = "session";
-  const json::Object* o = r.object(v, path, {"idle_timeout_seconds", "heartbeat_seconds", "request_timeout_ms",
-                                             "storage", "cookie_domain", "touch", "keep_click_ids"});
+  const json::Object* o =
+      r.object(v, path,
+               {"idle_timeout_seconds", "heartbeat_seconds", "request_timeout_ms", "storage",
+                "cookie_domain", "touch", "keep_click_ids"});
   if (!o) return;
   if (auto n = r.integer(*o, path, "idle_timeout_seconds", 60, 86400)) s.idle_timeout_seconds = *n;
   if (auto n = r.integer(*o, path, "heartbeat_seconds", 10, 3600)) s.heartbeat_seconds = *n;
@@ -295,8 +325,8 @@ void read_session(Reader& r, const json::Value& v, SessionConfig& s) {
     s.cookie_domain = *domain;
   }
   if (const json::Value* touch = o->find("touch")) {
-    constexpr std::pair<std::string_view, TouchModel> kTouch[] = {{"first", TouchModel::first_touch},
-                                                                  {"last", TouchModel::last_touch}};
+    constexpr std::pair<std::string_view, TouchModel> kTouch[] = {
+        {"first", TouchModel::first_touch}, {"last", TouchModel::last_touch}};
     if (auto value = r.choice(*touch, join_path(path, "touch"), kTouch)) s.touch = *value;
   }
   if (auto b = r.boolean(*o, path, "keep_click_ids")) s.keep_click_ids = *b;
@@ -308,9 +338,11 @@ void read_swap(Reader& r, const json::Value& v, SwapConfig& s) {
   if (!o) return;
   if (auto attribute = r.string(*o, path, "noswap_attribute", false)) {
     const bool ok = attribute->starts_with("data-") && attribute->size() > 5 &&
-                    std::all_of(attribute->begin(), attribute->end(),
-                                [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
-    if (!ok) r.error("swap.noswap_attribute", quoted(*attribute) + " is not a data- attribute name");
+                    std::all_of(attribute->begin(), attribute->end(), [](char c) {
+                      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+                    });
+    if (!ok)
+      r.error("swap.noswap_attribute", quoted(*attribute) + " is not a data- attribute name");
     s.noswap_attribute = *attribute;
   }
   if (const json::Value* af = o->find("anti_flicker")) {
@@ -364,17 +396,21 @@ const Source* SiteConfig::default_source() const {
 ConfigResult load_site_config(const json::Value& document) {
   ConfigResult result;
   Reader r(result.errors);
-  const json::Object* o = r.object(document, "", {"$schema", "site", "country", "targets", "own_hosts", "pools",
-                                                  "sources", "consent", "session", "swap"});
+  const json::Object* o = r.object(document, "",
+                                   {"$schema", "site", "country", "targets", "own_hosts", "pools",
+                                    "sources", "consent", "session", "swap"});
   if (!o) return result;
   SiteConfig config;
   if (auto site = r.string(*o, "", "site", true)) {
-    if (!is_valid_id(*site)) r.error("site", quoted(*site) + " is not an id (1 to 64 of a-z, 0-9, '-', '_')");
+    if (!is_valid_id(*site))
+      r.error("site", quoted(*site) + " is not an id (1 to 64 of a-z, 0-9, '-', '_')");
     config.site = *site;
   }
   if (auto country = r.string(*o, "", "country", true)) {
     config.country = find_region(*country);
-    if (!config.country) r.error("country", quoted(*country) + " is not a country callswap knows (ISO code like \"DE\")");
+    if (!config.country)
+      r.error("country",
+              quoted(*country) + " is not a country callswap knows (ISO code like \"DE\")");
   }
   if (const json::Value* targets = r.field(*o, "", "targets", true)) {
     if (!targets->is_array() || targets->as_array().empty()) {
@@ -384,7 +420,8 @@ ConfigResult load_site_config(const json::Value& document) {
         std::optional<PhoneNumber> number;
         read_number(r, targets->as_array()[i], index_path("targets", i), number);
         if (number) {
-          if (std::find(config.targets.begin(), config.targets.end(), *number) != config.targets.end()) {
+          if (std::find(config.targets.begin(), config.targets.end(), *number) !=
+              config.targets.end()) {
             r.error(index_path("targets", i), quoted(number->e164()) + " is listed twice");
           }
           config.targets.push_back(std::move(*number));
@@ -395,18 +432,22 @@ ConfigResult load_site_config(const json::Value& document) {
   if (auto hosts = r.strings(*o, "", "own_hosts", false, true)) {
     for (std::size_t i = 0; i < hosts->size(); ++i) {
       if (!valid_host_pattern((*hosts)[i]) || (*hosts)[i].ends_with(".*")) {
-        r.error(index_path("own_hosts", i), quoted((*hosts)[i]) + " is not a host name in lower case");
+        r.error(index_path("own_hosts", i),
+                quoted((*hosts)[i]) + " is not a host name in lower case");
       }
     }
     config.own_hosts = std::move(*hosts);
   }
   if (auto pools = r.strings(*o, "", "pools", false, true)) {
     for (std::size_t i = 0; i < pools->size(); ++i) {
-      if (!is_valid_id((*pools)[i])) r.error(index_path("pools", i), quoted((*pools)[i]) + " is not an id (1 to 64 of a-z, 0-9, '-', '_')");
+      if (!is_valid_id((*pools)[i]))
+        r.error(index_path("pools", i),
+                quoted((*pools)[i]) + " is not an id (1 to 64 of a-z, 0-9, '-', '_')");
     }
     config.pools = std::move(*pools);
   }
-  if (const json::Value* sources = r.field(*o, "", "sources", true)) read_sources(r, *sources, config);
+  if (const json::Value* sources = r.field(*o, "", "sources", true))
+    read_sources(r, *sources, config);
   if (const json::Value* consent = o->find("consent")) read_consent(r, *consent, config.consent);
   if (const json::Value* session = o->find("session")) read_session(r, *session, config.session);
   if (const json::Value* swap = o->find("swap")) read_swap(r, *swap, config.swap);
@@ -424,11 +465,14 @@ std::string summarize(const SiteConfig& config) {
   std::size_t dynamic = 0;
   for (const Source& s : config.sources) dynamic += s.pool.empty() ? 0 : 1;
   std::string signals;
-  for (ConsentPlatform p : config.consent.signals) signals += std::string(signals.empty() ? "" : ",") + to_string(p);
+  for (ConsentPlatform p : config.consent.signals)
+    signals += std::string(signals.empty() ? "" : ",") + to_string(p);
   const Source* fallback = config.default_source();
-  return "site " + config.site + " (" + std::string(config.country->iso) + "): " + std::to_string(config.targets.size()) +
-         " target number(s), " + std::to_string(config.sources.size()) + " source(s) (" + std::to_string(dynamic) +
-         " with a dynamic pool, default " + (fallback ? fallback->id : std::string("none")) + "), consent " +
+  return "site " + config.site + " (" + std::string(config.country->iso) +
+         "): " + std::to_string(config.targets.size()) + " target number(s), " +
+         std::to_string(config.sources.size()) + " source(s) (" + std::to_string(dynamic) +
+         " with a dynamic pool, default " + (fallback ? fallback->id : std::string("none")) +
+         "), consent " +
          (config.consent.require == ConsentConfig::Require::any ? "any of " : "all of ") + signals;
 }
 

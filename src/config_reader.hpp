@@ -18,7 +18,9 @@ namespace callswap::config_reader {
 inline std::string join_path(const std::string& path, std::string_view key) {
   return path.empty() ? std::string(key) : path + "." + std::string(key);
 }
-inline std::string index_path(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
+inline std::string index_path(const std::string& path, std::size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
 
 inline std::string quoted(std::string_view s) {
   std::string out;
@@ -31,7 +33,9 @@ class Reader {
  public:
   explicit Reader(std::vector<ConfigError>& errors) : errors_(errors) {}
 
-  void error(std::string path, std::string message) { errors_.push_back({std::move(path), std::move(message)}); }
+  void error(std::string path, std::string message) {
+    errors_.push_back({std::move(path), std::move(message)});
+  }
   [[nodiscard]] std::size_t error_count() const { return errors_.size(); }
 
   const json::Object* object(const json::Value& v, const std::string& path,
@@ -49,14 +53,15 @@ class Reader {
     return &o;
   }
 
-  const json::Value* field(const json::Object& o, const std::string& path, std::string_view key, bool required) {
+  const json::Value* field(const json::Object& o, const std::string& path, std::string_view key,
+                           bool required) {
     const json::Value* v = o.find(key);
     if (!v && required) error(join_path(path, key), "is required");
     return v;
   }
 
-  std::optional<std::string> string(const json::Object& o, const std::string& path, std::string_view key,
-                                    bool required) {
+  std::optional<std::string> string(const json::Object& o, const std::string& path,
+                                    std::string_view key, bool required) {
     const json::Value* v = field(o, path, key, required);
     if (!v) return std::nullopt;
     if (!v->is_string()) {
@@ -66,7 +71,8 @@ class Reader {
     return v->as_string();
   }
 
-  std::optional<bool> boolean(const json::Object& o, const std::string& path, std::string_view key) {
+  std::optional<bool> boolean(const json::Object& o, const std::string& path,
+                              std::string_view key) {
     const json::Value* v = field(o, path, key, false);
     if (!v) return std::nullopt;
     if (!v->is_bool()) {
@@ -76,20 +82,23 @@ class Reader {
     return v->as_bool();
   }
 
-  std::optional<int> integer(const json::Object& o, const std::string& path, std::string_view key, int min,
-                             int max) {
+  std::optional<int> integer(const json::Object& o, const std::string& path, std::string_view key,
+                             int min, int max) {
     const json::Value* v = field(o, path, key, false);
     if (!v) return std::nullopt;
     return integer_value(*v, join_path(path, key), min, max);
   }
 
-  std::optional<int> integer_value(const json::Value& v, const std::string& path, int min, int max) {
+  std::optional<int> integer_value(const json::Value& v, const std::string& path, int min,
+                                   int max) {
     if (!v.is_number() || v.as_number() != std::floor(v.as_number())) {
-      error(path, std::string("must be a whole number, not ") + (v.is_number() ? "a fraction" : v.type_name()));
+      error(path, std::string("must be a whole number, not ") +
+                      (v.is_number() ? "a fraction" : v.type_name()));
       return std::nullopt;
     }
     if (v.as_number() < min || v.as_number() > max) {
-      error(path, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", not " + v.dump());
+      error(path, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                      ", not " + v.dump());
       return std::nullopt;
     }
     return static_cast<int>(v.as_number());
@@ -97,13 +106,15 @@ class Reader {
 
   // An array of non-empty, distinct strings.
   std::optional<std::vector<std::string>> strings(const json::Object& o, const std::string& path,
-                                                  std::string_view key, bool required, bool allow_empty_list) {
+                                                  std::string_view key, bool required,
+                                                  bool allow_empty_list) {
     const json::Value* v = field(o, path, key, required);
     if (!v) return std::nullopt;
     return strings_value(*v, join_path(path, key), allow_empty_list);
   }
 
-  std::optional<std::vector<std::string>> strings_value(const json::Value& v, const std::string& path,
+  std::optional<std::vector<std::string>> strings_value(const json::Value& v,
+                                                        const std::string& path,
                                                         bool allow_empty_list) {
     if (!v.is_array()) {
       error(path, std::string("must be an array of strings, not ") + v.type_name());
@@ -118,10 +129,12 @@ class Reader {
     for (std::size_t i = 0; i < v.as_array().size(); ++i) {
       const json::Value& item = v.as_array()[i];
       if (!item.is_string() || item.as_string().empty()) {
-        error(index_path(path, i), item.is_string() ? "must not be empty" : std::string("must be a string, not ") + item.type_name());
+        error(index_path(path, i), item.is_string()
+                                       ? "must not be empty"
+                                       : std::string("must be a string, not ") + item.type_name());
         ok = false;
       } else if (std::find(out.begin(), out.end(), item.as_string()) != out.end()) {
-        error(index_path(path, i), quoted(item.as_string()) + " is listed twice");
+        error(index_path(path, i), config_reader::quoted(item.as_string()) + " is listed twice");
         ok = false;
       } else {
         out.push_back(item.as_string());
@@ -137,9 +150,11 @@ class Reader {
     std::string list;
     for (const auto& [name, value] : options) {
       if (v.is_string() && v.as_string() == name) return value;
-      list += (list.empty() ? "" : ", ") + quoted(name);
+      list += (list.empty() ? "" : ", ") + config_reader::quoted(name);
     }
-    error(path, (v.is_string() ? quoted(v.as_string()) : std::string(v.type_name())) + " is not one of " + list);
+    error(path,
+          (v.is_string() ? config_reader::quoted(v.as_string()) : std::string(v.type_name())) +
+              " is not one of " + list);
     return std::nullopt;
   }
 

@@ -21,23 +21,27 @@ bool consented(const json::Value& tc, std::string_view section, std::string_view
   return flag(m, std::to_string(id));
 }
 
-SignalVerdict verdict(ConsentPlatform p, ConsentState state, ConsentBasis basis, std::string detail) {
+SignalVerdict verdict(ConsentPlatform p, ConsentState state, ConsentBasis basis,
+                      std::string detail) {
   return SignalVerdict{p, state, basis, std::string(to_string(p)) + ": " + std::move(detail)};
 }
 
 // IAB TCF v2.2: act only on a loaded CMP's stored or fresh choice.
 SignalVerdict decide_tcf(const ConsentConfig& config, const json::Value* tc) {
   const auto p = ConsentPlatform::tcf;
-  if (!tc || !tc->is_object()) return verdict(p, ConsentState::unknown, ConsentBasis::none, "no CMP");
+  if (!tc || !tc->is_object())
+    return verdict(p, ConsentState::unknown, ConsentBasis::none, "no CMP");
   const json::Value* applies = tc->find("gdprApplies");
-  if (text(tc, "cmpStatus") != "loaded") return verdict(p, ConsentState::unknown, ConsentBasis::none, "CMP not loaded");
+  if (text(tc, "cmpStatus") != "loaded")
+    return verdict(p, ConsentState::unknown, ConsentBasis::none, "CMP not loaded");
   if (applies && applies->is_bool() && !applies->as_bool()) {
     // GDPR does not apply: TCF does not restrict. Not a choice, so GPC and DNT still veto.
     return verdict(p, ConsentState::granted, ConsentBasis::implied, "GDPR does not apply");
   }
   const std::string event = text(tc, "eventStatus");
   if (event != "tcloaded" && event != "useractioncomplete") {
-    return verdict(p, ConsentState::unknown, ConsentBasis::none, "no choice yet (" + (event.empty() ? "no event" : event) + ")");
+    return verdict(p, ConsentState::unknown, ConsentBasis::none,
+                   "no choice yet (" + (event.empty() ? "no event" : event) + ")");
   }
   if (!applies || !applies->is_bool()) {
     return verdict(p, ConsentState::unknown, ConsentBasis::none, "gdprApplies undecided");
@@ -45,12 +49,15 @@ SignalVerdict decide_tcf(const ConsentConfig& config, const json::Value* tc) {
   if (config.tcf_vendor_id) {
     const int vendor = *config.tcf_vendor_id;
     if (!consented(*tc, "vendor", "consents", vendor)) {
-      return verdict(p, ConsentState::denied, ConsentBasis::explicit_choice, "vendor " + std::to_string(vendor) + " not consented");
+      return verdict(p, ConsentState::denied, ConsentBasis::explicit_choice,
+                     "vendor " + std::to_string(vendor) + " not consented");
     }
-    const json::Value* restrictions = tc->find("publisher") ? tc->find("publisher")->find("restrictions") : nullptr;
+    const json::Value* restrictions =
+        tc->find("publisher") ? tc->find("publisher")->find("restrictions") : nullptr;
     for (int purpose : config.tcf_purposes) {
       if (!consented(*tc, "purpose", "consents", purpose)) {
-        return verdict(p, ConsentState::denied, ConsentBasis::explicit_choice, "purpose " + std::to_string(purpose) + " not consented");
+        return verdict(p, ConsentState::denied, ConsentBasis::explicit_choice,
+                       "purpose " + std::to_string(purpose) + " not consented");
       }
       const json::Value* r = restrictions ? restrictions->find(std::to_string(purpose)) : nullptr;
       const json::Value* type = r ? r->find(std::to_string(vendor)) : nullptr;
@@ -96,22 +103,26 @@ SignalVerdict decide_consent_mode(const ConsentConfig& config, const json::Value
   bool all_updates = true;
   for (std::size_t i = 0; i < states.size(); ++i) {
     if (states[i].value == "denied") {
-      return verdict(p, ConsentState::denied, states[i].from_update ? ConsentBasis::explicit_choice : ConsentBasis::implied,
+      return verdict(p, ConsentState::denied,
+                     states[i].from_update ? ConsentBasis::explicit_choice : ConsentBasis::implied,
                      config.consent_mode_types[i] + " denied");
     }
     if (states[i].value.empty()) {
-      return verdict(p, ConsentState::unknown, ConsentBasis::none, config.consent_mode_types[i] + " not set");
+      return verdict(p, ConsentState::unknown, ConsentBasis::none,
+                     config.consent_mode_types[i] + " not set");
     }
     all_updates = all_updates && states[i].from_update;
   }
-  return verdict(p, ConsentState::granted, all_updates ? ConsentBasis::explicit_choice : ConsentBasis::implied,
+  return verdict(p, ConsentState::granted,
+                 all_updates ? ConsentBasis::explicit_choice : ConsentBasis::implied,
                  all_updates ? "granted by update" : "granted by default");
 }
 
 // A platform whose signal is a set of granted names plus whether the visitor chose.
 template <class Granted>
-SignalVerdict decide_named(ConsentPlatform p, const std::vector<std::string>& required, bool present, bool chose,
-                           bool implied_when_not_chosen, Granted granted) {
+SignalVerdict decide_named(ConsentPlatform p, const std::vector<std::string>& required,
+                           bool present, bool chose, bool implied_when_not_chosen,
+                           Granted granted) {
   if (!present) return verdict(p, ConsentState::unknown, ConsentBasis::none, "no signal");
   for (const std::string& name : required) {
     if (!granted(name)) {
@@ -119,12 +130,15 @@ SignalVerdict decide_named(ConsentPlatform p, const std::vector<std::string>& re
       return verdict(p, ConsentState::denied, ConsentBasis::explicit_choice, name + " not granted");
     }
   }
-  if (!chose && !implied_when_not_chosen) return verdict(p, ConsentState::unknown, ConsentBasis::none, "no choice yet");
-  return verdict(p, ConsentState::granted, chose ? ConsentBasis::explicit_choice : ConsentBasis::implied,
+  if (!chose && !implied_when_not_chosen)
+    return verdict(p, ConsentState::unknown, ConsentBasis::none, "no choice yet");
+  return verdict(p, ConsentState::granted,
+                 chose ? ConsentBasis::explicit_choice : ConsentBasis::implied,
                  chose ? "granted" : "granted by default");
 }
 
-SignalVerdict decide_platform(const ConsentConfig& config, ConsentPlatform platform, const json::Value& signals) {
+SignalVerdict decide_platform(const ConsentConfig& config, ConsentPlatform platform,
+                              const json::Value& signals) {
   const json::Value* s = signals.find(to_string(platform));
   const bool present = s && s->is_object();
   switch (platform) {
@@ -135,20 +149,22 @@ SignalVerdict decide_platform(const ConsentConfig& config, ConsentPlatform platf
     case ConsentPlatform::onetrust: {
       // OneTrust sets default groups before the visitor acts; only a closed banner is a choice.
       const std::string groups = text(s, "active_groups");
-      return decide_named(platform, config.onetrust_groups, present, flag(s, "alert_box_closed"), true,
-                          [&](const std::string& g) { return groups.find("," + g + ",") != std::string::npos; });
+      return decide_named(
+          platform, config.onetrust_groups, present, flag(s, "alert_box_closed"), true,
+          [&](const std::string& g) { return groups.find("," + g + ",") != std::string::npos; });
     }
     case ConsentPlatform::cookiebot: {
       // Cookiebot's "implied" method is consent the visitor did not give by a choice.
       const json::Value* consent = s ? s->find("consent") : nullptr;
       const bool implied = text(s, "method") == "implied";
-      return decide_named(platform, config.cookiebot_categories, present && flag(s, "has_response"), !implied, implied,
+      return decide_named(platform, config.cookiebot_categories, present && flag(s, "has_response"),
+                          !implied, implied,
                           [&](const std::string& c) { return flag(consent, c); });
     }
     case ConsentPlatform::usercentrics: {
       const json::Value* services = s ? s->find("services") : nullptr;
-      return decide_named(platform, config.usercentrics_services, present, flag(s, "explicit"), false,
-                          [&](const std::string& name) { return flag(services, name); });
+      return decide_named(platform, config.usercentrics_services, present, flag(s, "explicit"),
+                          false, [&](const std::string& name) { return flag(services, name); });
     }
     case ConsentPlatform::klaro: {
       // Klaro reports defaults before the visitor confirms: only a confirmed choice counts.
@@ -158,8 +174,8 @@ SignalVerdict decide_platform(const ConsentConfig& config, ConsentPlatform platf
     }
     case ConsentPlatform::cookieconsent: {
       const json::Value* accepted = s ? s->find("accepted") : nullptr;
-      return decide_named(platform, config.cookieconsent_categories, present, flag(s, "valid"), false,
-                          [&](const std::string& category) {
+      return decide_named(platform, config.cookieconsent_categories, present, flag(s, "valid"),
+                          false, [&](const std::string& category) {
                             if (!accepted || !accepted->is_array()) return false;
                             const auto& list = accepted->as_array();
                             return std::any_of(list.begin(), list.end(), [&](const json::Value& v) {
@@ -175,17 +191,20 @@ SignalVerdict decide_platform(const ConsentConfig& config, ConsentPlatform platf
       const json::Value* changed = s ? s->find("changed") : nullptr;
       const auto& categories = config.wp_consent_categories;
       const bool optin = text(s, "type") != "optout";
-      const bool changed_any = std::any_of(categories.begin(), categories.end(),
-                                           [&](const std::string& c) { return !text(changed, c).empty(); });
+      const bool changed_any =
+          std::any_of(categories.begin(), categories.end(),
+                      [&](const std::string& c) { return !text(changed, c).empty(); });
       const bool granted_all = std::all_of(categories.begin(), categories.end(),
                                            [&](const std::string& c) { return flag(granted, c); });
-      return decide_named(platform, categories, present, changed_any || (optin && granted_all), !optin,
-                          [&](const std::string& c) { return flag(granted, c); });
+      return decide_named(platform, categories, present, changed_any || (optin && granted_all),
+                          !optin, [&](const std::string& c) { return flag(granted, c); });
     }
     case ConsentPlatform::manual: {
       const std::string choice = text(&signals, "manual");
-      if (choice == "granted") return verdict(platform, ConsentState::granted, ConsentBasis::explicit_choice, "granted");
-      if (choice == "denied") return verdict(platform, ConsentState::denied, ConsentBasis::explicit_choice, "denied");
+      if (choice == "granted")
+        return verdict(platform, ConsentState::granted, ConsentBasis::explicit_choice, "granted");
+      if (choice == "denied")
+        return verdict(platform, ConsentState::denied, ConsentBasis::explicit_choice, "denied");
       return verdict(platform, ConsentState::unknown, ConsentBasis::none, "no choice");
     }
   }
@@ -216,7 +235,9 @@ json::Value ConsentDecision::to_json() const {
     json::Object item;
     item.set("platform", to_string(v.platform));
     item.set("state", to_string(v.state));
-    item.set("basis", v.basis == ConsentBasis::explicit_choice ? "explicit" : v.basis == ConsentBasis::implied ? "implied" : "none");
+    item.set("basis", v.basis == ConsentBasis::explicit_choice ? "explicit"
+                      : v.basis == ConsentBasis::implied       ? "implied"
+                                                               : "none");
     item.set("detail", v.detail);
     list.push_back(std::move(item));
   }
@@ -227,7 +248,8 @@ json::Value ConsentDecision::to_json() const {
 }
 
 namespace {
-ConsentDecision decide_session(const ConsentConfig& config, const json::Value& signals, bool purpose);
+ConsentDecision decide_session(const ConsentConfig& config, const json::Value& signals,
+                               bool purpose);
 
 // The platforms that grant a further purpose, joined by '+'; empty when it is not granted by
 // the purpose's rule (any or all).
@@ -256,7 +278,8 @@ ConsentDecision decide_consent(const ConsentConfig& config, const json::Value& s
 namespace {
 // `purpose`: a further purpose's decision, which the manual signal (a yes to the dynamic
 // number only) never grants.
-ConsentDecision decide_session(const ConsentConfig& config, const json::Value& signals, bool purpose) {
+ConsentDecision decide_session(const ConsentConfig& config, const json::Value& signals,
+                               bool purpose) {
   ConsentDecision decision;
   const bool gpc = flag(&signals, "gpc");
   const bool dnt = flag(&signals, "dnt");
@@ -266,7 +289,8 @@ ConsentDecision decide_session(const ConsentConfig& config, const json::Value& s
     // GPC and DNT veto implied or default consent; GPC also vetoes an explicit opt-in unless
     // the site lets an explicit choice override it.
     if (v.state == ConsentState::granted) {
-      const bool gpc_veto = gpc && (v.basis == ConsentBasis::implied || !config.explicit_consent_overrides_gpc);
+      const bool gpc_veto =
+          gpc && (v.basis == ConsentBasis::implied || !config.explicit_consent_overrides_gpc);
       const bool dnt_veto = dnt && v.basis == ConsentBasis::implied;
       if (gpc_veto || dnt_veto) {
         v.state = ConsentState::denied;
@@ -276,12 +300,14 @@ ConsentDecision decide_session(const ConsentConfig& config, const json::Value& s
     decision.verdicts.push_back(std::move(v));
   }
   const auto count = [&](ConsentState s) {
-    return std::count_if(decision.verdicts.begin(), decision.verdicts.end(), [&](const SignalVerdict& v) { return v.state == s; });
+    return std::count_if(decision.verdicts.begin(), decision.verdicts.end(),
+                         [&](const SignalVerdict& v) { return v.state == s; });
   };
   const auto granted = count(ConsentState::granted);
   const auto denied = count(ConsentState::denied);
   if (config.require == ConsentConfig::Require::all) {
-    decision.dynamic = !decision.verdicts.empty() && granted == static_cast<long>(decision.verdicts.size());
+    decision.dynamic =
+        !decision.verdicts.empty() && granted == static_cast<long>(decision.verdicts.size());
   } else {
     // Any one platform suffices, but a refusal on another is never overruled.
     decision.dynamic = granted > 0 && denied == 0;

@@ -125,8 +125,7 @@ std::basic_string<CharT> format_impl(std::basic_string_view<CharT> matched, cons
       std::size_t area = digits.starts_with(original_area) ? original_area.size() : usual.front();
       area = std::min(area, digits.size());
       sizes = {area};
-      const auto subscriber =
-          pour(std::span(layout.sizes).subspan(1), digits.size() - area);
+      const auto subscriber = pour(std::span(layout.sizes).subspan(1), digits.size() - area);
       sizes.insert(sizes.end(), subscriber.begin(), subscriber.end());
     }
   } else {

@@ -1,7 +1,7 @@
+#include <algorithm>
 #include <callswap/json.hpp>
 #include <callswap/utf8.hpp>
 #include <cmath>
-#include <algorithm>
 
 #include "text.hpp"
 
@@ -244,12 +244,14 @@ class Parser {
     }
     while (true) {
       skip_space();
-      if (at_ >= text_.size() || text_[at_] != '"') return failed("expected a member name in quotes");
+      if (at_ >= text_.size() || text_[at_] != '"')
+        return failed("expected a member name in quotes");
       std::string key;
       if (!string(key)) return false;
       if (o.find(key)) return failed("duplicate member \"" + key + "\"");
       skip_space();
-      if (at_ >= text_.size() || text_[at_] != ':') return failed("expected ':' after a member name");
+      if (at_ >= text_.size() || text_[at_] != ':')
+        return failed("expected ':' after a member name");
       ++at_;
       Value member;
       if (!value(member, depth + 1)) return false;
@@ -302,10 +304,14 @@ class Parser {
     for (int i = 0; i < 4; ++i) {
       const char c = text_[at_++];
       out <<= 4;
-      if (c >= '0' && c <= '9') out |= static_cast<char32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f') out |= static_cast<char32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') out |= static_cast<char32_t>(c - 'A' + 10);
-      else return failed("a \\u escape needs four hex digits");
+      if (c >= '0' && c <= '9')
+        out |= static_cast<char32_t>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        out |= static_cast<char32_t>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        out |= static_cast<char32_t>(c - 'A' + 10);
+      else
+        return failed("a \\u escape needs four hex digits");
     }
     return true;
   }
@@ -324,14 +330,30 @@ class Parser {
         if (++at_ >= text_.size()) return failed("unterminated string");
         const char e = text_[at_++];
         switch (e) {
-          case '"': out.push_back('"'); break;
-          case '\\': out.push_back('\\'); break;
-          case '/': out.push_back('/'); break;
-          case 'b': out.push_back('\b'); break;
-          case 'f': out.push_back('\f'); break;
-          case 'n': out.push_back('\n'); break;
-          case 'r': out.push_back('\r'); break;
-          case 't': out.push_back('\t'); break;
+          case '"':
+            out.push_back('"');
+            break;
+          case '\\':
+            out.push_back('\\');
+            break;
+          case '/':
+            out.push_back('/');
+            break;
+          case 'b':
+            out.push_back('\b');
+            break;
+          case 'f':
+            out.push_back('\f');
+            break;
+          case 'n':
+            out.push_back('\n');
+            break;
+          case 'r':
+            out.push_back('\r');
+            break;
+          case 't':
+            out.push_back('\t');
+            break;
           case 'u': {
             char32_t cp = 0;
             if (!hex4(cp)) return false;
@@ -354,7 +376,8 @@ class Parser {
         continue;
       }
       const auto cp = detail::decode_at(text_, at_);
-      if (cp.value == detail::kReplacement && cp.length == 1) return failed("invalid UTF-8 in a string");
+      if (cp.value == detail::kReplacement && cp.length == 1)
+        return failed("invalid UTF-8 in a string");
       out.append(text_.substr(at_, cp.length));
       at_ += cp.length;
     }
@@ -390,7 +413,8 @@ class Parser {
     const bool negative = literal[i] == '-';
     if (negative) ++i;
     double n = 0;
-    for (; i < literal.size() && literal[i] >= '0' && literal[i] <= '9'; ++i) n = n * 10 + (literal[i] - '0');
+    for (; i < literal.size() && literal[i] >= '0' && literal[i] <= '9'; ++i)
+      n = n * 10 + (literal[i] - '0');
     int exponent = 0;
     if (i < literal.size() && literal[i] == '.') {
       for (++i; i < literal.size() && literal[i] >= '0' && literal[i] <= '9'; ++i) {

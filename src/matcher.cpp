@@ -1,6 +1,6 @@
 #include <algorithm>
-#include <optional>
 #include <callswap/matcher.hpp>
+#include <optional>
 
 #include "text.hpp"
 
@@ -37,9 +37,15 @@ Separator classify(char32_t c) {
   }
 }
 
-constexpr bool is_digit(char32_t c) { return c >= U'0' && c <= U'9'; }
-constexpr bool is_alpha(char32_t c) { return (c >= U'a' && c <= U'z') || (c >= U'A' && c <= U'Z'); }
-constexpr char32_t lower(char32_t c) { return (c >= U'A' && c <= U'Z') ? c - U'A' + U'a' : c; }
+constexpr bool is_digit(char32_t c) {
+  return c >= U'0' && c <= U'9';
+}
+constexpr bool is_alpha(char32_t c) {
+  return (c >= U'a' && c <= U'z') || (c >= U'A' && c <= U'Z');
+}
+constexpr char32_t lower(char32_t c) {
+  return (c >= U'A' && c <= U'Z') ? c - U'A' + U'a' : c;
+}
 
 // A separator can join at most this many code points: "030 / 1234567", "(030) 1234567".
 constexpr int kMaxSeparatorLength = 3;
@@ -82,9 +88,9 @@ class RunScanner {
   struct Group {
     std::size_t first_digit;  // index into digits_
     std::size_t digit_count;
-    std::size_t begin;  // code unit of the first digit
-    std::size_t end;    // one past the last digit
-    bool parenthesized;  // "(0)" or "(030)"
+    std::size_t begin;       // code unit of the first digit
+    std::size_t end;         // one past the last digit
+    bool parenthesized;      // "(0)" or "(030)"
     std::size_t open_paren;  // where the '(' before it stands, or npos
     // Between a '(' and a ')' with spaces inside: "( 0 )". Enough to read a trunk prefix
     // after a calling code, which the match spans anyway; a number never starts at such a '('.
@@ -251,7 +257,8 @@ class RunScanner {
     if (begin == 0) return;
     const char32_t c1 = unit(begin - 1);
     const char32_t c2 = begin >= 2 ? unit(begin - 2) : U' ';
-    if (is_alpha(c1) || is_digit(c1) || std::u32string_view(U"_#@$%&=+").find(c1) != std::u32string_view::npos) {
+    if (is_alpha(c1) || is_digit(c1) ||
+        std::u32string_view(U"_#@$%&=+").find(c1) != std::u32string_view::npos) {
       left_tainted_ = true;
     } else if ((c1 == U',' || c1 == U':') && is_digit(c2)) {
       left_tainted_ = true;
@@ -264,7 +271,8 @@ class RunScanner {
   bool tainted_after(std::size_t end) const {
     if (end >= text_.size()) return false;
     const char32_t c = unit(end);
-    if (is_alpha(c)) return !((c == U'x' || c == U'X') && end + 1 < text_.size() && is_digit(unit(end + 1)));
+    if (is_alpha(c))
+      return !((c == U'x' || c == U'X') && end + 1 < text_.size() && is_digit(unit(end + 1)));
     if (is_digit(c) || c == U'_' || c == U'@' || c == U'%') return true;
     return (c == U',' || c == U':') && end + 1 < text_.size() && is_digit(unit(end + 1));
   }
@@ -332,7 +340,8 @@ class RunScanner {
     if (groups_.size() < 3) return 0;
     const auto value = [&](std::size_t g) {
       int v = 0;
-      for (std::size_t k = 0; k < groups_[g].digit_count; ++k) v = v * 10 + (digits_[groups_[g].first_digit + k] - '0');
+      for (std::size_t k = 0; k < groups_[g].digit_count; ++k)
+        v = v * 10 + (digits_[groups_[g].first_digit + k] - '0');
       return v;
     };
     for (std::size_t g = 0; g < 2; ++g) {
@@ -376,28 +385,30 @@ class RunScanner {
   // May a number spanning groups [g, j] stand apart from the groups before it?
   bool apart_from_left(std::size_t g, std::size_t j) const {
     if (g == 0) return true;
-    const bool left_is_a_number = !left_tainted_ && groups_[g].first_digit >= kMinDigitsOfNeighbour &&
-                                  starts_like_number(0);
+    const bool left_is_a_number =
+        !left_tainted_ && groups_[g].first_digit >= kMinDigitsOfNeighbour && starts_like_number(0);
     return left_is_a_number || sets_apart(g - 1, g, j);
   }
 
   // May it stand apart from the groups after it? Then also returns where the next number may
   // start and where a direct-dial extension ends.
-  bool apart_from_right(std::size_t g, std::size_t j, std::size_t& next, std::size_t& extension_end) const {
+  bool apart_from_right(std::size_t g, std::size_t j, std::size_t& next,
+                        std::size_t& extension_end) const {
     const std::size_t last = groups_.size() - 1;
     extension_end = groups_[j].end;
     next = j + 1;
     if (j == last) return !tainted_after(groups_[j].end);
     if (tel_) return false;
-    if (j + 1 == last && separator_is_one_dash(j) && groups_[last].digit_count <= kMaxExtensionDigits &&
-        !tainted_after(groups_[last].end)) {
+    if (j + 1 == last && separator_is_one_dash(j) &&
+        groups_[last].digit_count <= kMaxExtensionDigits && !tainted_after(groups_[last].end)) {
       extension_end = groups_[last].end;  // DIN 5008 direct dial: "030 1234567-0"
       next = last + 1;
       return true;
     }
     if (!separator_has_space(j)) return false;
-    const bool right_is_a_number = digits_.size() - groups_[j + 1].first_digit >= kMinDigitsOfNeighbour &&
-                                   starts_like_number(j + 1);
+    const bool right_is_a_number =
+        digits_.size() - groups_[j + 1].first_digit >= kMinDigitsOfNeighbour &&
+        starts_like_number(j + 1);
     // "+32 470 12 34 56 19,99": what follows is a figure of its own (a price, a word).
     return right_is_a_number || sets_apart(j, g, j) || tainted_after(groups_[last].end);
   }
@@ -416,7 +427,8 @@ class RunScanner {
     const std::size_t number_end = groups_[j].end;
     std::size_t next = 0;
     std::size_t extension_end = 0;
-    if (!apart_from_left(start_group, j) || !apart_from_right(start_group, j, next, extension_end)) return;
+    if (!apart_from_left(start_group, j) || !apart_from_right(start_group, j, next, extension_end))
+      return;
     if (best && best->match.end >= number_end) return;  // the longest target wins
     if (!plausible_grouping(national_digit, j, target)) return;
 

@@ -5,9 +5,13 @@
 namespace callswap {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
-char to_upper_ascii(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+char to_upper_ascii(char c) {
+  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+}
 
 // Numbering facts per country. Lengths are of the national significant number (no trunk
 // prefix); trunk and international prefixes as dialled from that country. Sources: ITU-T
@@ -121,7 +125,9 @@ std::vector<std::size_t> with_area(std::size_t area, std::size_t total) {
 
 }  // namespace
 
-const std::vector<Region>& known_regions() { return regions(); }
+const std::vector<Region>& known_regions() {
+  return regions();
+}
 
 const Region* find_region(std::string_view iso) {
   if (iso.size() != 2) return nullptr;
@@ -170,8 +176,8 @@ Expected<PhoneNumber> parse_e164(std::string_view text) {
   }
   if (number.national.size() < min || number.national.size() > max) {
     return invalid("a number for +" + number.calling_code + " has " + std::to_string(min) +
-                   (min == max ? "" : " to " + std::to_string(max)) + " digits after the code, not " +
-                   std::to_string(number.national.size()));
+                   (min == max ? "" : " to " + std::to_string(max)) +
+                   " digits after the code, not " + std::to_string(number.national.size()));
   }
   if (const Region* region = number.region();
       region && region->trunk_prefix == "0" && number.national.starts_with('0')) {
@@ -197,8 +203,9 @@ std::vector<std::size_t> usual_grouping(const PhoneNumber& number) {
       if (len == 9) return {1, 2, 2, 2, 2};
       break;
     case Grouping::ch:
-      if (len == 9) return starts_with_any(n, {"800", "84", "90"}) ? std::vector<std::size_t>{3, 3, 3}
-                                                                    : std::vector<std::size_t>{2, 3, 2, 2};
+      if (len == 9)
+        return starts_with_any(n, {"800", "84", "90"}) ? std::vector<std::size_t>{3, 3, 3}
+                                                       : std::vector<std::size_t>{2, 3, 2, 2};
       break;
     case Grouping::de:
       // Area codes are 2 to 5 digits; the big cities and mobile prefixes are known, the
@@ -219,14 +226,17 @@ std::vector<std::size_t> usual_grouping(const PhoneNumber& number) {
       break;
     case Grouping::nl:
       if (n.starts_with("6")) return with_area(1, len);
-      if (len == 9 && starts_with_any(n, {"10", "13", "15", "20", "23", "24", "26", "30", "33", "35",
-                                          "36", "38", "40", "43", "45", "46", "50", "53", "55", "58",
-                                          "70", "71", "72", "73", "74", "75", "76", "77", "78", "79"}))
+      if (len == 9 &&
+          starts_with_any(n, {"10", "13", "15", "20", "23", "24", "26", "30", "33", "35",
+                              "36", "38", "40", "43", "45", "46", "50", "53", "55", "58",
+                              "70", "71", "72", "73", "74", "75", "76", "77", "78", "79"}))
         return {2, 3, 4};
       return with_area(3, len);
     case Grouping::it: {
       // "06 1234 5678", "02 1234 5678", "0471 123456", "347 123 4567".
-      const std::size_t area = n.starts_with("02") || n.starts_with("06") ? 2 : n.starts_with("0") ? 4 : 3;
+      const std::size_t area = n.starts_with("02") || n.starts_with("06") ? 2
+                               : n.starts_with("0")                       ? 4
+                                                                          : 3;
       if (area >= len) return {len};
       groups.push_back(area);
       if (len - area == 8) return {area, 4, 4};
@@ -260,7 +270,8 @@ std::string format_for_display(const PhoneNumber& number, const Region& home) {
   }
   std::string out;
   if (number.calling_code == home.calling_code) {
-    if (home.grouping == Grouping::nanp && parts.size() == 3) return "(" + parts[0] + ") " + parts[1] + "-" + parts[2];
+    if (home.grouping == Grouping::nanp && parts.size() == 3)
+      return "(" + parts[0] + ") " + parts[1] + "-" + parts[2];
     out = std::string(home.trunk_optional ? "" : home.trunk_prefix);
   } else {
     out = "+" + number.calling_code + " ";

@@ -7,7 +7,8 @@ SessionMachine::SessionMachine(SessionConfig config, std::string source)
     : config_(std::move(config)), source_(std::move(source)) {}
 
 bool SessionMachine::live(const StoredSession& s, Millis now) const {
-  return !s.id.empty() && now < s.expires_at && now - s.last_activity < config_.idle_timeout_seconds * Millis{1000};
+  return !s.id.empty() && now < s.expires_at &&
+         now - s.last_activity < config_.idle_timeout_seconds * Millis{1000};
 }
 
 void SessionMachine::request(Millis now, std::vector<SessionAction>& out) {
@@ -25,15 +26,20 @@ void SessionMachine::adopt(StoredSession session, Millis now, std::vector<Sessio
   retry_at_ = 0;
   next_heartbeat_ = now + config_.heartbeat_seconds * Millis{1000};
   out.push_back({SessionAction::Kind::store, {}, {}, {}, session_});
-  out.push_back({SessionAction::Kind::show_dynamic, session_->id, session_->number, session_->source, std::nullopt});
+  out.push_back({SessionAction::Kind::show_dynamic, session_->id, session_->number,
+                 session_->source, std::nullopt});
   showing_dynamic_ = true;
 }
 
 // Back to the static number: the session ends, and what was stored goes.
-void SessionMachine::fall_back(bool release_session, bool always_erase, std::vector<SessionAction>& out) {
-  if (release_session && session_) out.push_back({SessionAction::Kind::release, session_->id, {}, {}, std::nullopt});
-  if (always_erase || session_) out.push_back({SessionAction::Kind::erase, {}, {}, {}, std::nullopt});
-  if (showing_dynamic_) out.push_back({SessionAction::Kind::show_static, {}, {}, source_, std::nullopt});
+void SessionMachine::fall_back(bool release_session, bool always_erase,
+                               std::vector<SessionAction>& out) {
+  if (release_session && session_)
+    out.push_back({SessionAction::Kind::release, session_->id, {}, {}, std::nullopt});
+  if (always_erase || session_)
+    out.push_back({SessionAction::Kind::erase, {}, {}, {}, std::nullopt});
+  if (showing_dynamic_)
+    out.push_back({SessionAction::Kind::show_static, {}, {}, source_, std::nullopt});
   showing_dynamic_ = false;
   session_.reset();
   mode_ = SessionMode::static_numbers;
@@ -44,7 +50,8 @@ void SessionMachine::fail_request(Millis now, std::vector<SessionAction>& out) {
   backoff_ = backoff_ == 0 ? kFirstBackoff : std::min(backoff_ * 2, kMaxBackoff);
   retry_at_ = now + backoff_;
   mode_ = SessionMode::static_numbers;
-  if (showing_dynamic_) out.push_back({SessionAction::Kind::show_static, {}, {}, source_, std::nullopt});
+  if (showing_dynamic_)
+    out.push_back({SessionAction::Kind::show_static, {}, {}, source_, std::nullopt});
   showing_dynamic_ = false;
 }
 
@@ -89,7 +96,8 @@ std::vector<SessionAction> SessionMachine::handle(const SessionEvent& e) {
         out.push_back({SessionAction::Kind::release, e.session_id, {}, {}, std::nullopt});
         break;
       }
-      adopt(StoredSession{e.session_id, e.number, source_, e.now + e.expires_in_ms, e.now}, e.now, out);
+      adopt(StoredSession{e.session_id, e.number, source_, e.now + e.expires_in_ms, e.now}, e.now,
+            out);
       break;
 
     case K::no_number:
@@ -126,7 +134,8 @@ std::vector<SessionAction> SessionMachine::handle(const SessionEvent& e) {
 
     case K::visibility:
       visible_ = e.visible;
-      if (visible_ && mode_ == SessionMode::dynamic_number && e.now >= next_heartbeat_ && session_) {
+      if (visible_ && mode_ == SessionMode::dynamic_number && e.now >= next_heartbeat_ &&
+          session_) {
         next_heartbeat_ = e.now + config_.heartbeat_seconds * Millis{1000};
         out.push_back({SessionAction::Kind::send_heartbeat, session_->id, {}, {}, std::nullopt});
       }
@@ -142,7 +151,8 @@ std::vector<SessionAction> SessionMachine::handle(const SessionEvent& e) {
           next_heartbeat_ = e.now + config_.heartbeat_seconds * Millis{1000};
           out.push_back({SessionAction::Kind::send_heartbeat, session_->id, {}, {}, std::nullopt});
         }
-      } else if (mode_ == SessionMode::static_numbers && consent_ && retry_at_ != 0 && e.now >= retry_at_) {
+      } else if (mode_ == SessionMode::static_numbers && consent_ && retry_at_ != 0 &&
+                 e.now >= retry_at_) {
         request(e.now, out);
       }
       break;
@@ -192,8 +202,8 @@ constexpr std::pair<std::string_view, SessionEvent::Kind> kEventKinds[] = {
     {"visibility", SessionEvent::Kind::visibility},
     {"tick", SessionEvent::Kind::tick}};
 
-constexpr std::string_view kActionKinds[] = {"show_static", "show_dynamic", "request_number", "send_heartbeat",
-                                             "release", "store", "erase"};
+constexpr std::string_view kActionKinds[] = {
+    "show_static", "show_dynamic", "request_number", "send_heartbeat", "release", "store", "erase"};
 
 std::string string_member(const json::Value& v, std::string_view key) {
   const json::Value* m = v.find(key);
@@ -205,11 +215,14 @@ std::string string_member(const json::Value& v, std::string_view key) {
 std::optional<Millis> to_millis(const json::Value* m) {
   if (!m || !m->is_number()) return std::nullopt;
   const double value = m->as_number();
-  if (!(value >= -9007199254740992.0 && value <= 9007199254740992.0)) return std::nullopt;  // also NaN
+  if (!(value >= -9007199254740992.0 && value <= 9007199254740992.0))
+    return std::nullopt;  // also NaN
   return static_cast<Millis>(value);
 }
 
-Millis number_member(const json::Value& v, std::string_view key) { return to_millis(v.find(key)).value_or(0); }
+Millis number_member(const json::Value& v, std::string_view key) {
+  return to_millis(v.find(key)).value_or(0);
+}
 
 }  // namespace
 
@@ -249,7 +262,8 @@ Expected<SessionEvent> session_event_from_json(const json::Value& v) {
   e.expires_in_ms = number_member(v, "expires_in_ms");
   e.reason = string_member(v, "reason");
   if (const json::Value* stored = v.find("stored")) e.stored = stored_session_from_json(*stored);
-  if (e.kind == SessionEvent::Kind::assigned && (e.session_id.empty() || e.number.empty() || e.expires_in_ms <= 0)) {
+  if (e.kind == SessionEvent::Kind::assigned &&
+      (e.session_id.empty() || e.number.empty() || e.expires_in_ms <= 0)) {
     return Error{"an assigned event needs session_id, number and expires_in_ms"};
   }
   return e;

@@ -45,7 +45,9 @@ inline CodePoint decode_at(std::string_view s, std::size_t at) {
 }
 
 /// UTF-16: every code unit stands for itself; the separators are all in the BMP.
-inline CodePoint decode_at(std::u16string_view s, std::size_t at) { return {s[at], 1}; }
+inline CodePoint decode_at(std::u16string_view s, std::size_t at) {
+  return {s[at], 1};
+}
 
 /// Where the first invalid UTF-8 sequence starts, or npos.
 inline std::size_t first_invalid_utf8(std::string_view s) {

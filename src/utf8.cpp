@@ -4,7 +4,9 @@
 
 namespace callswap {
 
-std::size_t first_invalid_utf8(std::string_view text) { return detail::first_invalid_utf8(text); }
+std::size_t first_invalid_utf8(std::string_view text) {
+  return detail::first_invalid_utf8(text);
+}
 
 void append_utf8(std::string& out, char32_t cp) {
   if (cp < 0x80) {

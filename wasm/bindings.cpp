@@ -63,7 +63,9 @@ Registry<callswap::SessionMachine> g_sessions;
 std::string g_last_error;
 std::string g_result;  // the JSON answer of the last call that returns one
 
-MatcherHandle* lookup(int handle) { return g_matchers.get(handle); }
+MatcherHandle* lookup(int handle) {
+  return g_matchers.get(handle);
+}
 
 const char* answer(const callswap::json::Value& value) {
   g_result = value.dump();
@@ -102,10 +104,14 @@ int cs_matcher_create(const char* region, const char* targets) {
   return g_matchers.add(std::make_unique<MatcherHandle>(std::move(matcher).value()));
 }
 
-void cs_matcher_destroy(int handle) { g_matchers.remove(handle); }
+void cs_matcher_destroy(int handle) {
+  g_matchers.remove(handle);
+}
 
 /// The reason the last call failed, as a NUL-terminated UTF-8 string.
-const char* cs_last_error() { return g_last_error.c_str(); }
+const char* cs_last_error() {
+  return g_last_error.c_str();
+}
 
 /// Sets what target `index` is replaced by (E.164), or clears it with "". 1 on success.
 int cs_set_replacement(int handle, int index, const char* e164) {
@@ -136,12 +142,12 @@ int cs_find_utf16(int handle, const char16_t* text, int length) {
   h->matches = h->matcher.find(view(text, length));
   h->match_table.clear();
   for (const callswap::Match& m : h->matches) {
-    h->match_table.insert(h->match_table.end(),
-                          {static_cast<std::int32_t>(m.start), static_cast<std::int32_t>(m.end),
-                           static_cast<std::int32_t>(m.target), static_cast<std::int32_t>(m.kind),
-                           static_cast<std::int32_t>(m.form),
-                           static_cast<std::int32_t>(m.extension_end),
-                           static_cast<std::int32_t>(m.national_start)});
+    h->match_table.insert(
+        h->match_table.end(),
+        {static_cast<std::int32_t>(m.start), static_cast<std::int32_t>(m.end),
+         static_cast<std::int32_t>(m.target), static_cast<std::int32_t>(m.kind),
+         static_cast<std::int32_t>(m.form), static_cast<std::int32_t>(m.extension_end),
+         static_cast<std::int32_t>(m.national_start)});
   }
   return static_cast<int>(h->matches.size());
 }
@@ -163,10 +169,10 @@ int cs_plan_edits_utf16(int handle, const char16_t* text, int length) {
   h->edit_table.clear();
   h->edit_text.clear();
   for (const auto& e : edits) {
-    h->edit_table.insert(h->edit_table.end(),
-                         {static_cast<std::int32_t>(e.start), static_cast<std::int32_t>(e.end),
-                          static_cast<std::int32_t>(h->edit_text.size()),
-                          static_cast<std::int32_t>(e.text.size())});
+    h->edit_table.insert(
+        h->edit_table.end(),
+        {static_cast<std::int32_t>(e.start), static_cast<std::int32_t>(e.end),
+         static_cast<std::int32_t>(h->edit_text.size()), static_cast<std::int32_t>(e.text.size())});
     h->edit_text += e.text;
   }
   return static_cast<int>(edits.size());
@@ -183,7 +189,9 @@ const char16_t* cs_edit_text(int handle) {
 }
 
 /// 1 if `text` is a valid E.164 number (the SDK checks a server's answer before showing it).
-int cs_is_e164(const char* text) { return callswap::parse_e164(text) ? 1 : 0; }
+int cs_is_e164(const char* text) {
+  return callswap::parse_e164(text) ? 1 : 0;
+}
 
 /// Loads a site config (JSON text). Returns a handle > 0, or 0 with cs_last_error() holding
 /// a JSON array of every error ("path: reason").
@@ -198,7 +206,9 @@ int cs_site_load(const char* json_text) {
   return g_sites.add(std::make_unique<callswap::SiteConfig>(std::move(*result.config)));
 }
 
-void cs_site_destroy(int site) { g_sites.remove(site); }
+void cs_site_destroy(int site) {
+  g_sites.remove(site);
+}
 
 /// A matcher for the site's own numbers in its default country.
 int cs_site_matcher(int site) {
@@ -207,35 +217,40 @@ int cs_site_matcher(int site) {
     g_last_error = "no such site";
     return 0;
   }
-  return g_matchers.add(std::make_unique<MatcherHandle>(callswap::Matcher(*config->country, config->targets)));
+  return g_matchers.add(
+      std::make_unique<MatcherHandle>(callswap::Matcher(*config->country, config->targets)));
 }
 
 /// What the browser shim needs from the validated config, defaults applied, so JavaScript
-/// never repeats a default: {site, targets (how many), storage, cookie_domain, request_timeout_ms, noswap_attribute,
-/// signals: [...], wp_consent_categories: [...]}.
+/// never repeats a default: {site, targets (how many), storage, cookie_domain, request_timeout_ms,
+/// noswap_attribute, signals: [...], wp_consent_categories: [...]}.
 const char* cs_site_settings(int site) {
   const callswap::SiteConfig* config = g_sites.get(site);
   if (!config) return answer_error("no such site");
   callswap::json::Object out;
   out.set("site", config->site);
   out.set("targets", static_cast<double>(config->targets.size()));
-  out.set("storage", config->session.storage == callswap::SessionStorage::cookie ? "cookie" : "localStorage");
+  out.set("storage",
+          config->session.storage == callswap::SessionStorage::cookie ? "cookie" : "localStorage");
   out.set("cookie_domain", config->session.cookie_domain);
   out.set("request_timeout_ms", static_cast<double>(config->session.request_timeout_ms));
   out.set("noswap_attribute", config->swap.noswap_attribute);
   callswap::json::Array signals;
-  for (const auto platform : config->consent.signals) signals.emplace_back(callswap::to_string(platform));
+  for (const auto platform : config->consent.signals)
+    signals.emplace_back(callswap::to_string(platform));
   out.set("signals", std::move(signals));
   // The WP Consent API has no list of what was chosen: the adapter asks about each category.
   callswap::json::Array wp_categories;
-  for (const auto& category : config->consent.wp_consent_categories) wp_categories.emplace_back(category);
+  for (const auto& category : config->consent.wp_consent_categories)
+    wp_categories.emplace_back(category);
   out.set("wp_consent_categories", std::move(wp_categories));
   return answer(out);
 }
 
 /// The source of a visit, as JSON {source, reason, campaign, kept_earlier_touch, static, pool}.
 /// `earlier` is the stored touch as JSON ({source, campaign}) or "".
-const char* cs_site_attribute(int site, const char* landing_url, const char* referrer, const char* earlier) {
+const char* cs_site_attribute(int site, const char* landing_url, const char* referrer,
+                              const char* earlier) {
   const callswap::SiteConfig* config = g_sites.get(site);
   if (!config) return answer_error("no such site");
   std::optional<callswap::Touch> touch;
@@ -270,7 +285,9 @@ int cs_session_create(int site, const char* source) {
   return g_sessions.add(std::make_unique<callswap::SessionMachine>(config->session, source));
 }
 
-void cs_session_destroy(int session) { g_sessions.remove(session); }
+void cs_session_destroy(int session) {
+  g_sessions.remove(session);
+}
 
 /// Feeds one event (JSON) to a session; answers {mode, actions: [...], wakeup: ms|null}.
 const char* cs_session_handle(int session, const char* event_json) {
@@ -286,7 +303,8 @@ const char* cs_session_handle(int session, const char* event_json) {
   out.set("mode", callswap::to_string(machine->mode()));
   out.set("actions", std::move(actions));
   const auto wakeup = machine->next_wakeup();
-  out.set("wakeup", wakeup ? callswap::json::Value(static_cast<double>(*wakeup)) : callswap::json::Value(nullptr));
+  out.set("wakeup", wakeup ? callswap::json::Value(static_cast<double>(*wakeup))
+                           : callswap::json::Value(nullptr));
   return answer(out);
 }
 

@@ -44,8 +44,10 @@ Result run(Mode mode, int operations, const std::filesystem::path& file) {
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < operations; ++i) {
     const Millis at = 1'790'000'000'000 + i;
-    store->insert_session(SessionRow{ids[static_cast<std::size_t>(i)], "acme", "ads", "+49309000001", "google-ads",
-                                     R"({"utm_source":"google"})", "/offer", at, at, std::nullopt})
+    store
+        ->insert_session(SessionRow{ids[static_cast<std::size_t>(i)], "acme", "ads", "+49309000001",
+                                    "google-ads", R"({"utm_source":"google"})", "/offer", at, at,
+                                    std::nullopt})
         .get();
     if (mode == Mode::release) {
       store->release_session(ids[static_cast<std::size_t>(i)], at + 1).get();
@@ -84,11 +86,14 @@ int main(int argc, char** argv) {
   const Result withdraw = run(Mode::withdraw, operations, file);
   const Result unbatched = run(Mode::unbatched, operations, file);
   std::printf("%d operations each, SQLite file in %s\n", operations, dir.c_str());
-  std::printf("%-10s %10s %12s %14s %s\n", "mode", "ops/s", "ms per op", "vs release", "every operation did its work");
+  std::printf("%-10s %10s %12s %14s %s\n", "mode", "ops/s", "ms per op", "vs release",
+              "every operation did its work");
   bool ok = true;
-  for (const auto& [name, r] : {std::pair{"release", release}, {"withdraw", withdraw}, {"unbatched", unbatched}}) {
-    std::printf("%-10s %10.0f %12.3f %13.2fx %s\n", name, operations / r.seconds, 1000 * r.seconds / operations,
-                release.seconds / r.seconds, r.all_done ? "yes" : "NO");
+  for (const auto& [name, r] :
+       {std::pair{"release", release}, {"withdraw", withdraw}, {"unbatched", unbatched}}) {
+    std::printf("%-10s %10.0f %12.3f %13.2fx %s\n", name, operations / r.seconds,
+                1000 * r.seconds / operations, release.seconds / r.seconds,
+                r.all_done ? "yes" : "NO");
     ok = ok && r.all_done;
   }
   std::filesystem::remove(file);

@@ -25,13 +25,23 @@ int main(int argc, char** argv) {
   const std::string start = std::to_string(now - std::stoll(calls) * 1000 - 3'600'000);
   const std::string sql =
       "BEGIN;"
-      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " + calls + ") "
-      "INSERT INTO sessions (id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, released_at) "
-      "SELECT printf('%032x', i), 'acme', 'ads', printf('+4930900%04d', i % 10000), 'ads', '{}', '/', " + start + " + i * 1000, " +
-      start + " + i * 1000, " + start + " + i * 1000 + 600000 FROM n;"
-      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " + calls + ") "
-      "INSERT INTO calls (provider_call_id, site, called_number, status, duration_seconds, started_at, session_id, source, attribution) "
-      "SELECT 'CA' || i, 'acme', printf('+4930900%04d', i % 10000), 'completed', i % 600, " + start + " + i * 1000 + 5000, "
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
+      calls +
+      ") "
+      "INSERT INTO sessions (id, site, pool, number, source, campaign_json, landing_path, "
+      "created_at, last_activity, released_at) "
+      "SELECT printf('%032x', i), 'acme', 'ads', printf('+4930900%04d', i % 10000), 'ads', '{}', "
+      "'/', " +
+      start + " + i * 1000, " + start + " + i * 1000, " + start +
+      " + i * 1000 + 600000 FROM n;"
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
+      calls +
+      ") "
+      "INSERT INTO calls (provider_call_id, site, called_number, status, duration_seconds, "
+      "started_at, session_id, source, attribution) "
+      "SELECT 'CA' || i, 'acme', printf('+4930900%04d', i % 10000), 'completed', i % 600, " +
+      start +
+      " + i * 1000 + 5000, "
       "printf('%032x', i), 'ads', 'session' FROM n;"
       "COMMIT;";
   char* error = nullptr;

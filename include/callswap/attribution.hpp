@@ -34,7 +34,7 @@ struct Touch {
 
 struct Attribution {
   const Source* source = nullptr;  ///< nullptr: no rule matched and there is no default
-  std::string reason;              ///< why, in words: "click id gclid", "referrer www.bing.com in group search"
+  std::string reason;  ///< why, in words: "click id gclid", "referrer www.bing.com in group search"
   Campaign campaign;
   bool kept_earlier_touch = false;
 
@@ -44,7 +44,8 @@ struct Attribution {
 };
 
 /// Decides the source. `earlier` is the session's stored touch, if any.
-Attribution attribute(const SiteConfig& config, std::string_view landing_url, std::string_view referrer,
+Attribution attribute(const SiteConfig& config, std::string_view landing_url,
+                      std::string_view referrer,
                       const std::optional<Touch>& earlier = std::nullopt);
 
 /// The host of an absolute http(s) URL, lower-cased, without port; empty if there is none.

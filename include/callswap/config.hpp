@@ -119,7 +119,9 @@ struct SiteConfig {
 struct ConfigError {
   std::string path;
   std::string message;
-  [[nodiscard]] std::string to_string() const { return path.empty() ? message : path + ": " + message; }
+  [[nodiscard]] std::string to_string() const {
+    return path.empty() ? message : path + ": " + message;
+  }
 };
 
 /// A config, or every error in it (not only the first).

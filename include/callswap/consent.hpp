@@ -6,15 +6,15 @@
 /// Signals JSON (every member optional; a missing one is unknown, never consent):
 /// {
 ///   "tcf": {"cmpStatus", "eventStatus", "gdprApplies", "purpose": {"consents": {"1": true}},
-///           "vendor": {"consents": {}}, "publisher": {"consents": {}, "restrictions": {"1": {"755": 1}}}},
-///   "consent_mode": [{"command": "default"|"update", "params": {"analytics_storage": "granted", "region": [..]}}],
-///   "onetrust": {"active_groups": ",C0001,C0002,", "alert_box_closed": true},
-///   "cookiebot": {"has_response": true, "method": "explicit"|"implied", "consent": {"statistics": true}},
-///   "usercentrics": {"services": {"callswap": true}, "explicit": true},
-///   "klaro": {"confirmed": true, "consents": {"callswap": true}},
-///   "cookieconsent": {"valid": true, "accepted": ["necessary", "analytics"]},
-///   "manual": "granted"|"denied",
-///   "gpc": true, "dnt": true
+///           "vendor": {"consents": {}}, "publisher": {"consents": {}, "restrictions": {"1":
+///           {"755": 1}}}},
+///   "consent_mode": [{"command": "default"|"update", "params": {"analytics_storage": "granted",
+///   "region": [..]}}], "onetrust": {"active_groups": ",C0001,C0002,", "alert_box_closed": true},
+///   "cookiebot": {"has_response": true, "method": "explicit"|"implied", "consent": {"statistics":
+///   true}}, "usercentrics": {"services": {"callswap": true}, "explicit": true}, "klaro":
+///   {"confirmed": true, "consents": {"callswap": true}}, "cookieconsent": {"valid": true,
+///   "accepted": ["necessary", "analytics"]}, "manual": "granted"|"denied", "gpc": true, "dnt":
+///   true
 /// }
 
 #include <callswap/config.hpp>

@@ -31,15 +31,15 @@ class Value {
   enum class Type { null, boolean, number, string, array, object };
 
   Value() = default;
-  Value(std::nullptr_t) {}                               // NOLINT(google-explicit-constructor)
-  Value(bool b) : data_(b) {}                            // NOLINT(google-explicit-constructor)
-  Value(double n) : data_(n) {}                          // NOLINT(google-explicit-constructor)
-  Value(int n) : data_(static_cast<double>(n)) {}        // NOLINT(google-explicit-constructor)
-  Value(std::string s) : data_(std::move(s)) {}          // NOLINT(google-explicit-constructor)
-  Value(const char* s) : data_(std::string(s)) {}        // NOLINT(google-explicit-constructor)
-  Value(std::string_view s) : data_(std::string(s)) {}   // NOLINT(google-explicit-constructor)
-  Value(Array a) : data_(std::move(a)) {}                // NOLINT(google-explicit-constructor)
-  Value(Object o) : data_(std::move(o)) {}               // NOLINT(google-explicit-constructor)
+  Value(std::nullptr_t) {}                              // NOLINT(google-explicit-constructor)
+  Value(bool b) : data_(b) {}                           // NOLINT(google-explicit-constructor)
+  Value(double n) : data_(n) {}                         // NOLINT(google-explicit-constructor)
+  Value(int n) : data_(static_cast<double>(n)) {}       // NOLINT(google-explicit-constructor)
+  Value(std::string s) : data_(std::move(s)) {}         // NOLINT(google-explicit-constructor)
+  Value(const char* s) : data_(std::string(s)) {}       // NOLINT(google-explicit-constructor)
+  Value(std::string_view s) : data_(std::string(s)) {}  // NOLINT(google-explicit-constructor)
+  Value(Array a) : data_(std::move(a)) {}               // NOLINT(google-explicit-constructor)
+  Value(Object o) : data_(std::move(o)) {}              // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] Type type() const { return static_cast<Type>(data_.index()); }
   [[nodiscard]] bool is_null() const { return type() == Type::null; }

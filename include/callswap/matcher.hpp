@@ -30,10 +30,11 @@ enum class NumberForm : std::uint8_t {
 /// One occurrence of a target. Offsets are in code units of the scanned text
 /// (bytes for UTF-8, UTF-16 units for UTF-16); `end` is one past the last digit.
 struct Match {
-  std::size_t start = 0;          ///< first code unit ('+', '(', a digit, or the 't' of "tel:")
-  std::size_t end = 0;            ///< one past the number's last digit
+  std::size_t start = 0;           ///< first code unit ('+', '(', a digit, or the 't' of "tel:")
+  std::size_t end = 0;             ///< one past the number's last digit
   std::size_t national_start = 0;  ///< offset of the first national-number digit from `start`
-  std::size_t calling_code_end = 0;  ///< offset just past the calling code from `start`; 0 if national
+  std::size_t calling_code_end =
+      0;                          ///< offset just past the calling code from `start`; 0 if national
   std::size_t extension_end = 0;  ///< one past a "-12" direct-dial suffix; equals `end` if none
   std::uint32_t target = 0;       ///< index into Matcher::targets()
   MatchKind kind = MatchKind::text;

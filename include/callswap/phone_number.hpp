@@ -15,11 +15,11 @@ enum class Grouping : std::uint8_t { generic, nanp, de, at, ch, gb, fr, nl, it, 
 /// What callswap knows of a country's numbering plan: enough to recognise its national
 /// forms and to group digits the way its people write them.
 struct Region {
-  std::string_view iso;             ///< ISO 3166-1 alpha-2, upper case ("DE")
-  std::string_view calling_code;    ///< ITU country calling code, digits only ("49")
-  std::string_view trunk_prefix;    ///< dialled before a national number ("0"); empty where none
-  bool trunk_optional;              ///< NANP: "1-555-..." and "555-..." are both national
-  std::string_view extra_idd;       ///< international prefix besides "00" ("011" in NANP)
+  std::string_view iso;              ///< ISO 3166-1 alpha-2, upper case ("DE")
+  std::string_view calling_code;     ///< ITU country calling code, digits only ("49")
+  std::string_view trunk_prefix;     ///< dialled before a national number ("0"); empty where none
+  bool trunk_optional;               ///< NANP: "1-555-..." and "555-..." are both national
+  std::string_view extra_idd;        ///< international prefix besides "00" ("011" in NANP)
   std::uint8_t national_min_length;  ///< shortest national significant number
   std::uint8_t national_max_length;  ///< longest national significant number
   Grouping grouping;

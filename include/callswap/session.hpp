@@ -22,7 +22,7 @@ enum class SessionMode { static_numbers, requesting, dynamic_number };
 /// What the browser keeps between pages, only with consent.
 struct StoredSession {
   std::string id;
-  std::string number;   ///< E.164
+  std::string number;  ///< E.164
   std::string source;
   Millis expires_at = 0;     ///< the server's hold ends (extended by heartbeats)
   Millis last_activity = 0;  ///< for the idle timeout
@@ -30,15 +30,15 @@ struct StoredSession {
 
 struct SessionEvent {
   enum class Kind {
-    start,            ///< page load: `consent`, `stored` (if any)
-    consent,          ///< the consent decision changed: `consent`
-    assigned,         ///< server gave a number: `session_id`, `number`, `expires_in_ms`
-    no_number,        ///< server gave none: `reason` ("pool_exhausted", "error")
-    heartbeat_ok,     ///< `expires_in_ms`
-    session_gone,     ///< the server no longer knows the session
-    activity,         ///< the visitor did something
-    visibility,       ///< `visible`
-    tick,             ///< a timer the machine asked for fired
+    start,         ///< page load: `consent`, `stored` (if any)
+    consent,       ///< the consent decision changed: `consent`
+    assigned,      ///< server gave a number: `session_id`, `number`, `expires_in_ms`
+    no_number,     ///< server gave none: `reason` ("pool_exhausted", "error")
+    heartbeat_ok,  ///< `expires_in_ms`
+    session_gone,  ///< the server no longer knows the session
+    activity,      ///< the visitor did something
+    visibility,    ///< `visible`
+    tick,          ///< a timer the machine asked for fired
   };
   Kind kind = Kind::tick;
   Millis now = 0;
@@ -53,13 +53,13 @@ struct SessionEvent {
 
 struct SessionAction {
   enum class Kind {
-    show_static,      ///< put the source's static number on the page
-    show_dynamic,     ///< put `number` on the page
-    request_number,   ///< POST a session for `source`
-    send_heartbeat,   ///< for `session_id`
-    release,          ///< DELETE `session_id` (also a number that arrived too late)
-    store,            ///< write `stored`
-    erase,            ///< delete every cookie and key the SDK wrote
+    show_static,     ///< put the source's static number on the page
+    show_dynamic,    ///< put `number` on the page
+    request_number,  ///< POST a session for `source`
+    send_heartbeat,  ///< for `session_id`
+    release,         ///< DELETE `session_id` (also a number that arrived too late)
+    store,           ///< write `stored`
+    erase,           ///< delete every cookie and key the SDK wrote
   };
   Kind kind;
   std::string session_id;

@@ -27,16 +27,22 @@ const std::string kMinimal = R"({"site": "acme", "country": "DE", "targets": ["+
 TEST_CASE("The example configs are valid", "[config]") {
   for (const char* name : {"acme", "minimal", "us-shop"}) {
     SECTION(name) {
-      const auto result = callswap::parse_site_config(read_file(std::string(CALLSWAP_SOURCE_DIR "/examples/configs/") + name + ".json"));
+      const auto result = callswap::parse_site_config(
+          read_file(std::string(CALLSWAP_SOURCE_DIR "/examples/configs/") + name + ".json"));
       INFO((result.errors.empty() ? std::string() : result.errors[0].to_string()));
       REQUIRE(result.ok());
     }
   }
 }
 
-TEST_CASE("An id is 1 to 64 of a-z, 0-9, '-' and '_' (the pattern tests/vocabulary compares)", "[config]") {
-  for (const std::string& ok : std::vector<std::string>{"acme", "a", "shop-2_de", std::string(64, 'a')}) CHECK(callswap::is_valid_id(ok));
-  for (const std::string& bad : std::vector<std::string>{"", "Acme", "acme site", "acme.de", std::string(65, 'a'), "\xc3\xa4"}) CHECK_FALSE(callswap::is_valid_id(bad));
+TEST_CASE("An id is 1 to 64 of a-z, 0-9, '-' and '_' (the pattern tests/vocabulary compares)",
+          "[config]") {
+  for (const std::string& ok :
+       std::vector<std::string>{"acme", "a", "shop-2_de", std::string(64, 'a')})
+    CHECK(callswap::is_valid_id(ok));
+  for (const std::string& bad : std::vector<std::string>{"", "Acme", "acme site", "acme.de",
+                                                         std::string(65, 'a'), "\xc3\xa4"})
+    CHECK_FALSE(callswap::is_valid_id(bad));
 }
 
 TEST_CASE("A config is read with its defaults", "[config]") {
@@ -52,7 +58,8 @@ TEST_CASE("A config is read with its defaults", "[config]") {
   CHECK(c.session.storage == callswap::SessionStorage::cookie);
   CHECK(c.swap.noswap_attribute == "data-callswap-noswap");
   CHECK(callswap::summarize(c) ==
-        "site acme (DE): 1 target number(s), 1 source(s) (0 with a dynamic pool, default direct), consent any of tcf,consent_mode,manual");
+        "site acme (DE): 1 target number(s), 1 source(s) (0 with a dynamic pool, default direct), "
+        "consent any of tcf,consent_mode,manual");
 }
 
 TEST_CASE("Every error in a config is reported with its path and reason", "[config]") {
@@ -77,20 +84,29 @@ TEST_CASE("Every error in a config is reported with its path and reason", "[conf
       "colour: unknown field",
       "site: \"Acme Inc\" is not an id (1 to 64 of a-z, 0-9, '-', '_')",
       "country: \"XX\" is not a country callswap knows (ISO code like \"DE\")",
-      "targets[0]: \"+49 30 1234567\" is not a valid E.164 number (only digits may follow '+', without spaces or separators)",
+      "targets[0]: \"+49 30 1234567\" is not a valid E.164 number (only digits may follow '+', "
+      "without spaces or separators)",
       "targets[1]: must be an E.164 number as a string, not a number",
       "sources[0].pool: pool \"google\" does not exist (pools lists the pools)",
-      "sources[0].match.click_ids[1]: \"yclid\" is not a known click id (gclid, gbraid, wbraid, fbclid, msclkid, ttclid, li_fat_id)",
+      "sources[0].match.click_ids[1]: \"yclid\" is not a known click id (gclid, gbraid, wbraid, "
+      "fbclid, msclkid, ttclid, li_fat_id)",
       "sources[1].id: \"google\" is used by an earlier source",
-      "sources[1].match.click_ids[1]: \"yclid\" is not a known click id (gclid, gbraid, wbraid, fbclid, msclkid, ttclid, li_fat_id)",
+      "sources[1].match.click_ids[1]: \"yclid\" is not a known click id (gclid, gbraid, wbraid, "
+      "fbclid, msclkid, ttclid, li_fat_id)",
       "sources[1].match: can never match: source \"google\" has the same rule and comes first",
-      "sources[2].static: \"+49 30\" is not a valid E.164 number (only digits may follow '+', without spaces or separators)",
-      "sources[2].match: the source can never match: give params, click_ids, referrer_hosts or referrer_groups, or make it the default",
+      "sources[2].static: \"+49 30\" is not a valid E.164 number (only digits may follow '+', "
+      "without spaces or separators)",
+      "sources[2].match: the source can never match: give params, click_ids, referrer_hosts or "
+      "referrer_groups, or make it the default",
       "sources[3].match.params.utm_source: must not be empty (use \"*\" for any value)",
-      "sources[3].match.referrer_groups[0]: \"forums\" is not one of \"search\", \"social\", \"email\"",
-      "sources[5].default: source \"direct\" is already the default; this one can never be chosen as default",
+      "sources[3].match.referrer_groups[0]: \"forums\" is not one of \"search\", \"social\", "
+      "\"email\"",
+      "sources[5].default: source \"direct\" is already the default; this one can never be chosen "
+      "as default",
       "consent.require: \"most\" is not one of \"any\", \"all\"",
-      "consent.signals[1]: \"iubenda\" is not one of \"tcf\", \"consent_mode\", \"onetrust\", \"cookiebot\", \"usercentrics\", \"klaro\", \"cookieconsent\", \"wp_consent_api\", \"manual\"",
+      "consent.signals[1]: \"iubenda\" is not one of \"tcf\", \"consent_mode\", \"onetrust\", "
+      "\"cookiebot\", \"usercentrics\", \"klaro\", \"cookieconsent\", \"wp_consent_api\", "
+      "\"manual\"",
       "consent.tcf.purposes[1]: must be between 1 and 11, not 12",
       "consent.tcf.vendor_id: must be a whole number, not a fraction",
       "consent.consent_mode.types[1]: \"analytics\" is not a Consent Mode type",
@@ -112,12 +128,16 @@ TEST_CASE("Every error in a config is reported with its path and reason", "[conf
 TEST_CASE("Structural problems are reported, not crashed on", "[config]") {
   using V = std::vector<std::string>;
   CHECK(errors_of("") == V{"invalid JSON at line 1, column 1: unexpected end of input"});
-  CHECK(errors_of("{\"site\": \"a\",\n \"site\": \"b\"}") == V{"invalid JSON at line 2, column 8: duplicate member \"site\""});
+  CHECK(errors_of("{\"site\": \"a\",\n \"site\": \"b\"}") ==
+        V{"invalid JSON at line 2, column 8: duplicate member \"site\""});
   CHECK(errors_of("[]") == V{"must be an object, not an array"});
-  CHECK(errors_of("{}") == V{"site: is required", "country: is required", "targets: is required", "sources: is required"});
+  CHECK(errors_of("{}") == V{"site: is required", "country: is required", "targets: is required",
+                             "sources: is required"});
   CHECK(errors_of(R"({"site":"a","country":"DE","targets":[],"sources":[]})") ==
-        V{"targets: must list the site's own numbers in E.164 (\"+49301234567\")", "sources: must list at least one source"});
+        V{"targets: must list the site's own numbers in E.164 (\"+49301234567\")",
+          "sources: must list at least one source"});
   CHECK(errors_of(R"({"site":"a","country":"DE","targets":["+49301234567"],"sources":[42]})") ==
         V{"sources[0]: must be an object, not a number"});
-  CHECK(errors_of(std::string(200, '[')) == V{"invalid JSON at line 1, column 65: nested too deeply"});
+  CHECK(errors_of(std::string(200, '[')) ==
+        V{"invalid JSON at line 1, column 65: nested too deeply"});
 }

@@ -16,13 +16,15 @@ std::string reformat(const char* country, const char* target, const std::string&
   INFO(written);
   REQUIRE(matches.size() == 1);
   const auto& match = matches[0];
-  return callswap::format_like(std::string_view(written).substr(match.start, match.end - match.start),
-                               match, m.targets()[0], *callswap::parse_e164(replacement));
+  return callswap::format_like(
+      std::string_view(written).substr(match.start, match.end - match.start), match, m.targets()[0],
+      *callswap::parse_e164(replacement));
 }
 
 }  // namespace
 
-TEST_CASE("Formatting a target in its own style reproduces the page byte for byte", "[formatter][roundtrip]") {
+TEST_CASE("Formatting a target in its own style reproduces the page byte for byte",
+          "[formatter][roundtrip]") {
   for (const test::WrittenForm& row : test::format_table()) {
     for (const char* context : test::contexts()) {
       const std::string text = test::embed(context, row.written);
@@ -31,11 +33,13 @@ TEST_CASE("Formatting a target in its own style reproduces the page byte for byt
       REQUIRE(matches.size() == 1);
       const auto& match = matches[0];
       const std::string matched = text.substr(match.start, match.end - match.start);
-      const std::string again = callswap::format_like(matched, match, m.targets()[0], m.targets()[0]);
+      const std::string again =
+          callswap::format_like(matched, match, m.targets()[0], m.targets()[0]);
       INFO(text);
       if (row.tel) {
         // tel: links are rewritten to E.164 by design; an E.164 link stays as it was.
-        CHECK(again.substr(again.find(':')) == std::string(":") + (again.find("//") != std::string::npos ? "//" : "") + row.target);
+        CHECK(again.substr(again.find(':')) ==
+              std::string(":") + (again.find("//") != std::string::npos ? "//" : "") + row.target);
       } else {
         CHECK(again == matched);
       }
@@ -43,8 +47,8 @@ TEST_CASE("Formatting a target in its own style reproduces the page byte for byt
       const std::u16string wide = test::to_utf16(text);
       const auto wide_match = m.find(wide).at(0);
       const std::u16string wide_again = callswap::format_like(
-          std::u16string_view(wide).substr(wide_match.start, wide_match.end - wide_match.start), wide_match,
-          m.targets()[0], m.targets()[0]);
+          std::u16string_view(wide).substr(wide_match.start, wide_match.end - wide_match.start),
+          wide_match, m.targets()[0], m.targets()[0]);
       CHECK(test::to_utf8(wide_again) == again);
     }
   }
@@ -64,7 +68,8 @@ TEST_CASE("A replacement is written in the page's style", "[formatter]") {
       {"DE", "+49301234567", "030/123 45 67", "+49309876543", "030/987 65 43"},
       {"DE", "+49301234567", "(030) 1234567", "+49309876543", "(030) 9876543"},
       {"DE", "+49301234567", "0049 30 123 45 67", "+49309876543", "0049 30 987 65 43"},
-      {"DE", "+49301234567", "030\u00A0123\u00A045\u00A067", "+49309876543", "030\u00A0987\u00A065\u00A043"},
+      {"DE", "+49301234567", "030\u00A0123\u00A045\u00A067", "+49309876543",
+       "030\u00A0987\u00A065\u00A043"},
       {"DE", "+49301234567", "+49 030 1234567", "+49309876543", "+49 030 9876543"},
       {"US", "+15551234567", "(555) 123-4567", "+15559876543", "(555) 987-6543"},
       {"US", "+15551234567", "1-555-123-4567", "+15559876543", "1-555-987-6543"},
@@ -105,7 +110,8 @@ TEST_CASE("A replacement is written in the page's style", "[formatter]") {
       // Found by the fuzzer (tests/fuzz/regressions): a split calling code, a multi-byte separator.
       {"GB", "+442079460958", "+4\u20094-20-7946 0958", "+4989123456789", "+49-89-123456789"},
       {"US", "+15551234567", "1(555)\u2013 123-4567", "+4989123456789", "+49 89 123456789"},
-      {"US", "+15551234567", "1(555)\u2013123-4567", "+4989123456789", "+49\u201389\u2013123456789"},
+      {"US", "+15551234567", "1(555)\u2013123-4567", "+4989123456789",
+       "+49\u201389\u2013123456789"},
       // tel: links carry E.164 whatever the page wrote; parameters stay outside the match.
       {"DE", "+49301234567", "tel:030-123-4567", "+49309876543", "tel:+49309876543"},
       {"DE", "+49301234567", "TEL:+49-30-1234567", "+4989123456789", "TEL:+4989123456789"},
@@ -121,18 +127,21 @@ TEST_CASE("A replacement is written in the page's style", "[formatter]") {
 TEST_CASE("Edits swap every occurrence and leave the rest of the text alone", "[formatter]") {
   const auto m = test::matcher("DE", {"+49301234567", "+49301234568"});
   const std::string text =
-      "<p>Tel. 030 1234567-0, Fax +49 (0)30 1234568</p><a href=\"tel:+49301234567;ext=1\">\u260E 030/123 45 67</a>";
+      "<p>Tel. 030 1234567-0, Fax +49 (0)30 1234568</p><a href=\"tel:+49301234567;ext=1\">\u260E "
+      "030/123 45 67</a>";
   std::vector<std::optional<callswap::PhoneNumber>> replacements = {
       *callswap::parse_e164("+49309876543"), std::nullopt};
   const auto matches = m.find(text);
   const auto edits = callswap::plan_edits(text, matches, m, replacements);
   CHECK(callswap::apply_edits(text, edits) ==
-        "<p>Tel. 030 9876543-0, Fax +49 (0)30 1234568</p><a href=\"tel:+49309876543;ext=1\">\u260E 030/987 65 43</a>");
+        "<p>Tel. 030 9876543-0, Fax +49 (0)30 1234568</p><a href=\"tel:+49309876543;ext=1\">\u260E "
+        "030/987 65 43</a>");
   SECTION("the same in UTF-16") {
     const std::u16string wide = test::to_utf16(text);
     const auto wide_edits = callswap::plan_edits(wide, m.find(wide), m, replacements);
     CHECK(test::to_utf8(callswap::apply_edits(wide, wide_edits)) ==
-          "<p>Tel. 030 9876543-0, Fax +49 (0)30 1234568</p><a href=\"tel:+49309876543;ext=1\">\u260E 030/987 65 43</a>");
+          "<p>Tel. 030 9876543-0, Fax +49 (0)30 1234568</p><a "
+          "href=\"tel:+49309876543;ext=1\">\u260E 030/987 65 43</a>");
   }
 }
 

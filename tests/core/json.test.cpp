@@ -9,9 +9,13 @@ TEST_CASE("JSON documents are read and written back", "[json]") {
       {" true ", "true"},
       {"[1, -2.5, 3e2, 0]", "[1,-2.5,300,0]"},
       {R"({"a": {"b": [null, false, "x"]}, "c": ""})", R"({"a":{"b":[null,false,"x"]},"c":""})"},
-      {R"("\u00e4\ud83d\udcde \"q\" \\ \/ \n")", "\"\xC3\xA4\xF0\x9F\x93\x9E \\\"q\\\" \\\\ / \\n\""},
+      {R"("\u00e4\ud83d\udcde \"q\" \\ \/ \n")",
+       "\"\xC3\xA4\xF0\x9F\x93\x9E \\\"q\\\" \\\\ / \\n\""},
       {R"("\u0001")", R"("\u0001")"},
-      {"\"Stra\xC3\x9F" "e\"", "\"Stra\xC3\x9F" "e\""},
+      {"\"Stra\xC3\x9F"
+       "e\"",
+       "\"Stra\xC3\x9F"
+       "e\""},
       // Found by the fuzzer: fractions are written so that reading them back gives the same text.
       {"8.2074", "8.2074"},
       {"0.1", "0.1"},

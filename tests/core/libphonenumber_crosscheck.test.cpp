@@ -26,7 +26,9 @@ using i18n::phonenumbers::PhoneNumberMatcher;
 using i18n::phonenumbers::PhoneNumberUtil;
 using LibNumber = i18n::phonenumbers::PhoneNumber;
 
-const PhoneNumberUtil& util() { return *PhoneNumberUtil::GetInstance(); }
+const PhoneNumberUtil& util() {
+  return *PhoneNumberUtil::GetInstance();
+}
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
@@ -68,17 +70,31 @@ std::vector<Writing> writings(const LibNumber& number, const std::string& region
     out.push_back({"international (0)", "+" + cc + " (0)" + international.substr(cc.size() + 2)});
     const std::size_t space = national.find(' ');
     if (space != std::string::npos && national.substr(0, space).find('-') == std::string::npos) {
-      out.push_back({"national slash", national.substr(0, space) + "/" + national.substr(space + 1)});
-      out.push_back({"national parens", "(" + national.substr(0, space) + ") " + national.substr(space + 1)});
+      out.push_back(
+          {"national slash", national.substr(0, space) + "/" + national.substr(space + 1)});
+      out.push_back(
+          {"national parens", "(" + national.substr(0, space) + ") " + national.substr(space + 1)});
     }
   }
   return out;
 }
 
-const char* const kWords[] = {"Kontakt", "Service", "call", "us", "today", "Öffnungszeiten", "Mo–Fr",
-                              "appelez-nous", "bel", "ons", "Straße", "12", "2024", "€", "19,99",
-                              "Bestellnr.", "A-1234", "von", "9", "bis", "18", "Uhr", "·", "—",
-                              "ÜBER", "uns", "10115", "Berlin", "03.01.2024", "Fax:", "Tel.:", "→"};
+const char* const kWords[] = {"Kontakt",    "Service",
+                              "call",       "us",
+                              "today",      "Öffnungszeiten",
+                              "Mo–Fr",      "appelez-nous",
+                              "bel",        "ons",
+                              "Straße",     "12",
+                              "2024",       "€",
+                              "19,99",      "Bestellnr.",
+                              "A-1234",     "von",
+                              "9",          "bis",
+                              "18",         "Uhr",
+                              "·",          "—",
+                              "ÜBER",       "uns",
+                              "10115",      "Berlin",
+                              "03.01.2024", "Fax:",
+                              "Tel.:",      "→"};
 const char* const kBefore[] = {" ", " Tel. ", " (", " »", ": ", "\n", " ☎ ", " <b>", " call "};
 const char* const kAfter[] = {" ", ") ", "« ", ". ", ", ", "\n", "</b> ", "* ", " ext. 12 "};
 
@@ -87,7 +103,7 @@ struct Report {
   int also_found_by_callswap = 0;
   int same_span = 0;
   int inserted = 0;
-  std::map<std::string, int> only_callswap;     // style → count
+  std::map<std::string, int> only_callswap;        // style → count
   std::map<std::string, int> only_libphonenumber;  // style → count
   std::vector<std::string> span_differences;
   std::vector<std::string> misses;
@@ -128,14 +144,16 @@ TEST_CASE("callswap finds every target that libphonenumber finds at VALID lenien
     for (int round = 0; round < 4; ++round) {
       for (const LibNumber& n : numbers) {
         for (const Writing& w : writings(n, region)) {
-          for (int k = 0; k < 3; ++k) text += std::string(kWords[random() % std::size(kWords)]) + " ";
+          for (int k = 0; k < 3; ++k)
+            text += std::string(kWords[random() % std::size(kWords)]) + " ";
           text += kBefore[random() % std::size(kBefore)];
           style_at[text.size()] = w.style;
           text += w.text;
           text += kAfter[random() % std::size(kAfter)];
           std::string distractor = w.text;
           const std::size_t last_digit = distractor.find_last_of("0123456789");
-          distractor[last_digit] = distractor[last_digit] == '9' ? '0' : static_cast<char>(distractor[last_digit] + 1);
+          distractor[last_digit] =
+              distractor[last_digit] == '9' ? '0' : static_cast<char>(distractor[last_digit] + 1);
           text += kWords[random() % std::size(kWords)];
           text += " " + distractor + kAfter[random() % std::size(kAfter)];
         }
@@ -156,9 +174,10 @@ TEST_CASE("callswap finds every target that libphonenumber finds at VALID lenien
       const std::size_t start = static_cast<std::size_t>(match.start());
       const std::size_t end = start + match.raw_string().size();
       REQUIRE(text.substr(start, end - start) == match.raw_string());  // offsets are bytes
-      const auto overlapping = std::find_if(ours.begin(), ours.end(), [&](const callswap::Match& m) {
-        return m.start < end && start < m.end && targets[m.target] == e164;
-      });
+      const auto overlapping =
+          std::find_if(ours.begin(), ours.end(), [&](const callswap::Match& m) {
+            return m.start < end && start < m.end && targets[m.target] == e164;
+          });
       if (overlapping == ours.end()) {
         report.misses.push_back(region + ": \"" + match.raw_string() + "\" in \"" +
                                 text.substr(start >= 20 ? start - 20 : 0, 60) + "\"");
@@ -169,9 +188,9 @@ TEST_CASE("callswap finds every target that libphonenumber finds at VALID lenien
       if (overlapping->start == start && overlapping->end == end) {
         ++report.same_span;
       } else if (report.span_differences.size() < 12) {
-        report.span_differences.push_back(region + ": libphonenumber \"" + match.raw_string() +
-                                          "\", callswap \"" +
-                                          text.substr(overlapping->start, overlapping->end - overlapping->start) + "\"");
+        report.span_differences.push_back(
+            region + ": libphonenumber \"" + match.raw_string() + "\", callswap \"" +
+            text.substr(overlapping->start, overlapping->end - overlapping->start) + "\"");
       }
     }
     for (const callswap::Match& m : ours) {
@@ -181,7 +200,8 @@ TEST_CASE("callswap finds every target that libphonenumber finds at VALID lenien
     }
     report.inserted += static_cast<int>(style_at.size());
     for (const auto& [offset, style] : style_at) {
-      const bool found = std::any_of(ours.begin(), ours.end(), [&](const callswap::Match& m) { return m.start == offset; });
+      const bool found = std::any_of(ours.begin(), ours.end(),
+                                     [&](const callswap::Match& m) { return m.start == offset; });
       if (!found && report.only_libphonenumber[region + " " + style]++ == 0) {
         std::cout << "  example not found by callswap: " << region << " "
                   << text.substr(offset >= 12 ? offset - 12 : 0, 50) << "\n";
@@ -189,9 +209,10 @@ TEST_CASE("callswap finds every target that libphonenumber finds at VALID lenien
     }
   }
 
-  std::cout << "libphonenumber cross-check: libphonenumber found " << report.targets_found_by_libphonenumber
-            << " target occurrences; callswap found " << report.also_found_by_callswap << " of them ("
-            << report.same_span << " with the same span)\n";
+  std::cout << "libphonenumber cross-check: libphonenumber found "
+            << report.targets_found_by_libphonenumber << " target occurrences; callswap found "
+            << report.also_found_by_callswap << " of them (" << report.same_span
+            << " with the same span)\n";
   for (const auto& d : report.span_differences) std::cout << "  span differs: " << d << "\n";
   for (const auto& [style, count] : report.only_callswap) {
     std::cout << "  found by callswap only: " << style << " x" << count << "\n";

@@ -42,7 +42,8 @@ TEST_CASE("UTF-16 text gives the same matches at the same characters", "[matcher
         const auto& n = narrow_matches[i];
         // Offsets differ by encoding; the text before and within each match must not.
         CHECK(test::to_utf8(wide.substr(0, w.start)) == text.substr(0, n.start));
-        CHECK(test::to_utf8(wide.substr(w.start, w.end - w.start)) == text.substr(n.start, n.end - n.start));
+        CHECK(test::to_utf8(wide.substr(w.start, w.end - w.start)) ==
+              text.substr(n.start, n.end - n.start));
         CHECK(w.form == n.form);
         CHECK(w.kind == n.kind);
       }
@@ -210,7 +211,8 @@ TEST_CASE("A direct-dial suffix is kept outside the match", "[matcher][extension
   }
 }
 
-TEST_CASE("Invalid UTF-8 never matches, never crashes and never shifts offsets", "[matcher][utf8]") {
+TEST_CASE("Invalid UTF-8 never matches, never crashes and never shifts offsets",
+          "[matcher][utf8]") {
   const auto m = test::matcher("DE", {"+49301234567"});
   struct Row {
     std::string text;
@@ -218,15 +220,28 @@ TEST_CASE("Invalid UTF-8 never matches, never crashes and never shifts offsets",
   };
   const std::size_t none = std::string::npos;
   const Row rows[] = {
-      {"\xFF" "030 1234567", 1},
+      {"\xFF"
+       "030 1234567",
+       1},
       {"\xE2\x80 030 1234567", 3},
       {"030 1234567\xC3", 0},
-      {"\xC0\xAF" "030 1234567", 2},
+      {"\xC0\xAF"
+       "030 1234567",
+       2},
       {"030\xC2 1234567", none},  // a broken no-break space is no separator
-      {"030\xC2\xA0" "1234567", 0},
-      {"\xED\xA0\x80" "030 1234567", 3},  // an encoded surrogate
-      {"030\xE2\x80\xAF\xFF" "1234567", none},
-      {std::string("\0" "030 1234567", 12), 1},
+      {"030\xC2\xA0"
+       "1234567",
+       0},
+      {"\xED\xA0\x80"
+       "030 1234567",
+       3},  // an encoded surrogate
+      {"030\xE2\x80\xAF\xFF"
+       "1234567",
+       none},
+      {std::string("\0"
+                   "030 1234567",
+                   12),
+       1},
   };
   for (const Row& row : rows) {
     const auto matches = m.find(row.text);
@@ -242,7 +257,9 @@ TEST_CASE("Invalid UTF-8 never matches, never crashes and never shifts offsets",
 
 TEST_CASE("Unknown countries and bad targets are refused when the matcher is made", "[matcher]") {
   const std::vector<std::string> good = {"+49301234567"};
-  CHECK_THAT(callswap::Matcher::create("XX", good).error().message, Catch::Contains("unknown country"));
+  CHECK_THAT(callswap::Matcher::create("XX", good).error().message,
+             Catch::Contains("unknown country"));
   const std::vector<std::string> bad = {"+49301234567", "030 1234567"};
-  CHECK_THAT(callswap::Matcher::create("DE", bad).error().message, Catch::Contains("\"030 1234567\""));
+  CHECK_THAT(callswap::Matcher::create("DE", bad).error().message,
+             Catch::Contains("\"030 1234567\""));
 }

@@ -24,8 +24,10 @@ std::vector<std::string> words(const std::vector<SessionAction>& actions) {
   std::vector<std::string> out;
   for (const auto& a : actions) {
     std::string w = callswap::to_json(a).find("kind")->as_string();
-    if (!a.session_id.empty()) w += ":" + a.session_id;
-    else if (!a.source.empty() && a.kind == SessionAction::Kind::request_number) w += ":" + a.source;
+    if (!a.session_id.empty())
+      w += ":" + a.session_id;
+    else if (!a.source.empty() && a.kind == SessionAction::Kind::request_number)
+      w += ":" + a.source;
     if (a.kind == SessionAction::Kind::show_dynamic) w += ":" + a.number;
     out.push_back(w);
   }
@@ -108,14 +110,16 @@ TEST_CASE("Consent brings a dynamic number, kept and shown", "[session]") {
     ok.expires_in_ms = 3600'000;  // the server's hold outlasts the idle timeout
     m.handle(ok);
     CHECK(words(m.handle(event(K::tick, 600'000 + 1800'000 - 1))) == W{"send_heartbeat:s1"});
-    CHECK(words(m.handle(event(K::tick, 600'000 + 1800'000))) == W{"release:s1", "erase", "show_static"});
+    CHECK(words(m.handle(event(K::tick, 600'000 + 1800'000))) ==
+          W{"release:s1", "erase", "show_static"});
     CHECK(m.mode() == SessionMode::static_numbers);
     SECTION("and the next activity starts a new one") {
       CHECK(words(m.handle(event(K::activity, 3'000'000))) == W{"request_number:google"});
     }
   }
   SECTION("a session the server lost is replaced") {
-    CHECK(words(m.handle(event(K::session_gone, 10'000))) == W{"erase", "show_static", "request_number:google"});
+    CHECK(words(m.handle(event(K::session_gone, 10'000))) ==
+          W{"erase", "show_static", "request_number:google"});
   }
 }
 
@@ -126,9 +130,10 @@ TEST_CASE("A stored live session is used on the next page without a request", "[
   start.stored = callswap::StoredSession{"s9", "+49309876543", "google", 1'000'000, 90'000};
   CHECK(words(m.handle(start)) == W{"store", "show_dynamic:s9:+49309876543"});
   SECTION("but not an expired or idle one, nor one for another source") {
-    for (auto stored : {callswap::StoredSession{"s9", "+49309876543", "google", 99'999, 90'000},
-                        callswap::StoredSession{"s9", "+49309876543", "google", 9'000'000, 100'000 - 1800'000},
-                        callswap::StoredSession{"s9", "+49309876543", "bing", 9'000'000, 90'000}}) {
+    for (auto stored :
+         {callswap::StoredSession{"s9", "+49309876543", "google", 99'999, 90'000},
+          callswap::StoredSession{"s9", "+49309876543", "google", 9'000'000, 100'000 - 1800'000},
+          callswap::StoredSession{"s9", "+49309876543", "bing", 9'000'000, 90'000}}) {
       SessionMachine fresh(config(), "google");
       start.stored = stored;
       CHECK(words(fresh.handle(start)) == W{"erase", "request_number:google"});
@@ -161,7 +166,8 @@ TEST_CASE("Withdrawal in every state releases, erases and restores", "[session][
   }
 }
 
-TEST_CASE("A server that fails or never answers leaves the static number and backs off", "[session][failure]") {
+TEST_CASE("A server that fails or never answers leaves the static number and backs off",
+          "[session][failure]") {
   SessionMachine m = in_mode(SessionMode::requesting);
   SECTION("never answers") {
     CHECK(words(m.handle(event(K::tick, 4999))).empty());
@@ -202,17 +208,33 @@ TEST_CASE("Events and actions cross the wasm boundary as JSON", "[session][json]
   REQUIRE(e.ok());
   CHECK(e->kind == K::assigned);
   CHECK(e->expires_in_ms == 1000);
-  CHECK_THAT(callswap::session_event_from_json(*callswap::json::parse(R"({"kind": "explode", "now": 1})")).error().message,
-             Catch::Contains("unknown event kind \"explode\""));
+  CHECK_THAT(
+      callswap::session_event_from_json(*callswap::json::parse(R"({"kind": "explode", "now": 1})"))
+          .error()
+          .message,
+      Catch::Contains("unknown event kind \"explode\""));
   // Found by the fuzzer: a time no clock can hold is refused, not converted (undefined behaviour).
-  CHECK_THAT(callswap::session_event_from_json(*callswap::json::parse(R"({"kind": "tick", "now": 5e43})")).error().message,
-             Catch::Contains("\"now\" in milliseconds"));
-  CHECK(callswap::session_event_from_json(*callswap::json::parse(R"({"kind": "heartbeat_ok", "now": 1, "expires_in_ms": -1e300})"))->expires_in_ms == 0);
-  CHECK_THAT(callswap::session_event_from_json(*callswap::json::parse(R"({"kind": "tick"})")).error().message,
+  CHECK_THAT(
+      callswap::session_event_from_json(*callswap::json::parse(R"({"kind": "tick", "now": 5e43})"))
+          .error()
+          .message,
+      Catch::Contains("\"now\" in milliseconds"));
+  CHECK(
+      callswap::session_event_from_json(
+          *callswap::json::parse(R"({"kind": "heartbeat_ok", "now": 1, "expires_in_ms": -1e300})"))
+          ->expires_in_ms == 0);
+  CHECK_THAT(callswap::session_event_from_json(*callswap::json::parse(R"({"kind": "tick"})"))
+                 .error()
+                 .message,
              Catch::Contains("\"now\""));
-  CHECK_THAT(callswap::session_event_from_json(*callswap::json::parse(R"({"kind": "assigned", "now": 1})")).error().message,
-             Catch::Contains("needs session_id"));
-  const SessionAction store{SessionAction::Kind::store, {}, {}, {}, callswap::StoredSession{"s1", "+4930", "g", 10, 5}};
-  CHECK(callswap::to_json(store).dump() ==
-        R"({"kind":"store","stored":{"id":"s1","number":"+4930","source":"g","expires_at":10,"last_activity":5}})");
+  CHECK_THAT(
+      callswap::session_event_from_json(*callswap::json::parse(R"({"kind": "assigned", "now": 1})"))
+          .error()
+          .message,
+      Catch::Contains("needs session_id"));
+  const SessionAction store{
+      SessionAction::Kind::store, {}, {}, {}, callswap::StoredSession{"s1", "+4930", "g", 10, 5}};
+  CHECK(
+      callswap::to_json(store).dump() ==
+      R"({"kind":"store","stored":{"id":"s1","number":"+4930","source":"g","expires_at":10,"last_activity":5}})");
 }

@@ -16,10 +16,14 @@ inline std::u16string to_utf16(std::string_view utf8) {
     const auto b = static_cast<unsigned char>(utf8[i]);
     char32_t cp = b;
     std::size_t len = 1;
-    if (b >= 0xF0) cp = b & 0x07, len = 4;
-    else if (b >= 0xE0) cp = b & 0x0F, len = 3;
-    else if (b >= 0xC0) cp = b & 0x1F, len = 2;
-    for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3F);
+    if (b >= 0xF0)
+      cp = b & 0x07, len = 4;
+    else if (b >= 0xE0)
+      cp = b & 0x0F, len = 3;
+    else if (b >= 0xC0)
+      cp = b & 0x1F, len = 2;
+    for (std::size_t k = 1; k < len; ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3F);
     if (cp >= 0x10000) {
       cp -= 0x10000;
       out.push_back(static_cast<char16_t>(0xD800 + (cp >> 10)));
@@ -54,7 +58,8 @@ inline callswap::Matcher matcher(std::string_view country, std::vector<std::stri
 /// The matched substrings, in order.
 inline std::vector<std::string> found(const callswap::Matcher& m, std::string_view text) {
   std::vector<std::string> out;
-  for (const auto& match : m.find(text)) out.emplace_back(text.substr(match.start, match.end - match.start));
+  for (const auto& match : m.find(text))
+    out.emplace_back(text.substr(match.start, match.end - match.start));
   return out;
 }
 

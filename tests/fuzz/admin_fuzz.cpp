@@ -40,9 +40,10 @@ struct World {
   // The visit and its call, stored again whenever an erasure took them.
   void seed() {
     if (!store->find_session(kSession)) {
-      store->insert_session(server::SessionRow{kSession, "acme", "ads", "+49301111111", "ads",
-                                               R"({"utm_source":"x"})", "/landing", kNow - 60'000,
-                                               kNow - 30'000, std::nullopt})
+      store
+          ->insert_session(server::SessionRow{kSession, "acme", "ads", "+49301111111", "ads",
+                                              R"({"utm_source":"x"})", "/landing", kNow - 60'000,
+                                              kNow - 30'000, std::nullopt})
           .get();
     }
     if (!store->find_call(kCall)) {

@@ -31,11 +31,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   static const callswap::ConsentConfig consent = [] {
     callswap::ConsentConfig c;
-    c.signals = {callswap::ConsentPlatform::tcf, callswap::ConsentPlatform::consent_mode,
-                 callswap::ConsentPlatform::onetrust, callswap::ConsentPlatform::cookiebot,
-                 callswap::ConsentPlatform::usercentrics, callswap::ConsentPlatform::klaro,
-                 callswap::ConsentPlatform::cookieconsent, callswap::ConsentPlatform::wp_consent_api,
-                 callswap::ConsentPlatform::manual};
+    c.signals = {
+        callswap::ConsentPlatform::tcf,           callswap::ConsentPlatform::consent_mode,
+        callswap::ConsentPlatform::onetrust,      callswap::ConsentPlatform::cookiebot,
+        callswap::ConsentPlatform::usercentrics,  callswap::ConsentPlatform::klaro,
+        callswap::ConsentPlatform::cookieconsent, callswap::ConsentPlatform::wp_consent_api,
+        callswap::ConsentPlatform::manual};
     c.tcf_vendor_id = 755;
     return c;
   }();

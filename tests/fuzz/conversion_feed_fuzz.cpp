@@ -66,13 +66,15 @@ bool read_csv_line(std::string_view line, std::vector<std::string>& fields) {
 
 bool is_token(std::string_view text) {
   return !text.empty() && text.size() <= 512 && std::all_of(text.begin(), text.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '~';
   });
 }
 
 std::uint64_t number(std::string_view bytes, std::size_t from) {
   std::uint64_t out = 0;
-  for (std::size_t i = from; i < from + 8 && i < bytes.size(); ++i) out = out << 8 | static_cast<unsigned char>(bytes[i]);
+  for (std::size_t i = from; i < from + 8 && i < bytes.size(); ++i)
+    out = out << 8 | static_cast<unsigned char>(bytes[i]);
   return out;
 }
 
@@ -96,13 +98,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view click = record.substr(0, a);
     const std::string_view name = record.substr(a + 1, b - a - 1);
     const std::string_view rest = record.substr(b + 1);
-    if (!is_token(click) || name.empty() || name.size() > 100 || name.find_first_of("\"\r\n") != std::string_view::npos) continue;
+    if (!is_token(click) || name.empty() || name.size() > 100 ||
+        name.find_first_of("\"\r\n") != std::string_view::npos)
+      continue;
     // From 1970 to the end of 9999, in milliseconds; values up to 10^9 in cents.
     const auto at = static_cast<callswap::Millis>(number(rest, 0) % 253402300799000ULL);
     const double value = static_cast<double>(number(rest, 8) % 100000000001ULL) / 100;
     rows.push_back(FeedRow{std::string(click), std::string(name), at, value});
   }
-  for (const auto platform : {callswap::server::AdPlatform::google_ads, callswap::server::AdPlatform::microsoft_ads}) {
+  for (const auto platform :
+       {callswap::server::AdPlatform::google_ads, callswap::server::AdPlatform::microsoft_ads}) {
     const std::string feed = callswap::server::conversion_feed(platform, rules, rows);
     std::vector<std::string> lines;
     for (std::size_t at = 0; at < feed.size();) {
@@ -113,8 +118,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     require(lines.size() == rows.size() + 2);
     require(lines[0] == "Parameters:TimeZone=+0000");
-    require(lines[1] == std::string(platform == callswap::server::AdPlatform::google_ads ? "Google" : "Microsoft") +
-                           " Click ID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency");
+    require(
+        lines[1] ==
+        std::string(platform == callswap::server::AdPlatform::google_ads ? "Google" : "Microsoft") +
+            " Click ID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency");
     std::vector<std::string> fields;
     for (std::size_t i = 0; i < rows.size(); ++i) {
       require(read_csv_line(lines[i + 2], fields));
@@ -124,8 +131,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       require(std::fabs(value - rows[i].value) <= 0.005 + rows[i].value * 1e-12);
       int y = 0;
       unsigned mo = 0, d = 0, h = 0, mi = 0, s = 0;
-      require(fields[2].size() == 19 &&
-              std::sscanf(fields[2].c_str(), "%4d-%2u-%2u %2u:%2u:%2u", &y, &mo, &d, &h, &mi, &s) == 6);
+      require(fields[2].size() == 19 && std::sscanf(fields[2].c_str(), "%4d-%2u-%2u %2u:%2u:%2u",
+                                                    &y, &mo, &d, &h, &mi, &s) == 6);
       const long long seconds = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
       const long long local_ms = rows[i].at + rules.utc_offset_minutes * 60'000LL;
       const long long expected = local_ms >= 0 ? local_ms / 1000 : (local_ms - 999) / 1000;

@@ -54,7 +54,8 @@ void check(const callswap::server::OperatorConfig& config) {
     require(rate.burst >= 1 && rate.burst <= 1'000'000);
   }
   require(config.threads >= 2 && config.threads <= 1024);
-  require(config.max_connections >= 16 && config.max_connections <= 65536 && config.threads <= config.max_connections);
+  require(config.max_connections >= 16 && config.max_connections <= 65536 &&
+          config.threads <= config.max_connections);
   require(config.keep_alive_seconds >= 1 && config.keep_alive_seconds <= 300);
   require(config.request_timeout_seconds >= 1 && config.request_timeout_seconds <= 300);
   require(config.listen_backlog >= 16 && config.listen_backlog <= 65535);

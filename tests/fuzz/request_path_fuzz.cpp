@@ -1,13 +1,13 @@
 // libFuzzer target for what the server reads from a request's path and query string
 // (server/requests.cpp, server/report.cpp, the core's URL helpers): site and session ids,
-// the route written to logs, the AMP cache origins the AMP endpoint allows, the admin API's number and date
-// parameters and a landing path's campaign parameters. The first byte picks the reader.
+// the route written to logs, the AMP cache origins the AMP endpoint allows, the admin API's number
+// and date parameters and a landing path's campaign parameters. The first byte picks the reader.
 // Invariants: ids are accepted exactly when they fit the routes' patterns; a logged route
 // never holds the session id of a session path; an origin taken for an AMP cache is https,
-// one lower-case label under one of the two caches' domains, and nothing appended to it is one; an accepted number lies in its range and
-// reads back the same from its shortest decimal form; a date reads back as the same text
-// and falls on a UTC midnight; a landing path keeps only the named parameters and writing
-// it again changes nothing.
+// one lower-case label under one of the two caches' domains, and nothing appended to it is one; an
+// accepted number lies in its range and reads back the same from its shortest decimal form; a date
+// reads back as the same text and falls on a UTC midnight; a landing path keeps only the named
+// parameters and writing it again changes nothing.
 
 #include <callswap/attribution.hpp>
 #include <cmath>

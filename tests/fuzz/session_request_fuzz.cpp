@@ -8,9 +8,9 @@
 // a refused one is a 400 with a known code and a reason.
 
 #include <algorithm>
-#include <cctype>
 #include <callswap/attribution.hpp>
 #include <callswap/config.hpp>
+#include <cctype>
 #include <string>
 #include <vector>
 
@@ -64,13 +64,16 @@ void check_landing_path(const std::string& path) {
 }
 
 // An id is kept only with its consent: platform names the site reads, joined by '+'.
-void check_id_consent(const std::string& id, const std::string& consent, const callswap::SiteConfig& config) {
+void check_id_consent(const std::string& id, const std::string& consent,
+                      const callswap::SiteConfig& config) {
   require(id.empty() == consent.empty());
   std::string_view rest(consent);
   while (!rest.empty()) {
     const std::string_view name = rest.substr(0, rest.find('+'));
-    require(name != "manual" && std::any_of(config.consent.signals.begin(), config.consent.signals.end(),
-                                            [&](callswap::ConsentPlatform p) { return name == callswap::to_string(p); }));
+    require(
+        name != "manual" &&
+        std::any_of(config.consent.signals.begin(), config.consent.signals.end(),
+                    [&](callswap::ConsentPlatform p) { return name == callswap::to_string(p); }));
     rest = name.size() == rest.size() ? std::string_view{} : rest.substr(name.size() + 1);
   }
 }
@@ -109,10 +112,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_id_consent(request.click_id, request.click_id_consent, config);
   check_id_consent(request.ga_client_id, request.ga_consent, config);
   if (!request.click_id.empty()) {
-    static const std::vector<std::string> kTypes = {"gclid", "gbraid", "wbraid", "msclkid", "fbclid", "ttclid", "li_fat_id"};
+    static const std::vector<std::string> kTypes = {"gclid",  "gbraid", "wbraid",   "msclkid",
+                                                    "fbclid", "ttclid", "li_fat_id"};
     require(std::find(kTypes.begin(), kTypes.end(), request.click_id_type) != kTypes.end());
-    require(request.click_id.size() <= 512 && std::all_of(request.click_id.begin(), request.click_id.end(), [](char c) {
-              return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~';
+    require(request.click_id.size() <= 512 &&
+            std::all_of(request.click_id.begin(), request.click_id.end(), [](char c) {
+              return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
+                     c == '.' || c == '~';
             }));
   }
   if (!request.ga_client_id.empty()) {

@@ -1,16 +1,18 @@
-#include <catch2/catch.hpp>
-
 #include "caller_vault.hpp"
+
+#include <catch2/catch.hpp>
 
 using callswap::server::CallerVault;
 
 namespace {
 CallerVault vault(const char* current = "k2") {
-  return CallerVault({{"k1", std::string(32, '\x01')}, {"k2", std::string(32, '\x02')}}, current, std::string(32, '\x03'));
+  return CallerVault({{"k1", std::string(32, '\x01')}, {"k2", std::string(32, '\x02')}}, current,
+                     std::string(32, '\x03'));
 }
 }  // namespace
 
-TEST_CASE("Caller numbers are sealed with AES-256-GCM and open only with their key, unaltered", "[privacy][vault]") {
+TEST_CASE("Caller numbers are sealed with AES-256-GCM and open only with their key, unaltered",
+          "[privacy][vault]") {
   const auto v = vault();
   const auto sealed = v.seal("+4915112345678");
   CHECK(sealed.key_id == "k2");
@@ -39,9 +41,12 @@ TEST_CASE("The keyed hash finds a caller; the mask shows a caller to people", "[
   CHECK(CallerVault::mask("+15551234567") == "+1 555 ****567");
   CHECK(CallerVault::mask("+4915112345678") == "+49 151 *****678");
   CHECK(CallerVault::mask("anonymous") == "****");
-  CHECK(CallerVault::key_from_hex(std::string(64, 'a')) == std::optional<std::string>(std::string(32, '\xaa')));
+  CHECK(CallerVault::key_from_hex(std::string(64, 'a')) ==
+        std::optional<std::string>(std::string(32, '\xaa')));
   CHECK_FALSE(CallerVault::key_from_hex("abc"));
   CHECK_FALSE(CallerVault::key_from_hex(std::string(64, 'g')));
-  CHECK_THROWS_WITH(CallerVault({{"k1", "short"}}, "k1", std::string(32, 'x')), Catch::Contains("not 32 bytes"));
-  CHECK_THROWS_WITH(CallerVault({{"k1", std::string(32, 'x')}}, "k2", std::string(32, 'x')), Catch::Contains("not among the keys"));
+  CHECK_THROWS_WITH(CallerVault({{"k1", "short"}}, "k1", std::string(32, 'x')),
+                    Catch::Contains("not 32 bytes"));
+  CHECK_THROWS_WITH(CallerVault({{"k1", std::string(32, 'x')}}, "k2", std::string(32, 'x')),
+                    Catch::Contains("not among the keys"));
 }

@@ -10,16 +10,15 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <map>
 #include <mutex>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "caller_vault.hpp"
 #include "server_fixture.hpp"
-
 
 TEST_CASE_METHOD(ServerFixture, "Health and the public site config", "[http]") {
   auto health = c.Get("/healthz");
@@ -120,8 +119,10 @@ TEST_CASE_METHOD(ServerFixture,
   }
 }
 
-TEST_CASE_METHOD(ServerFixture, "Sessions get pool numbers, keep them, give them back, and the pool runs out honestly", "[http][sessions]") {
-
+TEST_CASE_METHOD(
+    ServerFixture,
+    "Sessions get pool numbers, keep them, give them back, and the pool runs out honestly",
+    "[http][sessions]") {
   std::vector<std::string> sessions;
   std::set<std::string> numbers;
   for (int i = 0; i < 3; ++i) {
@@ -139,7 +140,8 @@ TEST_CASE_METHOD(ServerFixture, "Sessions get pool numbers, keep them, give them
 
   auto exhausted = new_session(c);
   CHECK(exhausted->status == 200);
-  CHECK(body_of(exhausted).dump() == R"({"number":"+49301111111","display":"030 1111111","reason":"pool_exhausted"})");
+  CHECK(body_of(exhausted).dump() ==
+        R"({"number":"+49301111111","display":"030 1111111","reason":"pool_exhausted"})");
   auto static_only = new_session(c, "newsletter");
   CHECK(body_of(static_only).find("reason")->as_string() == "static_only");
 
@@ -150,7 +152,8 @@ TEST_CASE_METHOD(ServerFixture, "Sessions get pool numbers, keep them, give them
 
   auto gone = c.Delete("/v1/sessions/" + sessions[1]);
   CHECK(gone->status == 204);
-  CHECK(c.Post("/v1/sessions/" + sessions[1] + "/heartbeat", "", "application/json")->status == 404);
+  CHECK(c.Post("/v1/sessions/" + sessions[1] + "/heartbeat", "", "application/json")->status ==
+        404);
   CHECK(error_code(c.Delete("/v1/sessions/" + sessions[1])) == "unknown_session");
   CHECK(new_session(c)->status == 200);  // the released number rests for the cool-down
   now += 16 * kMinute;
@@ -159,8 +162,10 @@ TEST_CASE_METHOD(ServerFixture, "Sessions get pool numbers, keep them, give them
   // Idle sessions end: session 2 had no heartbeat for 30 minutes, session 0 had one at minute 10.
   now += 5 * kMinute;  // minute 31
   server.server().expire_sessions();
-  CHECK(c.Post("/v1/sessions/" + sessions[2] + "/heartbeat", "", "application/json")->status == 404);
-  CHECK(c.Post("/v1/sessions/" + sessions[0] + "/heartbeat", "", "application/json")->status == 200);
+  CHECK(c.Post("/v1/sessions/" + sessions[2] + "/heartbeat", "", "application/json")->status ==
+        404);
+  CHECK(c.Post("/v1/sessions/" + sessions[0] + "/heartbeat", "", "application/json")->status ==
+        200);
 
   // Nothing that identifies a visitor is logged: no session id, no landing page.
   const std::string logs = server.logs();
@@ -171,19 +176,28 @@ TEST_CASE_METHOD(ServerFixture, "Sessions get pool numbers, keep them, give them
 
 TEST_CASE_METHOD(ServerFixture, "Only the site's origins may ask for numbers", "[http][cors]") {
   const std::string body = R"({"source": "google-ads", "consent": true})";
-  auto evil = c.Post("/v1/sites/acme/sessions", httplib::Headers{{"Origin", "https://evil.example"}}, body, "application/json");
+  auto evil =
+      c.Post("/v1/sites/acme/sessions", httplib::Headers{{"Origin", "https://evil.example"}}, body,
+             "application/json");
   CHECK(evil->status == 403);
   CHECK(error_code(evil) == "origin_not_allowed");
-  auto good = c.Post("/v1/sites/acme/sessions", httplib::Headers{{"Origin", "https://acme.example"}}, body, "application/json");
+  auto good =
+      c.Post("/v1/sites/acme/sessions", httplib::Headers{{"Origin", "https://acme.example"}}, body,
+             "application/json");
   CHECK(good->status == 201);
   CHECK(good->get_header_value("Access-Control-Allow-Origin") == "https://acme.example");
-  auto preflight = c.Options("/v1/sites/acme/sessions", httplib::Headers{{"Origin", "https://acme.example"}, {"Access-Control-Request-Method", "POST"}});
+  auto preflight = c.Options("/v1/sites/acme/sessions",
+                             httplib::Headers{{"Origin", "https://acme.example"},
+                                              {"Access-Control-Request-Method", "POST"}});
   CHECK(preflight->status == 204);
   CHECK(preflight->get_header_value("Access-Control-Allow-Methods") == "POST, DELETE");
-  CHECK(c.Options("/v1/sites/acme/sessions", httplib::Headers{{"Origin", "https://evil.example"}})->status == 403);
+  CHECK(c.Options("/v1/sites/acme/sessions", httplib::Headers{{"Origin", "https://evil.example"}})
+            ->status == 403);
 }
 
-TEST_CASE_METHOD(ServerFixture, "Bad input gets a 4xx JSON error, the server stays up and nothing is stored", "[http][input]") {
+TEST_CASE_METHOD(ServerFixture,
+                 "Bad input gets a 4xx JSON error, the server stays up and nothing is stored",
+                 "[http][input]") {
   struct Row {
     std::string body;
     int status;
@@ -198,10 +212,15 @@ TEST_CASE_METHOD(ServerFixture, "Bad input gets a 4xx JSON error, the server sta
       {R"({"source": "google-ads", "consent": false})", 400, "consent_required"},
       {R"({"source": "bing", "consent": true})", 400, "unknown_source"},
       {R"({"source": "google-ads", "consent": true, "ip": "1.2.3.4"})", 400, "invalid_body"},
-      {R"({"source": "google-ads", "consent": true, "landing_path": "https://acme.example/"})", 400, "invalid_body"},
-      {R"({"source": "google-ads", "consent": true, "campaign": {"email": "jane@example.com"}})", 400, "invalid_body"},
-      {R"({"source": "google-ads", "consent": true, "campaign": {"click_id_value": "abc"}})", 400, "invalid_body"},
-      {std::string(R"({"source": "google-ads", "consent": true, "landing_path": "/)") + std::string(5000, 'a') + "\"}", 413, "body_too_large"},
+      {R"({"source": "google-ads", "consent": true, "landing_path": "https://acme.example/"})", 400,
+       "invalid_body"},
+      {R"({"source": "google-ads", "consent": true, "campaign": {"email": "jane@example.com"}})",
+       400, "invalid_body"},
+      {R"({"source": "google-ads", "consent": true, "campaign": {"click_id_value": "abc"}})", 400,
+       "invalid_body"},
+      {std::string(R"({"source": "google-ads", "consent": true, "landing_path": "/)") +
+           std::string(5000, 'a') + "\"}",
+       413, "body_too_large"},
   };
   for (const Row& row : rows) {
     auto r = c.Post("/v1/sites/acme/sessions", row.body, "application/json");
@@ -210,29 +229,38 @@ TEST_CASE_METHOD(ServerFixture, "Bad input gets a 4xx JSON error, the server sta
     CHECK(r->status == row.status);
     CHECK(error_code(r) == row.code);
   }
-  CHECK(error_code(c.Post("/v1/sites/nope/sessions", R"({"source": "x", "consent": true})", "application/json")) == "unknown_site");
-  CHECK(error_code(c.Post("/v1/sessions/0123456789abcdef0123456789abcdef/heartbeat", "", "application/json")) == "unknown_session");
+  CHECK(error_code(c.Post("/v1/sites/nope/sessions", R"({"source": "x", "consent": true})",
+                          "application/json")) == "unknown_site");
+  CHECK(error_code(c.Post("/v1/sessions/0123456789abcdef0123456789abcdef/heartbeat", "",
+                          "application/json")) == "unknown_session");
   CHECK(c.Post("/v1/sessions/not-an-id/heartbeat", "", "application/json")->status == 404);
   // Nothing was taken from the pool: three numbers are still free.
   for (int i = 0; i < 3; ++i) CHECK(new_session(c)->status == 201);
   CHECK(c.Get("/healthz")->status == 200);
 }
 
-TEST_CASE_METHOD(ServerFixture, "Twilio's signed status callbacks are verified, stored once and attributed", "[http][webhooks]") {
+TEST_CASE_METHOD(ServerFixture,
+                 "Twilio's signed status callbacks are verified, stored once and attributed",
+                 "[http][webhooks]") {
   const json::Value visit = body_of(new_session(c));
   const std::string number = visit.find("number")->as_string();
   const std::string token = "twilio-auth-token-0123456789";
   const std::string url = "https://track.example.com/v1/webhooks/twilio";
 
-  std::map<std::string, std::string> params = {{"CallSid", "CA0001"}, {"From", "+4915112345678"}, {"To", number},
-                                               {"CallStatus", "ringing"}, {"CallDuration", "0"}};
+  std::map<std::string, std::string> params = {{"CallSid", "CA0001"},
+                                               {"From", "+4915112345678"},
+                                               {"To", number},
+                                               {"CallStatus", "ringing"},
+                                               {"CallDuration", "0"}};
   auto send = [&](const std::map<std::string, std::string>& p, const std::string& signature) {
-    return c.Post("/v1/webhooks/twilio", httplib::Headers{{"X-Twilio-Signature", signature}}, form(p), "application/x-www-form-urlencoded");
+    return c.Post("/v1/webhooks/twilio", httplib::Headers{{"X-Twilio-Signature", signature}},
+                  form(p), "application/x-www-form-urlencoded");
   };
   auto first = send(params, twilio_signature(token, url, params));
   REQUIRE(first);
   CHECK(first->status == 201);
-  CHECK(body_of(first).dump() == R"({"call":"CA0001","new":true,"attribution":"session","source":"google-ads"})");
+  CHECK(body_of(first).dump() ==
+        R"({"call":"CA0001","new":true,"attribution":"session","source":"google-ads"})");
   {
     // The call carries the visit's campaign details; the caller's number is not stored.
     auto store = callswap::server::open_sqlite_store(dir.file("callswap.db"));
@@ -256,20 +284,27 @@ TEST_CASE_METHOD(ServerFixture, "Twilio's signed status callbacks are verified, 
   CHECK(c.Post("/v1/webhooks/twilio", "{}", "application/json")->status == 415);
 
   // A call on a static number is attributed to its source; an unknown number is refused.
-  std::map<std::string, std::string> to_static = {{"CallSid", "CA0002"}, {"To", "+49301111113"}, {"CallStatus", "completed"}};
-  CHECK(body_of(send(to_static, twilio_signature(token, url, to_static))).find("attribution")->as_string() == "static");
+  std::map<std::string, std::string> to_static = {
+      {"CallSid", "CA0002"}, {"To", "+49301111113"}, {"CallStatus", "completed"}};
+  CHECK(body_of(send(to_static, twilio_signature(token, url, to_static)))
+            .find("attribution")
+            ->as_string() == "static");
   std::map<std::string, std::string> unknown = {{"CallSid", "CA0003"}, {"To", "+49305555555"}};
   CHECK(error_code(send(unknown, twilio_signature(token, url, unknown))) == "unknown_number");
   // The caller's number is kept only sealed, never in clear: it appears in no log.
   CHECK(server.logs().find("4915112345678") == std::string::npos);
 }
 
-TEST_CASE_METHOD(ServerFixture, "Generic call events are signed, fresh, idempotent, and attributed within the grace period", "[http][webhooks]") {
+TEST_CASE_METHOD(
+    ServerFixture,
+    "Generic call events are signed, fresh, idempotent, and attributed within the grace period",
+    "[http][webhooks]") {
   const json::Value visit = body_of(new_session(c));
   const std::string number = visit.find("number")->as_string();
   CHECK(c.Delete("/v1/sessions/" + visit.find("session")->as_string())->status == 204);
 
-  const std::string body = R"({"call_id": "call-1", "to": ")" + number + R"(", "status": "completed", "duration_seconds": 30})";
+  const std::string body = R"({"call_id": "call-1", "to": ")" + number +
+                           R"(", "status": "completed", "duration_seconds": 30})";
   now += 20 * kMinute;
   // The session was erased on release (withdrawal): the call cannot reach it.
   auto late = post_call(c, body, now);
@@ -281,7 +316,8 @@ TEST_CASE_METHOD(ServerFixture, "Generic call events are signed, fresh, idempote
   CHECK(error_code(c.Post("/v1/webhooks/calls", body, "application/json")) == "bad_timestamp");
   CHECK(error_code(post_call(c, "{not json", now)) == "invalid_json");
   CHECK(error_code(post_call(c, R"({"to": "+49301111111"})", now)) == "invalid_body");
-  CHECK(error_code(post_call(c, R"({"call_id": "x", "to": "0301111111"})", now)) == "invalid_number");
+  CHECK(error_code(post_call(c, R"({"call_id": "x", "to": "0301111111"})", now)) ==
+        "invalid_number");
 
   // A session idle past its hold still gets a call made within the grace period after:
   // its hold ended at minute 50 (created at 20, idle 30), the grace runs to minute 80.
@@ -289,10 +325,14 @@ TEST_CASE_METHOD(ServerFixture, "Generic call events are signed, fresh, idempote
   const std::string to = second.find("number")->as_string();
   now += 55 * kMinute;  // minute 75
   server.server().expire_sessions();
-  const auto call = [&](const char* id) { return R"({"call_id": ")" + std::string(id) + R"(", "to": ")" + to + R"(", "status": "completed"})"; };
+  const auto call = [&](const char* id) {
+    return R"({"call_id": ")" + std::string(id) + R"(", "to": ")" + to +
+           R"(", "status": "completed"})";
+  };
   CHECK(body_of(post_call(c, call("call-2"), now)).find("attribution")->as_string() == "session");
   now += 6 * kMinute;  // minute 81
-  CHECK(body_of(post_call(c, call("call-3"), now)).find("attribution")->as_string() == "unattributed");
+  CHECK(body_of(post_call(c, call("call-3"), now)).find("attribution")->as_string() ==
+        "unattributed");
 }
 
 TEST_CASE("A restart loses nothing: held numbers stay held, sessions go on", "[http][restart]") {
@@ -312,13 +352,15 @@ TEST_CASE("A restart loses nothing: held numbers stay held, sessions go on", "[h
   now += kMinute;
   Running server(operator_config(), dir.file("callswap.db"), now);
   auto c = server.client();
-  CHECK(c.Post("/v1/sessions/" + kept_session + "/heartbeat", "", "application/json")->status == 200);
+  CHECK(c.Post("/v1/sessions/" + kept_session + "/heartbeat", "", "application/json")->status ==
+        200);
   const json::Value fresh = body_of(new_session(c));
   CHECK(fresh.find("number")->as_string() != kept_number);  // still held
-  CHECK(new_session(c)->status == 200);                      // the released one still rests
+  CHECK(new_session(c)->status == 200);                     // the released one still rests
 }
 
-TEST_CASE("Many clients at once never get one number for two live sessions", "[http][concurrency]") {
+TEST_CASE("Many clients at once never get one number for two live sessions",
+          "[http][concurrency]") {
   TempDir dir;
   std::atomic<Millis> now{kStart};
   Running server(operator_config("static", 0), dir.file("callswap.db"), now);
@@ -360,7 +402,8 @@ TEST_CASE("Many clients at once never get one number for two live sessions", "[h
   CHECK(assigned > 20);
 }
 
-TEST_CASE("Pool statistics: utilisation over time, peaks, exhaustion and a recommended size", "[http][stats]") {
+TEST_CASE("Pool statistics: utilisation over time, peaks, exhaustion and a recommended size",
+          "[http][stats]") {
   TempDir dir;
   std::atomic<Millis> now{kStart};
   std::string config = operator_config();
@@ -377,7 +420,7 @@ TEST_CASE("Pool statistics: utilisation over time, peaks, exhaustion and a recom
   server.server().sample_pools();  // minute 1: 2 of 3
   now += kMinute;
   new_session(c);
-  new_session(c);  // exhausted
+  new_session(c);                  // exhausted
   server.server().sample_pools();  // minute 2: 3 of 3, one exhaustion
 
   const httplib::Headers reports = {{"Authorization", "Bearer reports-key"}};
@@ -390,19 +433,25 @@ TEST_CASE("Pool statistics: utilisation over time, peaks, exhaustion and a recom
   CHECK(pool.find("active")->as_number() == 3);
   CHECK(pool.find("peak_active")->as_number() == 3);
   CHECK(pool.find("exhausted_events")->as_number() == 1);
-  CHECK(pool.find("recommended_size")->as_number() == 5);  // ceil(3 / 0.75) + 1 for the exhaustion seen
+  CHECK(pool.find("recommended_size")->as_number() ==
+        5);  // ceil(3 / 0.75) + 1 for the exhaustion seen
   REQUIRE(pool.find("utilisation")->as_array().size() == 3);
-  CHECK(pool.find("utilisation")->as_array()[1].dump() == R"({"at":1790000060000,"active":2,"utilisation":0.666666667})");
+  CHECK(pool.find("utilisation")->as_array()[1].dump() ==
+        R"({"at":1790000060000,"active":2,"utilisation":0.666666667})");
 
   CHECK(c.Get("/v1/admin/sites/acme/pools")->status == 401);
-  CHECK(error_code(c.Get("/v1/admin/sites/acme/pools", httplib::Headers{{"Authorization", "Bearer guess"}})) == "unauthorized");
-  CHECK(error_code(c.Get("/v1/admin/sites/acme/pools", httplib::Headers{{"Authorization", "Bearer subjects-key"}})) == "forbidden");
+  CHECK(error_code(c.Get("/v1/admin/sites/acme/pools",
+                         httplib::Headers{{"Authorization", "Bearer guess"}})) == "unauthorized");
+  CHECK(error_code(c.Get("/v1/admin/sites/acme/pools",
+                         httplib::Headers{{"Authorization", "Bearer subjects-key"}})) ==
+        "forbidden");
   CHECK(error_code(c.Get("/v1/admin/sites/acme/pools?target=2", reports)) == "invalid_target");
   CHECK(error_code(c.Get("/v1/admin/sites/acme/pools?from=10&to=5", reports)) == "invalid_range");
   CHECK(error_code(c.Get("/v1/admin/sites/nope/pools", reports)) == "unknown_site");
 }
 
-TEST_CASE_METHOD(ServerFixture, "Every path and method in docs/openapi.json is served", "[http][docs]") {
+TEST_CASE_METHOD(ServerFixture, "Every path and method in docs/openapi.json is served",
+                 "[http][docs]") {
   std::ifstream in(CALLSWAP_SOURCE_DIR "/docs/openapi.json");
   std::ostringstream text;
   text << in.rdbuf();
@@ -412,13 +461,18 @@ TEST_CASE_METHOD(ServerFixture, "Every path and method in docs/openapi.json is s
   REQUIRE(paths.size() >= 13);
   for (std::size_t i = 0; i < paths.size(); ++i) {
     std::string path = paths.keys[i];
-    for (const auto& [name, value] : {std::pair{"{site}", "acme"}, std::pair{"{session}", "0123456789abcdef0123456789abcdef"},
-                                      std::pair{"{action}", "access"}, std::pair{"{platform}", "google-ads"}}) {
-      if (auto at = path.find(name); at != std::string::npos) path.replace(at, std::string(name).size(), value);
+    for (const auto& [name, value] :
+         {std::pair{"{site}", "acme"}, std::pair{"{session}", "0123456789abcdef0123456789abcdef"},
+          std::pair{"{action}", "access"}, std::pair{"{platform}", "google-ads"}}) {
+      if (auto at = path.find(name); at != std::string::npos)
+        path.replace(at, std::string(name).size(), value);
     }
     for (const std::string& method : paths.values[i].as_object().keys) {
       httplib::Request req;
-      req.method = method == "get" ? "GET" : method == "post" ? "POST" : method == "delete" ? "DELETE" : "OPTIONS";
+      req.method = method == "get"      ? "GET"
+                   : method == "post"   ? "POST"
+                   : method == "delete" ? "DELETE"
+                                        : "OPTIONS";
       req.path = path;
       req.headers = {{"Content-Length", "0"}};
       auto r = c.send(req);
@@ -438,7 +492,8 @@ TEST_CASE("The retention purge deletes what is too old and nothing else", "[http
   TempDir dir;
   std::atomic<Millis> now{kStart};
   std::string config = operator_config();
-  config.insert(config.find(R"("attribution_grace_minutes")"), R"("retention": {"sessions_days": 7, "calls_days": 30}, )");
+  config.insert(config.find(R"("attribution_grace_minutes")"),
+                R"("retention": {"sessions_days": 7, "calls_days": 30}, )");
   constexpr Millis kDay = 24 * 60 * kMinute;
   std::string old_session, new_session_id;
   {
@@ -446,21 +501,35 @@ TEST_CASE("The retention purge deletes what is too old and nothing else", "[http
     auto c = server.client();
     const json::Value a = body_of(new_session(c));  // day 0, ends day 0
     old_session = a.find("session")->as_string();
-    CHECK(body_of(post_call(c, R"({"call_id": "old-call", "to": ")" + a.find("number")->as_string() + R"("})", now)).find("attribution")->as_string() == "session");
+    CHECK(body_of(post_call(c,
+                            R"({"call_id": "old-call", "to": ")" + a.find("number")->as_string() +
+                                R"("})",
+                            now))
+              .find("attribution")
+              ->as_string() == "session");
     server.server().sample_pools();
     now += 31 * kMinute;
-    server.server().expire_sessions();  // a's hold ran out: ended, not erased
-    now += 8 * kDay;  // day 8
+    server.server().expire_sessions();              // a's hold ran out: ended, not erased
+    now += 8 * kDay;                                // day 8
     const json::Value b = body_of(new_session(c));  // recent, and still holding its number
     new_session_id = b.find("session")->as_string();
-    CHECK(body_of(post_call(c, R"({"call_id": "new-call", "to": ")" + b.find("number")->as_string() + R"("})", now)).find("new")->as_bool());
+    CHECK(body_of(post_call(c,
+                            R"({"call_id": "new-call", "to": ")" + b.find("number")->as_string() +
+                                R"("})",
+                            now))
+              .find("new")
+              ->as_bool());
     // Days pass between these purges in a moment: the operator accepts the clock.
-    CHECK(server.server().purge(true) == 1);  // the day-0 session is past 7 days; calls are within 30
-    CHECK(server.logs().find(R"("msg":"retention purge","site":"acme","configured":true,"sessions":1,"calls":0,"samples":0)") !=
-          std::string::npos);
+    CHECK(server.server().purge(true) ==
+          1);  // the day-0 session is past 7 days; calls are within 30
+    CHECK(
+        server.logs().find(
+            R"("msg":"retention purge","site":"acme","configured":true,"sessions":1,"calls":0,"samples":0)") !=
+        std::string::npos);
     now += 25 * kDay;  // day 33: the old call and the sample are past 30 days
     CHECK(server.server().purge(true) == 2);  // b still holds its number in the store: kept
-    CHECK(c.Post("/v1/sessions/" + new_session_id + "/heartbeat", "", "application/json")->status == 404);  // now it ends
+    CHECK(c.Post("/v1/sessions/" + new_session_id + "/heartbeat", "", "application/json")->status ==
+          404);                               // now it ends
     CHECK(server.server().purge(true) == 1);  // and, ended 25 days ago, goes
   }
   auto store = callswap::server::open_sqlite_store(dir.file("callswap.db"));
@@ -470,7 +539,8 @@ TEST_CASE("The retention purge deletes what is too old and nothing else", "[http
   CHECK(store->find_call("new-call"));  // day 8: within 30 days
 }
 
-TEST_CASE("Callers' numbers are kept sealed and hashed, never in plain text, and keys rotate", "[http][privacy]") {
+TEST_CASE("Callers' numbers are kept sealed and hashed, never in plain text, and keys rotate",
+          "[http][privacy]") {
   TempDir dir;
   std::atomic<Millis> now{kStart};
   const std::string k1(64, '1');
@@ -478,20 +548,27 @@ TEST_CASE("Callers' numbers are kept sealed and hashed, never in plain text, and
   const std::string hash_key(64, '3');
   const auto with_keys = [&](const std::string& keys, const char* current, bool keep) {
     std::string config = operator_config();
-    config.insert(config.rfind('}'), R"(, "caller_numbers": {"keys": [)" + keys + R"(], "current": ")" + current +
-                                         R"(", "hash_key": ")" + hash_key + R"("})");
-    if (!keep) config.insert(config.find(R"("attribution_grace_minutes")"), R"("keep_caller_numbers": false, )");
+    config.insert(config.rfind('}'), R"(, "caller_numbers": {"keys": [)" + keys +
+                                         R"(], "current": ")" + current + R"(", "hash_key": ")" +
+                                         hash_key + R"("})");
+    if (!keep)
+      config.insert(config.find(R"("attribution_grace_minutes")"),
+                    R"("keep_caller_numbers": false, )");
     return config;
   };
   const std::string one_key = R"({"id": "k1", "key": ")" + k1 + R"("})";
   const std::string two_keys = one_key + R"(, {"id": "k2", "key": ")" + k2 + R"("})";
   const std::string caller = "+4915112345678";
   const auto call = [&](httplib::Client& c, const char* id) {
-    return post_call(c, R"({"call_id": ")" + std::string(id) + R"(", "to": "+49301111113", "from": ")" + caller + R"("})", now);
+    return post_call(c,
+                     R"({"call_id": ")" + std::string(id) +
+                         R"(", "to": "+49301111113", "from": ")" + caller + R"("})",
+                     now);
   };
-  const callswap::server::CallerVault vault({{"k1", *callswap::server::CallerVault::key_from_hex(k1)},
-                                             {"k2", *callswap::server::CallerVault::key_from_hex(k2)}},
-                                            "k1", *callswap::server::CallerVault::key_from_hex(hash_key));
+  const callswap::server::CallerVault vault(
+      {{"k1", *callswap::server::CallerVault::key_from_hex(k1)},
+       {"k2", *callswap::server::CallerVault::key_from_hex(k2)}},
+      "k1", *callswap::server::CallerVault::key_from_hex(hash_key));
   {
     Running server(with_keys(one_key, "k1", true), dir.file("callswap.db"), now);
     auto c = server.client();
@@ -503,7 +580,8 @@ TEST_CASE("Callers' numbers are kept sealed and hashed, never in plain text, and
     const auto row = store->find_call("call-1");
     REQUIRE(row);
     CHECK(row->caller_key_id == "k1");
-    CHECK(vault.open({row->caller_key_id, row->caller_ciphertext}) == std::optional<std::string>(caller));
+    CHECK(vault.open({row->caller_key_id, row->caller_ciphertext}) ==
+          std::optional<std::string>(caller));
     CHECK(row->caller_hash == vault.hash(caller));
   }
   {
@@ -516,7 +594,8 @@ TEST_CASE("Callers' numbers are kept sealed and hashed, never in plain text, and
     auto store = callswap::server::open_sqlite_store(dir.file("callswap.db"));
     const auto row = store->find_call("call-1");
     CHECK(row->caller_key_id == "k2");
-    CHECK(vault.open({row->caller_key_id, row->caller_ciphertext}) == std::optional<std::string>(caller));
+    CHECK(vault.open({row->caller_key_id, row->caller_ciphertext}) ==
+          std::optional<std::string>(caller));
   }
   {
     // A site that keeps only the hash.
@@ -537,11 +616,14 @@ TEST_CASE("Callers' numbers are kept sealed and hashed, never in plain text, and
   CHECK(bytes.str().find("4915112345678") == std::string::npos);
 }
 
-TEST_CASE("Public endpoints are rate limited per client address; webhooks and health are not", "[http][rate]") {
+TEST_CASE("Public endpoints are rate limited per client address; webhooks and health are not",
+          "[http][rate]") {
   TempDir dir;
   std::atomic<Millis> now{kStart};
   std::string config = operator_config();
-  config.replace(config.find(R"("rate_per_minute": 0)"), std::string(R"("rate_per_minute": 0)").size(), R"("rate_per_minute": 60, "rate_burst": 3)");
+  config.replace(config.find(R"("rate_per_minute": 0)"),
+                 std::string(R"("rate_per_minute": 0)").size(),
+                 R"("rate_per_minute": 60, "rate_burst": 3)");
   Running server(config, dir.file("callswap.db"), now);
   auto c = server.client();
   for (int i = 0; i < 3; ++i) CHECK(c.Get("/v1/sites/acme/config")->status == 200);
@@ -552,7 +634,8 @@ TEST_CASE("Public endpoints are rate limited per client address; webhooks and he
   CHECK(limited->get_header_value("Retry-After") == "1");
   CHECK(new_session(c)->status == 429);
   CHECK(c.Get("/healthz")->status == 200);  // not limited
-  CHECK(post_call(c, R"({"call_id": "c1", "to": "+49301111113"})", now)->status == 201);  // signed: not limited
+  CHECK(post_call(c, R"({"call_id": "c1", "to": "+49301111113"})", now)->status ==
+        201);   // signed: not limited
   now += 2000;  // one token a second
   CHECK(c.Get("/v1/sites/acme/config")->status == 200);
   CHECK(c.Get("/v1/sites/acme/config")->status == 200);
@@ -560,14 +643,16 @@ TEST_CASE("Public endpoints are rate limited per client address; webhooks and he
   // The address is used for the bucket only: it is in no log line.
   CHECK(server.logs().find("127.0.0.1") == std::string::npos);
   // X-Forwarded-For is not believed from a client that is not a trusted proxy.
-  CHECK(c.Get("/v1/sites/acme/config", httplib::Headers{{"X-Forwarded-For", "198.51.100.7"}})->status == 429);
+  CHECK(c.Get("/v1/sites/acme/config", httplib::Headers{{"X-Forwarded-For", "198.51.100.7"}})
+            ->status == 429);
 }
 
 TEST_CASE("Behind a trusted reverse proxy each client gets its own bucket", "[http][rate]") {
   TempDir dir;
   std::atomic<Millis> now{kStart};
   std::string config = operator_config();
-  config.replace(config.find(R"("rate_per_minute": 0)"), std::string(R"("rate_per_minute": 0)").size(),
+  config.replace(config.find(R"("rate_per_minute": 0)"),
+                 std::string(R"("rate_per_minute": 0)").size(),
                  R"("rate_per_minute": 60, "rate_burst": 2, "trust_proxy": ["127.0.0.1"])");
   Running server(config, dir.file("callswap.db"), now);
   auto c = server.client();
@@ -586,10 +671,13 @@ TEST_CASE("Behind a trusted reverse proxy each client gets its own bucket", "[ht
   CHECK(server.logs().find("198.51.100") == std::string::npos);
   // A proxy address that is not an address is a config error.
   std::string bad = operator_config();
-  bad.replace(bad.find(R"("rate_per_minute": 0)"), std::string(R"("rate_per_minute": 0)").size(), R"("trust_proxy": ["proxy.local"])");
-  const auto result = callswap::server::load_operator_config(bad, [](const std::string&) { return std::nullopt; });
+  bad.replace(bad.find(R"("rate_per_minute": 0)"), std::string(R"("rate_per_minute": 0)").size(),
+              R"("trust_proxy": ["proxy.local"])");
+  const auto result =
+      callswap::server::load_operator_config(bad, [](const std::string&) { return std::nullopt; });
   REQUIRE(!result.ok());
-  CHECK(result.errors.front().to_string() == R"(limits.trust_proxy[0]: "proxy.local" is not an IP address)");
+  CHECK(result.errors.front().to_string() ==
+        R"(limits.trust_proxy[0]: "proxy.local" is not an IP address)");
 }
 
 TEST_CASE("API answers carry security headers and are not cached", "[http][headers]") {

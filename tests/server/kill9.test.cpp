@@ -32,7 +32,6 @@ namespace {
 constexpr int kPoolSize = 300;
 constexpr const char* kCallsSecret = "kill9-calls-secret-0123456789";
 
-
 std::string pool_number(int i) {
   return "+4930901" + std::string(4 - std::to_string(i).size(), '0') + std::to_string(i);
 }
@@ -168,7 +167,8 @@ void load(int port, int worker, std::atomic<bool>& stop, Ledger& ledger) {
     event.set("from", "+4915112345678");
     event.set("status", "completed");
     event.set("duration_seconds", 42);
-    if (!acknowledged(post_call(c, json::Value(std::move(event)).dump(), callswap::server::system_now(), kCallsSecret),
+    if (!acknowledged(post_call(c, json::Value(std::move(event)).dump(),
+                                callswap::server::system_now(), kCallsSecret),
                       201, [&] {
                         ledger.calls[call_id] = id;
                         ++ledger.call_count;
@@ -285,9 +285,12 @@ TEST_CASE("kill -9 under load: every acknowledged write survives, and no number 
     const auto session = ledger.sessions.find(session_id);
     const bool erased = session != ledger.sessions.end() && session->second.released;
     const bool uncertain = session != ledger.sessions.end() && session->second.uncertain;
-    const auto stored = query(database, "SELECT session_id, attribution FROM calls WHERE provider_call_id = '" + call_id + "'");
+    const auto stored =
+        query(database, "SELECT session_id, attribution FROM calls WHERE provider_call_id = '" +
+                            call_id + "'");
     if (uncertain) {
-      CHECK((stored == std::vector<std::string>{"NULL|session"} || stored == std::vector<std::string>{session_id + "|session"}));
+      CHECK((stored == std::vector<std::string>{"NULL|session"} ||
+             stored == std::vector<std::string>{session_id + "|session"}));
     } else {
       CHECK(stored == std::vector<std::string>{(erased ? "NULL" : session_id) + "|session"});
     }

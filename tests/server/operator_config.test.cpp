@@ -1,18 +1,23 @@
+#include "operator_config.hpp"
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-#include "operator_config.hpp"
 #include "temp_dir.hpp"
 
 namespace {
 
-std::optional<std::string> no_environment(const std::string&) { return std::nullopt; }
+std::optional<std::string> no_environment(const std::string&) {
+  return std::nullopt;
+}
 
-std::vector<std::string> errors_of(const std::string& json, const callswap::server::Environment& env = no_environment) {
+std::vector<std::string> errors_of(const std::string& json,
+                                   const callswap::server::Environment& env = no_environment) {
   std::vector<std::string> out;
-  for (const auto& e : callswap::server::load_operator_config(json, env).errors) out.push_back(e.to_string());
+  for (const auto& e : callswap::server::load_operator_config(json, env).errors)
+    out.push_back(e.to_string());
   return out;
 }
 
@@ -22,12 +27,14 @@ TEST_CASE("The example operator config is valid", "[operator_config]") {
   std::ifstream in(CALLSWAP_SOURCE_DIR "/examples/server/callswap.json");
   std::ostringstream text;
   text << in.rdbuf();
-  const auto result = callswap::server::load_operator_config(text.str(), [](const std::string& name) -> std::optional<std::string> {
-    if (name == "CALLSWAP_TWILIO_AUTH_TOKEN") return std::string("a-token-from-the-environment");
-    if (name == "CALLSWAP_CALLER_KEY_2026_11") return std::string(64, 'a');
-    if (name == "CALLSWAP_CALLER_HASH_KEY") return std::string(64, 'b');
-    return std::nullopt;
-  });
+  const auto result = callswap::server::load_operator_config(
+      text.str(), [](const std::string& name) -> std::optional<std::string> {
+        if (name == "CALLSWAP_TWILIO_AUTH_TOKEN")
+          return std::string("a-token-from-the-environment");
+        if (name == "CALLSWAP_CALLER_KEY_2026_11") return std::string(64, 'a');
+        if (name == "CALLSWAP_CALLER_HASH_KEY") return std::string(64, 'b');
+        return std::nullopt;
+      });
   INFO((result.ok() ? std::string() : result.errors.front().to_string()));
   REQUIRE(result.ok());
   const auto& config = *result.config;
@@ -63,23 +70,30 @@ TEST_CASE("Every error in an operator config is reported with its path", "[opera
   const std::vector<std::string> expected = {
       "listen: \"localhost\" is not host:port (\"127.0.0.1:8080\")",
       "public_url: \"track.example.com\" is not an origin like \"https://track.example.com\"",
-      "sites[0].allowed_origins[0]: \"https://a.example/\" is not an origin like \"https://shop.example\"",
+      "sites[0].allowed_origins[0]: \"https://a.example/\" is not an origin like "
+      "\"https://shop.example\"",
       "sites[0].allowed_origins[1]: \"a.example\" is not an origin like \"https://shop.example\"",
-      "sites[0].pools.ads.numbers[1]: \"+49 30 9000002\" is not a valid E.164 number (only digits may follow '+', without spaces or separators)",
+      "sites[0].pools.ads.numbers[1]: \"+49 30 9000002\" is not a valid E.164 number (only digits "
+      "may follow '+', without spaces or separators)",
       "sites[0].pools.ads.hold_minutes: must be between 1 and 1440, not 0",
-      "sites[0].pools.ads.when_exhausted: \"panic\" is not one of \"static\", \"reuse_least_active\"",
+      "sites[0].pools.ads.when_exhausted: \"panic\" is not one of \"static\", "
+      "\"reuse_least_active\"",
       "sites[0].pools.extra: pool \"extra\" is not listed in the site config's pools",
-      "sites[0].pools.extra.numbers[0]: +49309000001 is already used at sites[0].pools.ads.numbers[0]: a number belongs to one place only",
+      "sites[0].pools.extra.numbers[0]: +49309000001 is already used at "
+      "sites[0].pools.ads.numbers[0]: a number belongs to one place only",
       "sites[0].pools: the site config lists pool \"seo\" but it has no numbers here",
       "sites[0].retention.forever: unknown field",
       "sites[0].retention.calls_days: must be between 1 and 3650, not 0",
       "sites[1].config.country: \"XX\" is not a country callswap knows (ISO code like \"DE\")",
       "sites[1].config.targets: must list the site's own numbers in E.164 (\"+49301234567\")",
       "sites[1].config.sources: must list at least one source",
-      "admin_keys[0].sha256: must be the SHA-256 of the key in lower-case hex (64 characters), never the key itself",
-      "admin_keys[0].scopes[1]: \"root\" is not one of \"reports\", \"subjects\", \"callers\", \"config\"",
+      "admin_keys[0].sha256: must be the SHA-256 of the key in lower-case hex (64 characters), "
+      "never the key itself",
+      "admin_keys[0].scopes[1]: \"root\" is not one of \"reports\", \"subjects\", \"callers\", "
+      "\"config\"",
       "webhooks.twilio_auth_token: is too short to be a secret (16 characters at least)",
-      "webhooks.calls_secret.env: the environment variable CALLS_SECRET is not set (nor CALLS_SECRET_FILE, a file holding it)",
+      "webhooks.calls_secret.env: the environment variable CALLS_SECRET is not set (nor "
+      "CALLS_SECRET_FILE, a file holding it)",
       "limits.threads: must be between 2 and 1024, not 1",
   };
   CHECK(errors_of(bad) == expected);
@@ -93,17 +107,22 @@ TEST_CASE("Structural problems in an operator config", "[operator_config]") {
   CHECK(errors_of(R"({"sites": [{}]})") == V{"sites[0].config: is required"});
   const std::string site = R"({"config": {"site": "a", "country": "DE", "targets": ["+49301234567"],
       "sources": [{"id": "d", "static": "+49301234567", "default": true}]}})";
-  CHECK(errors_of(R"({"sites": [)" + site + R"(], "caller_numbers": {"keys": [{"id": "k1", "key": "abc"}], "current": "k2"}})") ==
+  CHECK(errors_of(
+            R"({"sites": [)" + site +
+            R"(], "caller_numbers": {"keys": [{"id": "k1", "key": "abc"}], "current": "k2"}})") ==
         V{"caller_numbers.keys[0].key: is too short to be a secret (16 characters at least)",
           "caller_numbers.keys[0].key: must be 64 hex characters (32 bytes)",
-          "caller_numbers.current: \"k2\" is not one of the keys", "caller_numbers.hash_key: is required"});
-  CHECK(errors_of(R"({"sites": [)" + site + R"(], "caller_numbers": {"keys": [{"id": "k1", "key": ")" + std::string(64, 'x') +
+          "caller_numbers.current: \"k2\" is not one of the keys",
+          "caller_numbers.hash_key: is required"});
+  CHECK(errors_of(R"({"sites": [)" + site +
+                  R"(], "caller_numbers": {"keys": [{"id": "k1", "key": ")" + std::string(64, 'x') +
                   R"("}], "current": "k1", "hash_key": ")" + std::string(64, 'a') + R"("}})") ==
         V{"caller_numbers.keys[0].key: must be 64 hex characters (32 bytes)"});
-  CHECK(errors_of(R"({"sites": [{"config": {"site": "a", "country": "DE", "targets": ["+49301234567"],
+  CHECK(
+      errors_of(R"({"sites": [{"config": {"site": "a", "country": "DE", "targets": ["+49301234567"],
       "sources": [{"id": "d", "static": "+49301234567", "default": true}]}}],
       "webhooks": {"twilio_auth_token": "0123456789abcdef0123"}})") ==
-        V{"public_url: is required with webhooks.twilio_auth_token: Twilio signs the URL it calls"});
+      V{"public_url: is required with webhooks.twilio_auth_token: Twilio signs the URL it calls"});
 }
 
 TEST_CASE("Connection limits: defaults, operator values, and values that cannot work",

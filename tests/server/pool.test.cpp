@@ -1,9 +1,9 @@
+#include "pool.hpp"
+
 #include <catch2/catch.hpp>
 #include <random>
 #include <set>
 #include <string>
-
-#include "pool.hpp"
 
 using callswap::server::Pool;
 using callswap::server::PoolSettings;
@@ -12,11 +12,13 @@ namespace {
 
 std::vector<callswap::PhoneNumber> numbers(int count) {
   std::vector<callswap::PhoneNumber> out;
-  for (int i = 0; i < count; ++i) out.push_back(*callswap::parse_e164("+4930555" + std::to_string(10000 + i)));
+  for (int i = 0; i < count; ++i)
+    out.push_back(*callswap::parse_e164("+4930555" + std::to_string(10000 + i)));
   return out;
 }
 
-PoolSettings settings(PoolSettings::WhenExhausted policy = PoolSettings::WhenExhausted::static_number) {
+PoolSettings settings(
+    PoolSettings::WhenExhausted policy = PoolSettings::WhenExhausted::static_number) {
   PoolSettings s;
   s.hold_ms = 30 * 60'000;
   s.cooldown_ms = 15 * 60'000;
@@ -41,7 +43,8 @@ TEST_CASE("Each session gets its own number and keeps it", "[pool]") {
   CHECK(pool.stats(kMinute).active == 2);
 }
 
-TEST_CASE("Exhaustion: the static number, or the least active session's number, always counted", "[pool]") {
+TEST_CASE("Exhaustion: the static number, or the least active session's number, always counted",
+          "[pool]") {
   SECTION("static number") {
     Pool pool(numbers(2), settings());
     pool.assign("a", 0);
@@ -65,7 +68,8 @@ TEST_CASE("Exhaustion: the static number, or the least active session's number, 
   }
 }
 
-TEST_CASE("A released number rests for the cool-down; the least recently released goes first", "[pool]") {
+TEST_CASE("A released number rests for the cool-down; the least recently released goes first",
+          "[pool]") {
   Pool pool(numbers(3), settings());
   const auto a = pool.assign("a", 0)->number;
   const auto b = pool.assign("b", 0)->number;
@@ -73,10 +77,10 @@ TEST_CASE("A released number rests for the cool-down; the least recently release
   CHECK(pool.release("b", 1 * kMinute));
   CHECK(pool.release("a", 2 * kMinute));
   CHECK_FALSE(pool.release("a", 2 * kMinute));  // twice: nothing more
-  CHECK_FALSE(pool.assign("d", 10 * kMinute));   // both still resting
+  CHECK_FALSE(pool.assign("d", 10 * kMinute));  // both still resting
   CHECK(pool.stats(10 * kMinute).cooling == 2);
   CHECK(pool.assign("d", 16 * kMinute)->number == b);  // b rested since minute 1
-  CHECK_FALSE(pool.assign("e", 16 * kMinute));          // a rests until minute 17
+  CHECK_FALSE(pool.assign("e", 16 * kMinute));         // a rests until minute 17
   CHECK(pool.assign("e", 17 * kMinute)->number == a);
   CHECK(pool.number_of("c") == c);
 }
@@ -87,7 +91,8 @@ TEST_CASE("Idle sessions let their numbers go; activity keeps them", "[pool]") {
   pool.assign("b", 0);
   pool.touch("b", 20 * kMinute);
   CHECK(pool.expire(29 * kMinute).empty());
-  CHECK(pool.expire(31 * kMinute) == std::vector<std::pair<std::string, callswap::Millis>>{{"a", 30 * kMinute}});
+  CHECK(pool.expire(31 * kMinute) ==
+        std::vector<std::pair<std::string, callswap::Millis>>{{"a", 30 * kMinute}});
   CHECK(pool.stats(31 * kMinute).active == 1);
   // a's number was last in use at minute 0, so its cool-down ended at minute 45.
   CHECK_FALSE(pool.assign("c", 44 * kMinute));
@@ -101,7 +106,7 @@ TEST_CASE("State is restored after a restart", "[pool]") {
   pool.restore_released("+493055510000", 10 * kMinute);
   CHECK(pool.number_of("a") == "+493055510002");
   CHECK(pool.assign("b", 11 * kMinute)->number == "+493055510001");  // never held: free
-  CHECK_FALSE(pool.assign("c", 11 * kMinute));                      // 10000 is resting
+  CHECK_FALSE(pool.assign("c", 11 * kMinute));                       // 10000 is resting
   CHECK(pool.assign("c", 25 * kMinute)->number == "+493055510000");
   pool.restore_active("x", "+490000000000", 0);  // a number not in the pool is ignored
   CHECK_FALSE(pool.number_of("x"));
@@ -114,7 +119,8 @@ TEST_CASE("Random traffic never gives one number to two live sessions", "[pool][
   callswap::Millis now = 0;
   for (int step = 0; step < 20000; ++step) {
     now += static_cast<callswap::Millis>(random() % 30'000);
-    for (const auto& ended : pool.expire(now)) live.erase(ended.first);  // first, as the server does
+    for (const auto& ended : pool.expire(now))
+      live.erase(ended.first);  // first, as the server does
     const std::string session = "s" + std::to_string(random() % 300);
     switch (random() % 4) {
       case 0:

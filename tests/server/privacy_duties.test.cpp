@@ -31,24 +31,32 @@ struct DutiesFixture {
     return subject(action, R"({"caller": ")" + caller + R"("})");
   }
   // A call to `number` from `caller`, through the generic signed webhook.
-  httplib::Result call(const std::string& call_id, const std::string& number, const std::string& caller) {
-    return post_call(c, R"({"call_id": ")" + call_id + R"(", "to": ")" + number + R"(", "from": ")" + caller +
-                            R"(", "status": "completed", "duration_seconds": 42})", now);
+  httplib::Result call(const std::string& call_id, const std::string& number,
+                       const std::string& caller) {
+    return post_call(c,
+                     R"({"call_id": ")" + call_id + R"(", "to": ")" + number + R"(", "from": ")" +
+                         caller + R"(", "status": "completed", "duration_seconds": 42})",
+                     now);
   }
   // A store on the same file, as an auditor would open it.
-  std::unique_ptr<callswap::server::Store> inspect() { return callswap::server::open_sqlite_store(db); }
+  std::unique_ptr<callswap::server::Store> inspect() {
+    return callswap::server::open_sqlite_store(db);
+  }
 };
 
 httplib::Result twilio(httplib::Client& c, const std::map<std::string, std::string>& params) {
-  const std::string signature = twilio_signature("twilio-auth-token-0123456789", "https://track.example.com/v1/webhooks/twilio", params);
-  return c.Post("/v1/webhooks/twilio", httplib::Headers{{"X-Twilio-Signature", signature}}, form(params),
-                "application/x-www-form-urlencoded");
+  const std::string signature = twilio_signature(
+      "twilio-auth-token-0123456789", "https://track.example.com/v1/webhooks/twilio", params);
+  return c.Post("/v1/webhooks/twilio", httplib::Headers{{"X-Twilio-Signature", signature}},
+                form(params), "application/x-www-form-urlencoded");
 }
 
 }  // namespace
 
-TEST_CASE_METHOD(DutiesFixture, "After a caller's erasure no call, index or file still carries the erased visit's session id",
-                 "[privacy][erase]") {
+TEST_CASE_METHOD(
+    DutiesFixture,
+    "After a caller's erasure no call, index or file still carries the erased visit's session id",
+    "[privacy][erase]") {
   const json::Value visit = body_of(new_session(c));
   const std::string session = visit.find("session")->as_string();
   const std::string number = visit.find("number")->as_string();
@@ -69,19 +77,26 @@ TEST_CASE_METHOD(DutiesFixture, "After a caller's erasure no call, index or file
   CHECK(erased_from_disk(db, session));
 }
 
-TEST_CASE_METHOD(DutiesFixture, "A withdrawal reaches the disk: within seconds no database file holds the session", "[privacy][withdraw]") {
-  const auto created = c.Post("/v1/sites/acme/sessions",
-                              R"({"source": "google-ads", "landing_path": "/x?utm_campaign=withdrawn-7f3a", "consent": true,
+TEST_CASE_METHOD(DutiesFixture,
+                 "A withdrawal reaches the disk: within seconds no database file holds the session",
+                 "[privacy][withdraw]") {
+  const auto created = c.Post(
+      "/v1/sites/acme/sessions",
+      R"({"source": "google-ads", "landing_path": "/x?utm_campaign=withdrawn-7f3a", "consent": true,
                                   "campaign": {"utm_campaign": "withdrawn-7f3a"}})",
-                              "application/json");
+      "application/json");
   const std::string session = body_of(created).find("session")->as_string();
-  for (int i = 0; i < 3; ++i) REQUIRE(c.Post(("/v1/sessions/" + session + "/heartbeat").c_str(), "", "application/json")->status == 200);
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(c.Post(("/v1/sessions/" + session + "/heartbeat").c_str(), "", "application/json")
+                ->status == 200);
   REQUIRE(c.Delete(("/v1/sessions/" + session).c_str())->status == 204);
   CHECK(erased_from_disk(db, session));
   CHECK(erased_from_disk(db, "withdrawn-7f3a"));
 }
 
-TEST_CASE_METHOD(DutiesFixture, "Erasures and withdrawals are acknowledged only once a power cut cannot undo them", "[privacy][durability]") {
+TEST_CASE_METHOD(DutiesFixture,
+                 "Erasures and withdrawals are acknowledged only once a power cut cannot undo them",
+                 "[privacy][durability]") {
   const std::string session = body_of(new_session(c)).find("session")->as_string();
   // The hot path commits without a sync (it survives a crash of the process, not of the power).
   CHECK(sync.any_unsynced(db));
@@ -96,9 +111,14 @@ TEST_CASE_METHOD(DutiesFixture, "Erasures and withdrawals are acknowledged only 
   CHECK_FALSE(sync.any_unsynced(db + "-wal"));
 }
 
-TEST_CASE_METHOD(DutiesFixture, "A replayed Twilio webhook of an erased call is acknowledged and stores nothing", "[privacy][erase][twilio]") {
+TEST_CASE_METHOD(DutiesFixture,
+                 "A replayed Twilio webhook of an erased call is acknowledged and stores nothing",
+                 "[privacy][erase][twilio]") {
   const std::map<std::string, std::string> params = {
-      {"CallSid", "CA0123456789abcdef0123456789abcdef"}, {"To", "+49301111113"}, {"From", kCaller}, {"CallStatus", "completed"},
+      {"CallSid", "CA0123456789abcdef0123456789abcdef"},
+      {"To", "+49301111113"},
+      {"From", kCaller},
+      {"CallStatus", "completed"},
       {"CallDuration", "61"}};
   REQUIRE(twilio(c, params)->status == 201);
   CHECK(subject_by_caller("erase", kCaller).find("erased_calls")->as_number() == 1);
@@ -108,8 +128,8 @@ TEST_CASE_METHOD(DutiesFixture, "A replayed Twilio webhook of an erased call is 
   CHECK(replay->status == 200);
   CHECK_FALSE(body_of(replay).find("stored")->as_bool());
   CHECK_FALSE(inspect()->find_call("CA0123456789abcdef0123456789abcdef"));
-  CHECK(error_code(c.Post("/v1/admin/subjects/access", dpo, R"({"caller": ")" + kCaller + R"("})", "application/json")) ==
-        "unknown_subject");
+  CHECK(error_code(c.Post("/v1/admin/subjects/access", dpo, R"({"caller": ")" + kCaller + R"("})",
+                          "application/json")) == "unknown_subject");
   // The tombstone holds a keyed hash, not the provider's id.
   CHECK(erased_from_disk(db, "CA0123456789abcdef0123456789abcdef"));
   // The caller's next call is a new call, and is stored.
@@ -118,7 +138,8 @@ TEST_CASE_METHOD(DutiesFixture, "A replayed Twilio webhook of an erased call is 
   CHECK(twilio(c, next)->status == 201);
 }
 
-TEST_CASE_METHOD(DutiesFixture, "A restriction reaches the calls made after it, until it is lifted", "[privacy][restrict]") {
+TEST_CASE_METHOD(DutiesFixture, "A restriction reaches the calls made after it, until it is lifted",
+                 "[privacy][restrict]") {
   REQUIRE(call("call-1", "+49301111113", kCaller)->status == 201);
   CHECK(subject_by_caller("restrict", kCaller).find("calls")->as_number() == 1);
   now += kMinute;
@@ -127,13 +148,19 @@ TEST_CASE_METHOD(DutiesFixture, "A restriction reaches the calls made after it, 
   CHECK(inspect()->find_call("call-2")->restricted);
   CHECK_FALSE(inspect()->find_call("call-3")->restricted);
   const httplib::Headers reports = {{"Authorization", "Bearer reports-key"}};
-  CHECK(body_of(c.Get("/v1/admin/sites/acme/report", reports)).find("totals")->find("calls")->as_number() == 1);
+  CHECK(body_of(c.Get("/v1/admin/sites/acme/report", reports))
+            .find("totals")
+            ->find("calls")
+            ->as_number() == 1);
 
   CHECK_FALSE(subject_by_caller("unrestrict", kCaller).find("restricted")->as_bool());
   now += kMinute;
   REQUIRE(call("call-4", "+49301111113", kCaller)->status == 201);
   CHECK_FALSE(inspect()->find_call("call-4")->restricted);
-  CHECK(body_of(c.Get("/v1/admin/sites/acme/report", reports)).find("totals")->find("calls")->as_number() == 4);
+  CHECK(body_of(c.Get("/v1/admin/sites/acme/report", reports))
+            .find("totals")
+            ->find("calls")
+            ->as_number() == 4);
 
   // A visit's restriction reaches the calls later attributed to it.
   const json::Value visit = body_of(new_session(c));
@@ -144,11 +171,15 @@ TEST_CASE_METHOD(DutiesFixture, "A restriction reaches the calls made after it, 
   CHECK(inspect()->find_call("call-5")->restricted);
 }
 
-TEST_CASE_METHOD(DutiesFixture, "A purged session is cut from its calls, which keep source, campaign and pool", "[privacy][retention]") {
+TEST_CASE_METHOD(DutiesFixture,
+                 "A purged session is cut from its calls, which keep source, campaign and pool",
+                 "[privacy][retention]") {
   const json::Value visit = body_of(new_session(c));
   const std::string session = visit.find("session")->as_string();
   REQUIRE(call("call-1", visit.find("number")->as_string(), kCaller)->status == 201);
-  REQUIRE(c.Post(("/v1/sessions/" + session + "/heartbeat").c_str(), "", "application/json")->status == 200);
+  REQUIRE(
+      c.Post(("/v1/sessions/" + session + "/heartbeat").c_str(), "", "application/json")->status ==
+      200);
   now += 31 * kMinute;
   server.server().expire_sessions();
   now += 91 * kDay;  // sessions are kept 90 days, calls 365
@@ -161,12 +192,16 @@ TEST_CASE_METHOD(DutiesFixture, "A purged session is cut from its calls, which k
   CHECK(erased_from_disk(db, session));
 }
 
-TEST_CASE_METHOD(DutiesFixture, "Server-level audit entries and rows of sites no longer configured are purged too", "[privacy][retention]") {
-  REQUIRE(c.Get("/v1/admin/sites", {{"Authorization", "Bearer reports-key"}})->status == 200);  // audited without a site
+TEST_CASE_METHOD(DutiesFixture,
+                 "Server-level audit entries and rows of sites no longer configured are purged too",
+                 "[privacy][retention]") {
+  REQUIRE(c.Get("/v1/admin/sites", {{"Authorization", "Bearer reports-key"}})->status ==
+          200);  // audited without a site
   {
     auto store = inspect();
     store->append_audit({now, "ops", "report", "gone-site", "{}"});
-    CHECK(store->insert_call({"gone-call", "gone-site", "+49309999999", "completed", 10, now, "", "", "unattributed"}));
+    CHECK(store->insert_call(
+        {"gone-call", "gone-site", "+49309999999", "completed", 10, now, "", "", "unattributed"}));
     REQUIRE(store->audit_entries(0, now + 1).size() == 2);
   }
   now += 366 * kDay;  // past the default retention of audit entries and calls (365 days)
@@ -176,7 +211,8 @@ TEST_CASE_METHOD(DutiesFixture, "Server-level audit entries and rows of sites no
   CHECK_FALSE(store->find_call("gone-call"));
 }
 
-TEST_CASE_METHOD(DutiesFixture, "A clock that jumps neither deletes early nor keeps forever", "[privacy][retention][clock]") {
+TEST_CASE_METHOD(DutiesFixture, "A clock that jumps neither deletes early nor keeps forever",
+                 "[privacy][retention][clock]") {
   const std::string session = body_of(new_session(c)).find("session")->as_string();
   REQUIRE(c.Delete(("/v1/sessions/" + session).c_str())->status == 204);
   const std::string ended = body_of(new_session(c)).find("session")->as_string();

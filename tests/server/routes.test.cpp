@@ -2,13 +2,14 @@
 // against every admin route, the OpenAPI file both ways, the scope table in docs/api.md, and
 // the rate-limit classes of the admin and webhook endpoints.
 
+#include "routes.hpp"
+
 #include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
 
 #include "privacy_record.hpp"
-#include "routes.hpp"
 #include "server_fixture.hpp"
 
 using callswap::server::kRoutes;
@@ -30,9 +31,11 @@ std::string upper(std::string text) {
 
 // A concrete path for a route's documented path.
 std::string concrete(std::string path) {
-  for (const auto& [name, value] : {std::pair{"{site}", "acme"}, std::pair{"{session}", "0123456789abcdef0123456789abcdef"},
-                                    std::pair{"{action}", "access"}}) {
-    if (auto at = path.find(name); at != std::string::npos) path.replace(at, std::string(name).size(), value);
+  for (const auto& [name, value] :
+       {std::pair{"{site}", "acme"}, std::pair{"{session}", "0123456789abcdef0123456789abcdef"},
+        std::pair{"{action}", "access"}}) {
+    if (auto at = path.find(name); at != std::string::npos)
+      path.replace(at, std::string(name).size(), value);
   }
   return path;
 }
@@ -53,7 +56,8 @@ std::string config_with_scoped_keys(const std::string& rates = "") {
   return config;
 }
 
-httplib::Result send(httplib::Client& c, const std::string& method, const std::string& path, const std::string& key) {
+httplib::Result send(httplib::Client& c, const std::string& method, const std::string& path,
+                     const std::string& key) {
   httplib::Request req;
   req.method = method;
   req.path = path;
@@ -68,30 +72,36 @@ httplib::Result send(httplib::Client& c, const std::string& method, const std::s
 
 }  // namespace
 
-TEST_CASE("The routes table and docs/openapi.json list the same paths and methods", "[routes][docs]") {
+TEST_CASE("The routes table and docs/openapi.json list the same paths and methods",
+          "[routes][docs]") {
   const auto spec = json::parse(read_file(CALLSWAP_SOURCE_DIR "/docs/openapi.json"));
   REQUIRE(spec.ok());
   std::set<std::string> documented;
   const json::Object& paths = spec->find("paths")->as_object();
   for (std::size_t i = 0; i < paths.size(); ++i) {
-    for (const std::string& method : paths.values[i].as_object().keys) documented.insert(upper(method) + " " + paths.keys[i]);
+    for (const std::string& method : paths.values[i].as_object().keys)
+      documented.insert(upper(method) + " " + paths.keys[i]);
   }
   std::set<std::string> routed;
-  for (const auto& route : kRoutes) routed.insert(std::string(route.method) + " " + std::string(route.path));
+  for (const auto& route : kRoutes)
+    routed.insert(std::string(route.method) + " " + std::string(route.path));
   CHECK(documented == routed);
 }
 
-TEST_CASE("docs/api.md's table of admin routes and scopes is the routes table's", "[routes][docs]") {
+TEST_CASE("docs/api.md's table of admin routes and scopes is the routes table's",
+          "[routes][docs]") {
   const std::string doc = read_file(CALLSWAP_SOURCE_DIR "/docs/api.md");
   std::set<std::string> documented;
   const std::regex row(R"(\| `([A-Z]+ /v1/admin/[^`]+)` \| `([a-z]+)` \|)");
-  for (auto it = std::sregex_iterator(doc.begin(), doc.end(), row); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(doc.begin(), doc.end(), row); it != std::sregex_iterator();
+       ++it) {
     documented.insert((*it)[1].str() + " " + (*it)[2].str());
   }
   std::set<std::string> routed;
   for (const auto& route : kRoutes) {
     if (route.scope == Scope::none) continue;
-    routed.insert(std::string(route.method) + " " + std::string(route.path) + " " + std::string(callswap::server::scope_name(route.scope)));
+    routed.insert(std::string(route.method) + " " + std::string(route.path) + " " +
+                  std::string(callswap::server::scope_name(route.scope)));
   }
   CHECK(documented == routed);
 }
@@ -139,7 +149,8 @@ TEST_CASE("Every admin route answers every key by its scope, and only by it", "[
   CHECK(admin_routes == expected.size());
 }
 
-TEST_CASE("The record of processing is served to a config-scoped key, as the command prints it", "[routes][privacy]") {
+TEST_CASE("The record of processing is served to a config-scoped key, as the command prints it",
+          "[routes][privacy]") {
   TempDir dir;
   std::atomic<Millis> now{kStart};
   const std::string config = config_with_scoped_keys();
@@ -149,18 +160,22 @@ TEST_CASE("The record of processing is served to a config-scoped key, as the com
   REQUIRE(r);
   CHECK(r->status == 200);
   CHECK(r->get_header_value("Content-Type").starts_with("text/markdown"));
-  auto loaded = callswap::server::load_operator_config(config, [](const std::string&) { return std::nullopt; });
+  auto loaded = callswap::server::load_operator_config(
+      config, [](const std::string&) { return std::nullopt; });
   REQUIRE(loaded.ok());
   CHECK(r->body == callswap::server::privacy_record_markdown(*loaded.config));
   CHECK(r->body.find("acme") != std::string::npos);
 }
 
-TEST_CASE("Admin and webhook endpoints are rate limited: per address, and per admin key", "[routes][rate]") {
+TEST_CASE("Admin and webhook endpoints are rate limited: per address, and per admin key",
+          "[routes][rate]") {
   TempDir dir;
   std::atomic<Millis> now{kStart};
-  Running server(config_with_scoped_keys(R"("admin_rate_per_minute": 60, "admin_rate_burst": 2, "webhook_rate_per_minute": 60,
+  Running server(
+      config_with_scoped_keys(
+          R"("admin_rate_per_minute": 60, "admin_rate_burst": 2, "webhook_rate_per_minute": 60,
                                              "webhook_rate_burst": 2)"),
-                 dir.file("callswap.db"), now);
+      dir.file("callswap.db"), now);
   auto c = server.client();
   const httplib::Headers reports = {{"Authorization", "Bearer reports-key"}};
   CHECK(c.Get("/v1/admin/sites", reports)->status == 200);
@@ -171,9 +186,12 @@ TEST_CASE("Admin and webhook endpoints are rate limited: per address, and per ad
   CHECK(error_code(limited) == "rate_limited");
   CHECK(limited->get_header_value("Retry-After") == "1");
   // Guessing keys is limited as much as using one.
-  CHECK(c.Get("/v1/admin/sites", httplib::Headers{{"Authorization", "Bearer guess"}})->status == 429);
+  CHECK(c.Get("/v1/admin/sites", httplib::Headers{{"Authorization", "Bearer guess"}})->status ==
+        429);
 
-  for (int i = 0; i < 2; ++i) CHECK(post_call(c, R"({"call_id": "c)" + std::to_string(i) + R"(", "to": "+49301111113"})", now)->status == 201);
+  for (int i = 0; i < 2; ++i)
+    CHECK(post_call(c, R"({"call_id": "c)" + std::to_string(i) + R"(", "to": "+49301111113"})", now)
+              ->status == 201);
   const auto webhook = post_call(c, R"({"call_id": "c9", "to": "+49301111113"})", now);
   REQUIRE(webhook);
   CHECK(webhook->status == 429);

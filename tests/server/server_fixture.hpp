@@ -8,12 +8,12 @@
 #include <openssl/hmac.h>
 
 #include <atomic>
-#include <chrono>
-#include <iterator>
-#include <cstdlib>
-#include <fstream>
 #include <callswap/json.hpp>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <string>
@@ -45,7 +45,8 @@ std::string operator_config(const char* when_exhausted = "static", int cooldown_
       },
       "allowed_origins": ["https://acme.example"],
       "pools": {"ads": {"numbers": ["+49309000001", "+49309000002", "+49309000003"], "hold_minutes": 30,
-                        "cooldown_minutes": )") + std::to_string(cooldown_minutes) + R"(, "when_exhausted": ")" + when_exhausted + R"("}},
+                        "cooldown_minutes": )") +
+         std::to_string(cooldown_minutes) + R"(, "when_exhausted": ")" + when_exhausted + R"("}},
       "attribution_grace_minutes": 30
     }],
     "webhooks": {"twilio_auth_token": "twilio-auth-token-0123456789", "calls_secret": "calls-secret-0123456789abcdef"},
@@ -59,16 +60,19 @@ using test::TempDir;
 // callers' numbers in clear) and "support-key" (subjects, numbers masked).
 inline std::string config_with_keys() {
   std::string config = operator_config();
-  config.insert(config.rfind('}'), R"(, "caller_numbers": {"keys": [{"id": "k1", "key": ")" + std::string(64, '1') +
-                                       R"("}], "current": "k1", "hash_key": ")" + std::string(64, '3') + R"("})");
+  config.insert(config.rfind('}'),
+                R"(, "caller_numbers": {"keys": [{"id": "k1", "key": ")" + std::string(64, '1') +
+                    R"("}], "current": "k1", "hash_key": ")" + std::string(64, '3') + R"("})");
   // The config holds the keys' SHA-256, never the keys themselves.
   config.insert(config.rfind('}'), R"(, "admin_keys": [
-      {"id": "reports", "sha256": ")" + callswap::server::sha256_hex("reports-key") + R"(", "scopes": ["reports"]},
-      {"id": "dpo", "sha256": ")" + callswap::server::sha256_hex("dpo-key") + R"(", "scopes": ["subjects", "callers"]},
-      {"id": "support", "sha256": ")" + callswap::server::sha256_hex("support-key") + R"(", "scopes": ["subjects"]}])");
+      {"id": "reports", "sha256": ")" + callswap::server::sha256_hex("reports-key") +
+                                       R"(", "scopes": ["reports"]},
+      {"id": "dpo", "sha256": ")" + callswap::server::sha256_hex("dpo-key") +
+                                       R"(", "scopes": ["subjects", "callers"]},
+      {"id": "support", "sha256": ")" + callswap::server::sha256_hex("support-key") +
+                                       R"(", "scopes": ["subjects"]}])");
   return config;
 }
-
 
 // True once no file of the SQLite database at `path` (the database, its write-ahead log and
 // its shared-memory index) holds `value` anywhere in its raw bytes. An erasure is
@@ -78,7 +82,8 @@ inline bool erased_from_disk(const std::string& path, const std::string& value) 
     bool found = false;
     for (const std::string& file : {path, path + "-wal", path + "-shm"}) {
       std::ifstream in(file, std::ios::binary);
-      const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const std::string bytes((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
       found = found || bytes.find(value) != std::string::npos;
     }
     if (!found) return true;
@@ -91,11 +96,13 @@ inline bool erased_from_disk(const std::string& path, const std::string& value) 
 class Running {
  public:
   Running(const std::string& config_json, const std::string& database, std::atomic<Millis>& clock) {
-    auto config = callswap::server::load_operator_config(config_json, [](const std::string&) { return std::nullopt; });
+    auto config = callswap::server::load_operator_config(
+        config_json, [](const std::string&) { return std::nullopt; });
     INFO((config.ok() ? std::string() : config.errors.front().to_string()));
     REQUIRE(config.ok());
-    server_ = std::make_unique<callswap::server::Server>(std::move(*config.config), callswap::server::open_sqlite_store(database),
-                                                         [&clock] { return clock.load(); });
+    server_ = std::make_unique<callswap::server::Server>(
+        std::move(*config.config), callswap::server::open_sqlite_store(database),
+        [&clock] { return clock.load(); });
     server_->set_log_sink([this](const std::string& line) {
       std::lock_guard lock(log_mutex_);
       logs_ += line + "\n";
@@ -151,20 +158,25 @@ std::string error_code(const httplib::Result& r) {
 }
 
 httplib::Result new_session(httplib::Client& c, const char* source = "google-ads") {
-  return c.Post("/v1/sites/acme/sessions",
-                std::string(R"({"source": ")") + source + R"(", "landing_path": "/offer?utm_source=google&email=jane%40example.com", "consent": true, "campaign": {"utm_source": "google", "click_id": "gclid"}})",
-                "application/json");
+  return c.Post(
+      "/v1/sites/acme/sessions",
+      std::string(R"({"source": ")") + source +
+          R"(", "landing_path": "/offer?utm_source=google&email=jane%40example.com", "consent": true, "campaign": {"utm_source": "google", "click_id": "gclid"}})",
+      "application/json");
 }
 
 // Twilio's signature, computed here independently of the server's code.
-std::string twilio_signature(const std::string& token, const std::string& url, const std::map<std::string, std::string>& params) {
+std::string twilio_signature(const std::string& token, const std::string& url,
+                             const std::map<std::string, std::string>& params) {
   std::string data = url;
   for (const auto& [k, v] : params) data += k + v;
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  HMAC(EVP_sha1(), token.data(), static_cast<int>(token.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &size);
+  HMAC(EVP_sha1(), token.data(), static_cast<int>(token.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &size);
   std::string out(64, '\0');
-  out.resize(static_cast<std::size_t>(EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), mac, static_cast<int>(size))));
+  out.resize(static_cast<std::size_t>(
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), mac, static_cast<int>(size))));
   return out;
 }
 
@@ -173,9 +185,12 @@ std::string form(const std::map<std::string, std::string>& params) {
   for (const auto& [k, v] : params) {
     out += (out.empty() ? "" : "&") + k + "=";
     for (char c : v) {
-      if (c == '+') out += "%2B";
-      else if (c == ' ') out += "+";
-      else out.push_back(c);
+      if (c == '+')
+        out += "%2B";
+      else if (c == ' ')
+        out += "+";
+      else
+        out.push_back(c);
     }
   }
   return out;
@@ -184,16 +199,21 @@ std::string form(const std::map<std::string, std::string>& params) {
 std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &size);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &size);
   static const char* kHex = "0123456789abcdef";
   std::string out;
   for (unsigned int i = 0; i < size; ++i) out += std::string{kHex[mac[i] >> 4], kHex[mac[i] & 0xF]};
   return out;
 }
 
-httplib::Result post_call(httplib::Client& c, const std::string& body, Millis sent_ms, const std::string& secret = "calls-secret-0123456789abcdef") {
+httplib::Result post_call(httplib::Client& c, const std::string& body, Millis sent_ms,
+                          const std::string& secret = "calls-secret-0123456789abcdef") {
   const std::string ts = std::to_string(sent_ms / 1000);
-  return c.Post("/v1/webhooks/calls", httplib::Headers{{"X-Callswap-Timestamp", ts}, {"X-Callswap-Signature", "sha256=" + hmac_sha256_hex(secret, ts + "." + body)}},
+  return c.Post("/v1/webhooks/calls",
+                httplib::Headers{
+                    {"X-Callswap-Timestamp", ts},
+                    {"X-Callswap-Signature", "sha256=" + hmac_sha256_hex(secret, ts + "." + body)}},
                 body, "application/json");
 }
 

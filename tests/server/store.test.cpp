@@ -510,8 +510,10 @@ TEST_CASE("A session keeps the click id it came with, and its calls are listed f
   CHECK(kept->ga_consent == "consent_mode");
   CHECK(store->find_session("plain")->click_id.empty());
 
-  CHECK(store->insert_call({"CA1", "acme", "+493055510000", "completed", 90, 2000, "clicked", "google-ads", "session"}));
-  CHECK(store->insert_call({"CA2", "acme", "+493055510001", "completed", 90, 2000, "plain", "google-ads", "session"}));
+  CHECK(store->insert_call(
+      {"CA1", "acme", "+493055510000", "completed", 90, 2000, "clicked", "google-ads", "session"}));
+  CHECK(store->insert_call(
+      {"CA2", "acme", "+493055510001", "completed", 90, 2000, "plain", "google-ads", "session"}));
   auto listed = store->clicked_calls("acme", 0, 10'000);
   REQUIRE(listed.size() == 1);
   CHECK(listed[0].call.provider_call_id == "CA1");

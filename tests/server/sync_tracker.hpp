@@ -35,9 +35,9 @@ class SyncTracker {
 
  private:
   struct File {
-    sqlite3_file base;       // must come first: SQLite sees this
-    sqlite3_file* real;      // the wrapped file, allocated right after this struct
-    char path[1024];  // SQLite allocates this struct without constructing it: no std::string
+    sqlite3_file base;   // must come first: SQLite sees this
+    sqlite3_file* real;  // the wrapped file, allocated right after this struct
+    char path[1024];     // SQLite allocates this struct without constructing it: no std::string
   };
 
   SyncTracker() {
@@ -53,7 +53,9 @@ class SyncTracker {
       File* file = reinterpret_cast<File*>(f);
       return file->real->pMethods->xClose(file->real);
     };
-    methods_.xRead = [](sqlite3_file* f, void* p, int n, sqlite3_int64 o) { return real(f)->pMethods->xRead(real(f), p, n, o); };
+    methods_.xRead = [](sqlite3_file* f, void* p, int n, sqlite3_int64 o) {
+      return real(f)->pMethods->xRead(real(f), p, n, o);
+    };
     methods_.xWrite = [](sqlite3_file* f, const void* p, int n, sqlite3_int64 o) {
       mark(f, true);
       return real(f)->pMethods->xWrite(real(f), p, n, o);
@@ -67,21 +69,39 @@ class SyncTracker {
       if (rc == SQLITE_OK) mark(f, false);
       return rc;
     };
-    methods_.xFileSize = [](sqlite3_file* f, sqlite3_int64* size) { return real(f)->pMethods->xFileSize(real(f), size); };
+    methods_.xFileSize = [](sqlite3_file* f, sqlite3_int64* size) {
+      return real(f)->pMethods->xFileSize(real(f), size);
+    };
     methods_.xLock = [](sqlite3_file* f, int l) { return real(f)->pMethods->xLock(real(f), l); };
-    methods_.xUnlock = [](sqlite3_file* f, int l) { return real(f)->pMethods->xUnlock(real(f), l); };
-    methods_.xCheckReservedLock = [](sqlite3_file* f, int* out) { return real(f)->pMethods->xCheckReservedLock(real(f), out); };
-    methods_.xFileControl = [](sqlite3_file* f, int op, void* arg) { return real(f)->pMethods->xFileControl(real(f), op, arg); };
+    methods_.xUnlock = [](sqlite3_file* f, int l) {
+      return real(f)->pMethods->xUnlock(real(f), l);
+    };
+    methods_.xCheckReservedLock = [](sqlite3_file* f, int* out) {
+      return real(f)->pMethods->xCheckReservedLock(real(f), out);
+    };
+    methods_.xFileControl = [](sqlite3_file* f, int op, void* arg) {
+      return real(f)->pMethods->xFileControl(real(f), op, arg);
+    };
     methods_.xSectorSize = [](sqlite3_file* f) { return real(f)->pMethods->xSectorSize(real(f)); };
-    methods_.xDeviceCharacteristics = [](sqlite3_file* f) { return real(f)->pMethods->xDeviceCharacteristics(real(f)); };
+    methods_.xDeviceCharacteristics = [](sqlite3_file* f) {
+      return real(f)->pMethods->xDeviceCharacteristics(real(f));
+    };
     methods_.xShmMap = [](sqlite3_file* f, int pg, int sz, int extend, void volatile** p) {
       return real(f)->pMethods->xShmMap(real(f), pg, sz, extend, p);
     };
-    methods_.xShmLock = [](sqlite3_file* f, int offset, int n, int flags) { return real(f)->pMethods->xShmLock(real(f), offset, n, flags); };
+    methods_.xShmLock = [](sqlite3_file* f, int offset, int n, int flags) {
+      return real(f)->pMethods->xShmLock(real(f), offset, n, flags);
+    };
     methods_.xShmBarrier = [](sqlite3_file* f) { real(f)->pMethods->xShmBarrier(real(f)); };
-    methods_.xShmUnmap = [](sqlite3_file* f, int del) { return real(f)->pMethods->xShmUnmap(real(f), del); };
-    methods_.xFetch = [](sqlite3_file* f, sqlite3_int64 o, int n, void** p) { return real(f)->pMethods->xFetch(real(f), o, n, p); };
-    methods_.xUnfetch = [](sqlite3_file* f, sqlite3_int64 o, void* p) { return real(f)->pMethods->xUnfetch(real(f), o, p); };
+    methods_.xShmUnmap = [](sqlite3_file* f, int del) {
+      return real(f)->pMethods->xShmUnmap(real(f), del);
+    };
+    methods_.xFetch = [](sqlite3_file* f, sqlite3_int64 o, int n, void** p) {
+      return real(f)->pMethods->xFetch(real(f), o, n, p);
+    };
+    methods_.xUnfetch = [](sqlite3_file* f, sqlite3_int64 o, void* p) {
+      return real(f)->pMethods->xUnfetch(real(f), o, p);
+    };
     sqlite3_vfs_register(&vfs_, 1);
   }
 
