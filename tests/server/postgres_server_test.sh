@@ -18,6 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 . "$root/tests/lib/check.sh"
+. "$root/tests/lib/server.sh"
 export CALLSWAP_TWILIO_AUTH_TOKEN=twilio-token-from-env-0123
 export CALLSWAP_CALLER_KEY_2026_11=$(printf '%064d' 1)
 export CALLSWAP_CALLER_HASH_KEY=$(printf '%064d' 2)
@@ -30,22 +31,9 @@ config=(--config "$root/examples/server/callswap.json" --db "$url")
 
 start() {
   : >"$work/log"
-  "$bin" "${config[@]}" --static "$work" --listen 127.0.0.1:0 2>>"$work/log" &
-  pid=$!
-  for _ in $(seq 100); do
-    port=$(grep -o '"port":[0-9]*' "$work/log" | tail -1 | cut -d: -f2)
-    [ -n "$port" ] && curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
+  start_server "${config[@]}" --static "$work"
 }
-stop() {
-  kill -TERM "$pid"
-  wait "$pid"
-  local code=$?
-  pid=""
-  return $code
-}
+stop() { stop_server; }
 
 "$bin" migrate "${config[@]}" >"$work/migrate.out" 2>"$work/migrate.log"
 check "migrate exits 0" [ $? = 0 ]

@@ -15,27 +15,13 @@ cleanup() {
 }
 trap cleanup EXIT
 . "$root/tests/lib/check.sh"
+. "$root/tests/lib/server.sh"
 export CALLSWAP_TWILIO_AUTH_TOKEN=twilio-token-from-env-0123
 export CALLSWAP_CALLER_KEY_2026_11=$(printf '%064d' 1)
 export CALLSWAP_CALLER_HASH_KEY=$(printf '%064d' 2)
 
-start() {
-  "$bin" --config "$root/examples/server/callswap.json" --db "$work/callswap.db" --listen 127.0.0.1:0 2>>"$work/log" &
-  pid=$!
-  for _ in $(seq 100); do
-    port=$(grep -o '"port":[0-9]*' "$work/log" | tail -1 | cut -d: -f2)
-    [ -n "$port" ] && curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
-stop() {
-  kill -TERM "$pid"
-  wait "$pid"
-  local code=$?
-  pid=""
-  return $code
-}
+start() { start_server --config "$root/examples/server/callswap.json" --db "$work/callswap.db"; }
+stop() { stop_server; }
 
 # A bad config names the field and the reason, and the server does not start.
 printf '{"sites": [], "listen": "nowhere"}' > "$work/bad.json"
