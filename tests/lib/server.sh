@@ -1,3 +1,23 @@
+# What a shell test of callswap-server shares. server_test_setup NAME makes $work (removed
+# at exit, the server stopped), sends every log line to the privacy scan's folder as
+# NAME.log (tests/privacy), and exports the secrets examples/server/callswap.json names.
+# KEEP_WORK=1 prints the logs at exit, for debugging.
+server_test_setup() {
+  server_test_name=$1
+  work=$(mktemp -d)
+  pid=""
+  trap server_test_cleanup EXIT
+  export CALLSWAP_TWILIO_AUTH_TOKEN=twilio-token-from-env-0123
+  export CALLSWAP_CALLER_KEY_2026_11=$(printf '%064d' 1)
+  export CALLSWAP_CALLER_HASH_KEY=$(printf '%064d' 2)
+}
+server_test_cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null
+  [ -n "${CALLSWAP_TEST_LOG_DIR:-}" ] && cat "$work"/*.log "$work/log" >>"$CALLSWAP_TEST_LOG_DIR/$server_test_name.log" 2>/dev/null
+  [ -n "${KEEP_WORK:-}" ] && cat "$work/log" "$work"/*.log >&2
+  rm -rf "$work"
+}
+
 # Starting and stopping callswap-server in a shell test. The caller sets $bin (the binary)
 # and $work (its temporary folder); the server logs to $work/log and listens on a free
 # loopback port, found in its "listening" line: $port and $pid are set for the test.

@@ -8,20 +8,9 @@ bin=${1:?usage: postgres_server_test.sh path/to/callswap-server}
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 root=$(cd "$(dirname "$0")/../.." && pwd)
 : "${CALLSWAP_TEST_POSTGRES:?run through tests/server/with_postgres.sh}"
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null
-  [ -n "${CALLSWAP_TEST_LOG_DIR:-}" ] && cat "$work"/*.log "$work/log" >>"$CALLSWAP_TEST_LOG_DIR/postgres_server.log" 2>/dev/null
-  [ -n "${KEEP_WORK:-}" ] && cat "$work/log" "$work"/*.log >&2
-  rm -rf "$work"
-}
-trap cleanup EXIT
 . "$root/tests/lib/check.sh"
 . "$root/tests/lib/server.sh"
-export CALLSWAP_TWILIO_AUTH_TOKEN=twilio-token-from-env-0123
-export CALLSWAP_CALLER_KEY_2026_11=$(printf '%064d' 1)
-export CALLSWAP_CALLER_HASH_KEY=$(printf '%064d' 2)
+server_test_setup postgres_server
 
 socket_dir=$(sed 's/.*host=\([^ ]*\).*/\1/' <<<"$CALLSWAP_TEST_POSTGRES")
 sql() { psql "$CALLSWAP_TEST_POSTGRES dbname=callswap" -Atqc "$1"; }

@@ -5,20 +5,9 @@ set -u
 bin=${1:?usage: server_binary_test.sh path/to/callswap-server}
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")  # the operator commands below run from another folder
 root=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null
-  # Every log line of the suite goes to one place the privacy scan reads (tests/privacy).
-  [ -n "${CALLSWAP_TEST_LOG_DIR:-}" ] && cat "$work"/*.log "$work/log" >>"$CALLSWAP_TEST_LOG_DIR/server_binary.log" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
 . "$root/tests/lib/check.sh"
 . "$root/tests/lib/server.sh"
-export CALLSWAP_TWILIO_AUTH_TOKEN=twilio-token-from-env-0123
-export CALLSWAP_CALLER_KEY_2026_11=$(printf '%064d' 1)
-export CALLSWAP_CALLER_HASH_KEY=$(printf '%064d' 2)
+server_test_setup server_binary
 
 start() { start_server --config "$root/examples/server/callswap.json" --db "$work/callswap.db"; }
 stop() { stop_server; }
