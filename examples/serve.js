@@ -5,56 +5,17 @@
 //   node examples/serve.js [--site-port 8000] [--callswap-port 8080] [--db build/demo/callswap.db]
 // Ctrl-C (or SIGTERM) stops both servers cleanly.
 'use strict';
-const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
+const { startCallswapServer } = require('../scripts/lib/callswap-server.js');
 
 const root = path.join(__dirname, '..');
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
   '.json': 'application/json', '.svg': 'image/svg+xml', '.md': 'text/plain; charset=utf-8' };
 // What the example pages may load from node_modules: the consent platforms, nothing else.
 const PACKAGES = ['vanilla-cookieconsent', 'klaro', '@iabtechlabtcf/stub', '@iabtechlabtcf/cmpapi', '@iabtechlabtcf/core'];
-
-/**
- * Starts callswap-server with `config` (an operator config object) and resolves once it
- * listens. `options.binary`, `options.log(line)`.
- */
-function startCallswapServer(config, options = {}) {
-  const work = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'callswap-'));
-  const file = path.join(work, 'callswap.json');
-  fs.writeFileSync(file, JSON.stringify(config));
-  const binary = options.binary || process.env.CALLSWAP_SERVER_BIN || path.join(root, 'build', 'bin', 'callswap-server');
-  const child = spawn(binary, ['--config', file], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...options.env } });
-  let log = '';
-  child.stderr.on('data', (chunk) => {
-    log += chunk;
-    if (options.log) for (const line of String(chunk).split('\n')) if (line) options.log(line);
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      const found = /"port":(\d+)/.exec(log);
-      if (!found) return;
-      clearInterval(timer);
-      resolve({
-        url: `http://127.0.0.1:${found[1]}`,
-        log: () => log,
-        async stop() {
-          if (child.exitCode === null) {
-            child.kill('SIGTERM');
-            await new Promise((done) => child.on('exit', done));
-          }
-          fs.rmSync(work, { recursive: true, force: true });
-        },
-      });
-    }, 20);
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`callswap-server exited with ${code}: ${log}`));
-    });
-  });
-}
 
 /** The demo's operator config: one site, "demo", whose pages are served from `siteOrigin`. */
 function demoConfig(siteOrigin, { database, port }) {
@@ -185,7 +146,7 @@ async function startDemo({ sitePort = 8000, callswapPort = 8080, database, log }
   };
 }
 
-module.exports = { startDemo, startCallswapServer };
+module.exports = { startDemo };
 
 if (require.main === module) {
   const option = (name, fallback) => {

@@ -12,7 +12,8 @@
 // a second callswap-server, in the same passes (before/after of a change in one run); several
 // as name=dir,name=dir.
 'use strict';
-const { launchBrowser, startSite, startCallswap } = require('../../tests/browser/harness.js');
+const { startCallswap } = require('../../scripts/lib/callswap-server.js');
+const { launchBrowser, startSite } = require('../../scripts/lib/test-site.js');
 const { config, pageBody, startBuilds } = require('./pages.js');
 
 const PASSES = Number(process.argv[2] || 7);

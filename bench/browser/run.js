@@ -8,7 +8,8 @@
 // BENCH_BASELINE_DIST=<dir with callswap.js and callswap.wasm> also measures that build (from
 // a second callswap-server) on its own page in the same run; several as name=dir,name=dir.
 'use strict';
-const { launchBrowser, startSite, startCallswap } = require('../../tests/browser/harness.js');
+const { startCallswap } = require('../../scripts/lib/callswap-server.js');
+const { launchBrowser, startSite } = require('../../scripts/lib/test-site.js');
 const { config, pageBody, startBuilds } = require('./pages.js');
 
 const REPS = Number(process.argv[2] || 7);

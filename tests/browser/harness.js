@@ -6,78 +6,20 @@ const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
-const { startCallswapServer } = require('../../examples/serve.js');
+const { startCallswap: startCallswapWithLog, root, dist } = require('../../scripts/lib/callswap-server.js');
+const { launchBrowser, startSite: startAnySite } = require('../../scripts/lib/test-site.js');
 
-const root = path.join(__dirname, '..', '..');
-// Absolute: callswap-server reads a relative static_dir against its config file's folder.
-const dist = path.resolve(process.env.CALLSWAP_DIST_DIR || path.join(root, 'dist'));
-const serverBinary = process.env.CALLSWAP_SERVER_BIN || path.join(root, 'build', 'bin', 'callswap-server');
-const chromiumPath = process.env.CALLSWAP_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
-
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
-  '.json': 'application/json', '.css': 'text/css', '.wasm': 'application/wasm' };
-
-function launchBrowser() {
-  return chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_FLAGS });
-}
-
-/** The test site: pages the tests write and files from tests/browser/ (with {{CALLSWAP}} replaced by the server's URL), /dist/ and /node_modules/. */
-async function startSite() {
-  const pagesDir = __dirname;
-  // pages: path → HTML written by a test; headers: path → extra response headers.
-  // files: path → {type, body} served as they are (a test's own copy of the SDK files).
-  const site = { callswapUrl: '', headers: {}, pages: {}, files: {} };
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://localhost');
-    if (site.files[url.pathname]) {
-      res.writeHead(200, { 'Content-Type': site.files[url.pathname].type });
-      return res.end(site.files[url.pathname].body);
-    }
-    if (site.pages[url.pathname] !== undefined) {
-      res.writeHead(200, { 'Content-Type': TYPES['.html'], ...(site.headers[url.pathname] || {}) });
-      return res.end(site.pages[url.pathname].replaceAll('{{CALLSWAP}}', site.callswapUrl));
-    }
-    // /dist/: a site that hosts the SDK files itself.
-    const file = url.pathname.startsWith('/node_modules/') ? path.join(root, path.normalize(url.pathname))
-      : url.pathname.startsWith('/dist/') ? path.join(dist, path.normalize(url.pathname.slice('/dist'.length)))
-        : path.join(pagesDir, path.normalize(url.pathname === '/' ? '/index.html' : url.pathname));
-    if (!(file.startsWith(root) || file.startsWith(dist)) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
-      res.writeHead(404, { 'Content-Type': 'text/plain' });
-      return res.end('not found');
-    }
-    let body = fs.readFileSync(file);
-    if (file.endsWith('.html')) body = body.toString().replaceAll('{{CALLSWAP}}', site.callswapUrl);
-    res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream',
-      ...(site.headers[url.pathname] || {}) });
-    res.end(body);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  site.origin = `http://127.0.0.1:${server.address().port}`;
-  site.url = (p) => `${site.origin}${p}`;
-  site.close = () => new Promise((resolve) => server.close(resolve));
-  return site;
+/** The test site: pages the tests write and files from tests/browser/, /dist/ and /node_modules/. */
+function startSite() {
+  return startAnySite({ pagesDir: __dirname });
 }
 
 /**
- * callswap-server as an operator runs it, on a fresh SQLite file. `sites` are operator
- * config site entries; the server serves dist/ as its static directory.
+ * callswap-server as an operator runs it, on a fresh SQLite file, serving dist/; its log
+ * goes to the privacy scan when it stops.
  */
-async function startCallswap(sites, extra = {}) {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'callswap-browser-'));
-  const config = { listen: '127.0.0.1:0', database: path.join(work, 'callswap.db'), static_dir: dist, sites, ...extra };
-  const server = await startCallswapServer(config, { binary: serverBinary });
-  return {
-    url: server.url,
-    log: server.log,
-    async stop() {
-      await server.stop();
-      keepLog(server.log());
-      fs.rmSync(work, { recursive: true, force: true });
-    },
-  };
+function startCallswap(sites, extra = {}) {
+  return startCallswapWithLog(sites, extra, { onStop: keepLog });
 }
 
 /**
