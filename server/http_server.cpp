@@ -188,13 +188,42 @@ struct Server::State {
                     httplib::Response& res) const {
     if (!req.has_header("Origin")) return true;  // not a browser's cross-origin request
     const std::string origin = req.get_header_value("Origin");
-    if (std::find(site.allowed_origins.begin(), site.allowed_origins.end(), origin) ==
-        site.allowed_origins.end()) {
-      return false;
-    }
+    if (!origin_allowed(origin, &site)) return false;
     res.set_header("Access-Control-Allow-Origin", origin);
     res.set_header("Vary", "Origin");
     return true;
+  }
+
+  // Whether `origin` is one of `site`'s allowed origins, or, without a site (the session-id
+  // routes name none), one of any site's.
+  bool origin_allowed(const std::string& origin, const SiteEntry* only_site) const {
+    for (const SiteEntry& candidate : config.sites) {
+      if (only_site && &candidate != only_site) continue;
+      if (std::find(candidate.allowed_origins.begin(), candidate.allowed_origins.end(), origin) !=
+          candidate.allowed_origins.end())
+        return true;
+    }
+    return false;
+  }
+
+  // A visitor request refused before its handler ran (a 429) is still readable by the page
+  // that the handler would have answered, so the SDK can tell the site owner it was rate
+  // limited instead of seeing an opaque CORS failure.
+  void let_page_read_refusal(const Route& route, const httplib::Request& req,
+                             httplib::Response& res) const {
+    if (route.rate != RateClass::visitor || !req.has_header("Origin")) return;
+    if (&route == &kRoutes[route_ids::site_config]) {
+      res.set_header("Access-Control-Allow-Origin", "*");
+      return;
+    }
+    const std::string origin = req.get_header_value("Origin");
+    const SiteEntry* only_site =
+        req.matches.size() > 1 && route.pattern.find("/sites/") != std::string_view::npos
+            ? site(req.matches[1])
+            : nullptr;
+    if (!origin_allowed(origin, only_site)) return;
+    res.set_header("Access-Control-Allow-Origin", origin);
+    res.set_header("Vary", "Origin");
   }
 
   // The client's address for rate limiting. Behind a trusted reverse proxy it is the
@@ -468,7 +497,7 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     httplib::Server::Handler wrapped = [&s, &route, handler = std::move(handler)](
                                            const httplib::Request& req, httplib::Response& res) {
       const std::string client = s.client_address(req);
-      if (!s.within_rate(route.rate, client, res)) return;
+      if (!s.within_rate(route.rate, client, res)) return s.let_page_read_refusal(route, req, res);
       const AdminKey* key = nullptr;
       if (route.scope != Scope::none) {
         key = s.authorize(req, res, route.scope);
@@ -517,14 +546,7 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   const auto preflight = [&s](const httplib::Request& req, httplib::Response& res,
                               const SiteEntry* site) {
     const std::string origin = req.get_header_value("Origin");
-    bool allowed = false;
-    for (const SiteEntry& candidate : s.config.sites) {
-      if (site && &candidate != site) continue;
-      allowed =
-          allowed || std::find(candidate.allowed_origins.begin(), candidate.allowed_origins.end(),
-                               origin) != candidate.allowed_origins.end();
-    }
-    if (!allowed)
+    if (!s.origin_allowed(origin, site))
       return fail(res, 403, "origin_not_allowed", "this origin may not call this endpoint");
     res.status = 204;
     res.set_header("Access-Control-Allow-Origin", origin);

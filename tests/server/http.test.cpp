@@ -633,6 +633,22 @@ TEST_CASE("Public endpoints are rate limited per client address; webhooks and he
   CHECK(error_code(limited) == "rate_limited");
   CHECK(limited->get_header_value("Retry-After") == "1");
   CHECK(new_session(c)->status == 429);
+  // The refusal stays readable by the pages the endpoint serves (the SDK reports it), and
+  // by no other origin.
+  const httplib::Headers site_page{{"Origin", "https://acme.example"}};
+  const httplib::Headers other_page{{"Origin", "https://other.example"}};
+  const auto cors = [](const httplib::Result& r) {
+    REQUIRE(r);
+    CHECK(r->status == 429);
+    return r->get_header_value("Access-Control-Allow-Origin");
+  };
+  CHECK(cors(c.Get("/v1/sites/acme/config", other_page)) == "*");
+  CHECK(cors(c.Post("/v1/sites/acme/sessions", site_page, R"({})", "application/json")) ==
+        "https://acme.example");
+  CHECK(cors(c.Post("/v1/sites/acme/sessions", other_page, R"({})", "application/json")).empty());
+  CHECK(cors(c.Delete("/v1/sessions/0123456789abcdef0123456789abcdef", site_page)) ==
+        "https://acme.example");
+  CHECK(cors(c.Delete("/v1/sessions/0123456789abcdef0123456789abcdef", other_page)).empty());
   CHECK(c.Get("/healthz")->status == 200);  // not limited
   CHECK(post_call(c, R"({"call_id": "c1", "to": "+49301111113"})", now)->status ==
         201);   // signed: not limited
