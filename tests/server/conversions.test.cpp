@@ -4,12 +4,15 @@
 // checks the payload strictly (the platforms are not reachable from tests), and the outbox:
 // retries, giving up with a visible reason, and erasure and restriction of pending deliveries.
 
+#include "conversions.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <condition_variable>
+#include <fstream>
 #include <vector>
 
 #include "privacy_record.hpp"
@@ -412,9 +415,14 @@ TEST_CASE("Conversion settings are checked with the field and the reason",
   CHECK(errors_of(R"({"currency": "euro"})")
             .find("sites[0].conversions.currency: \"euro\" is not an ISO 4217 code") !=
         std::string::npos);
-  CHECK(errors_of(R"({"time_zone": "Europe/Berlin"})")
-            .find("sites[0].conversions.time_zone: \"Europe/Berlin\" is not a UTC offset") !=
-        std::string::npos);
+  CHECK_THAT(errors_of(R"({"time_zone": "Europe/Berln"})"),
+             Catch::Contains("sites[0].conversions.time_zone: \"Europe/Berln\" is not a time "
+                             "zone in /usr/share/zoneinfo (an IANA name like \"Europe/Berlin\""));
+  CHECK_THAT(errors_of(R"({"time_zone": "../../etc/passwd"})"),
+             Catch::Contains("sites[0].conversions.time_zone: \"../../etc/passwd\" is not a "
+                             "time zone name"));
+  CHECK_THAT(errors_of(R"({"time_zone": "+15:00"})"),
+             Catch::Contains("sites[0].conversions.time_zone: \"+15:00\" is not a UTC offset"));
   CHECK(errors_of(R"({"values": [{"source": "tv", "name": "x"}]})")
             .find("sites[0].conversions.values[0].source: \"tv\" is not a source") !=
         std::string::npos);
@@ -446,6 +454,41 @@ TEST_CASE("Conversion settings are checked with the field and the reason",
           .empty());
   CHECK(errors_of(R"({})", R"("outbox": {"retry_base_ms": 5000, "retry_max_ms": 100})")
             .find("outbox.retry_max_ms") != std::string::npos);
+}
+
+TEST_CASE("time_zone: an IANA name loaded once, or a fixed offset", "[conversions][time_zone]") {
+  const auto load = [](const std::string& time_zone, const std::string& tzdir = "") {
+    std::string config = config_with_keys();
+    const std::string anchor = R"("attribution_grace_minutes": 30)";
+    config.replace(config.find(anchor), anchor.size(),
+                   anchor + R"(, "conversions": {"time_zone": ")" + time_zone + R"("})");
+    return callswap::server::load_operator_config(
+        config, [tzdir](const std::string& name) -> std::optional<std::string> {
+          if (name == "TZDIR" && !tzdir.empty()) return tzdir;
+          return std::nullopt;
+        });
+  };
+  const auto berlin = load("Europe/Berlin");
+  REQUIRE(berlin.errors.empty());
+  const auto& rules = berlin.config->sites.at(0).conversions;
+  CHECK(rules.time_zone == "Europe/Berlin");
+  // Summer and winter time from the same rules, the feeds' text for each instant.
+  CHECK(callswap::server::feed_time(kStart, rules.zone) == "2026-09-21 16:13:20");
+  CHECK(callswap::server::feed_time(kStart + 60LL * 24 * 60 * kMinute, rules.zone) ==
+        "2026-11-20 15:13:20");
+  const auto fixed = load("+05:30");
+  REQUIRE(fixed.errors.empty());
+  CHECK(fixed.config->sites.at(0).conversions.time_zone == "+0530");
+  CHECK(callswap::server::feed_time(kStart, fixed.config->sites.at(0).conversions.zone) ==
+        "2026-09-21 19:43:20");
+  // TZDIR as the C library reads it; a damaged file there is named with its reason.
+  TempDir dir;
+  std::ofstream(dir.file("Broken"), std::ios::binary) << "TZif2 not really";
+  const auto broken = load("Broken", dir.file(""));
+  REQUIRE(broken.errors.size() == 1);
+  CHECK(broken.errors[0].to_string().starts_with(
+      "sites[0].conversions.time_zone: \"Broken\" cannot be used: "));
+  CHECK_THAT(broken.errors[0].to_string(), Catch::Contains("is not a TZif file"));
 }
 
 TEST_CASE("The record of processing names where conversions go", "[conversions][privacy]") {
