@@ -260,6 +260,58 @@ TEST_CASE_METHOD(
 }
 
 TEST_CASE_METHOD(ConversionFixture,
+                 "The report page downloads the feeds with the report's key and consumes nothing",
+                 "[conversions]") {
+  call("call-1", visit(gclid_ids("GCLID-download")), kCaller, 95);
+  call("call-ms",
+       visit(R"({"click_id": {"type": "msclkid", "value": "MSCLKID-download", "consent": "tcf"}})"),
+       kOtherCaller, 61);
+  const auto download = [&](const std::string& platform, const httplib::Headers& headers) {
+    return c.Get(("/v1/admin/sites/acme/conversions/" + platform + ".csv").c_str(), headers);
+  };
+  const std::string before = feed("google-ads")->body;
+  REQUIRE(before.find("GCLID-download") != std::string::npos);
+  for (const std::string platform : {"google-ads", "microsoft-ads"}) {
+    INFO(platform);
+    const auto r = download(platform, reports);
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    CHECK(r->get_header_value("Content-Type") == "text/csv; charset=utf-8");
+    CHECK(r->get_header_value("Content-Disposition") ==
+          "attachment; filename=\"acme-" + platform + "-conversions-2026-09-21.csv\"");
+    CHECK(r->get_header_value("Cache-Control") == "no-store");
+    // Exactly the platform's file, and the platform's next fetch is unchanged by it.
+    CHECK(r->body == feed(platform)->body);
+    CHECK(download(platform, reports)->body == r->body);
+  }
+  CHECK(feed("google-ads")->body == before);
+  CHECK(download("microsoft-ads", reports)->body.find("MSCLKID-download") != std::string::npos);
+  // The report's key, not the platforms' password; a key without `reports` is refused.
+  CHECK(download("google-ads", {})->status == 401);
+  CHECK(download("google-ads",
+                 {{"Authorization",
+                   "Basic " + callswap::server::base64("googleads:feed-password-0123456789")}})
+            ->status == 401);
+  CHECK(error_code(download("google-ads", dpo)) == "forbidden");
+  CHECK(error_code(c.Get("/v1/admin/sites/nope/conversions/google-ads.csv", reports)) ==
+        "unknown_site");
+  CHECK(c.Get("/v1/admin/sites/acme/conversions/facebook.csv", reports)->status == 404);
+  // Each download is in the audit log with the platform, never with a click id.
+  const auto entries = callswap::server::open_sqlite_store(dir.file("callswap.db"))
+                           ->audit_entries(kStart - kMinute, kStart + 60 * kMinute);
+  int downloads = 0;
+  for (const auto& entry : entries) {
+    if (entry.action != "conversion-feed") continue;
+    ++downloads;
+    CHECK(entry.actor == "reports");
+    CHECK(entry.site == "acme");
+    CHECK((entry.detail_json == R"({"platform":"google-ads"})" ||
+           entry.detail_json == R"({"platform":"microsoft-ads"})"));
+  }
+  CHECK(downloads == 5);
+}
+
+TEST_CASE_METHOD(ConversionFixture,
                  "GA4 gets the Measurement Protocol event of a converting call, without the caller",
                  "[conversions][ga4]") {
   const json::Value session =
