@@ -638,6 +638,11 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
        const SiteEntry* site = s.site(row->site);
        if (site && !s.allow_origin(*site, req, res))
          return fail(res, 403, "origin_not_allowed", "this origin may not use this session");
+       // Ids the visitor consented to later in the visit, or whose consent was withdrawn.
+       auto parsed = site ? parse_heartbeat(req.body, site->config) : HeartbeatIds{};
+       if (const auto* error = std::get_if<RequestError>(&parsed))
+         return fail(res, error->status, error->code, error->message);
+       const HeartbeatIds& ids = std::get<HeartbeatIds>(parsed);
        const Millis now = s.clock();
        State::PendingWrites writes;
        bool held = false;
@@ -650,6 +655,12 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
          if (held) {
            hold_ms = pool->settings().hold_ms;
            writes.add(s.store->touch_session(id, now));
+           if (ids.click_id_named || ids.ga_named) {
+             writes.add(s.store->update_session_ids(
+                 id, SessionIdsUpdate{ids.click_id_named, ids.click_id_type, ids.click_id,
+                                      ids.click_id_consent, ids.ga_named, ids.ga_client_id,
+                                      ids.ga_consent}));
+           }
          }
        }
        writes.wait();

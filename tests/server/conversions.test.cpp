@@ -259,6 +259,69 @@ TEST_CASE_METHOD(
   }
 }
 
+TEST_CASE_METHOD(
+    ConversionFixture,
+    "Ids consented to later in the visit come with a heartbeat; a withdrawal erases them",
+    "[conversions]") {
+  const json::Value session = visit("");
+  const std::string id = session.find("session")->as_string();
+  const std::string path = "/v1/sessions/" + id + "/heartbeat";
+  const auto beat = [&](const std::string& body) { return c.Post(path, body, "application/json"); };
+  const auto stored = [&] {
+    auto row = callswap::server::open_sqlite_store(dir.file("callswap.db"))->find_session(id);
+    REQUIRE(row);
+    return *row;
+  };
+  // The same rules as the number request: a consent the site reads, never the manual one.
+  CHECK(error_code(beat(R"({"ids": )" + gclid_ids("GCLID-later", "manual") + "}")) ==
+        "consent_required");
+  CHECK(error_code(beat(R"({"ids": {"click_id": {"type": "gclid", "value": "GCLID-later"}}})")) ==
+        "consent_required");
+  CHECK(error_code(beat(R"({"ids": )" + gclid_ids("a<b") + "}")) == "invalid_body");
+  CHECK(error_code(beat(R"({"ids": {"fbp": null}})")) == "invalid_body");
+  CHECK(error_code(beat(R"({"source": "google-ads"})")) == "invalid_body");
+  CHECK(error_code(beat("[]")) == "invalid_body");
+  CHECK(error_code(beat("{")) == "invalid_json");
+  // null removes an id only in a heartbeat; a number request has nothing to remove.
+  CHECK(error_code(c.Post("/v1/sites/acme/sessions",
+                          R"({"source": "google-ads", "consent": true, "ids": {"click_id": null}})",
+                          "application/json")) == "invalid_body");
+  CHECK(stored().click_id.empty());
+
+  // Advertising consent later: the click id is kept with it, and the call is in the feed.
+  REQUIRE(beat(R"({"ids": )" + gclid_ids("GCLID-later-0123", "tcf+consent_mode") + "}")->status ==
+          200);
+  CHECK(stored().click_id == "GCLID-later-0123");
+  CHECK(stored().click_id_consent == "tcf+consent_mode");
+  // Then analytics consent: the GA client id joins it; the click id stays.
+  REQUIRE(
+      beat(
+          R"({"ids": {"ga_client_id": {"value": "1234567890.1700000000", "consent": "consent_mode"}}})")
+          ->status == 200);
+  CHECK(stored().ga_client_id == "1234567890.1700000000");
+  CHECK(stored().click_id == "GCLID-later-0123");
+  // A heartbeat that names no id changes none.
+  REQUIRE(beat("")->status == 200);
+  CHECK(stored().click_id == "GCLID-later-0123");
+  call("call-later", session, kCaller, 95);
+  CHECK(feed("google-ads")->body.find("GCLID-later-0123,") != std::string::npos);
+
+  // Advertising consent withdrawn: the click id is gone, from the feed and from the file.
+  REQUIRE(beat(R"({"ids": {"click_id": null}})")->status == 200);
+  CHECK(stored().click_id.empty());
+  CHECK(stored().click_id_type.empty());
+  CHECK(stored().click_id_consent.empty());
+  CHECK(stored().ga_client_id == "1234567890.1700000000");
+  CHECK(feed("google-ads")->body.find("GCLID-later-0123") == std::string::npos);
+  CHECK(erased_from_disk(dir.file("callswap.db"), "GCLID-later-0123"));
+  REQUIRE(beat(R"({"ids": {"ga_client_id": null}})")->status == 200);
+  CHECK(stored().ga_client_id.empty());
+  CHECK(erased_from_disk(dir.file("callswap.db"), "1234567890.1700000000"));
+  // A session that has ended takes no ids.
+  REQUIRE(c.Delete(("/v1/sessions/" + id).c_str())->status == 204);
+  CHECK(beat(R"({"ids": )" + gclid_ids("GCLID-too-late") + "}")->status == 404);
+}
+
 TEST_CASE_METHOD(ConversionFixture,
                  "The report page downloads the feeds with the report's key and consumes nothing",
                  "[conversions]") {

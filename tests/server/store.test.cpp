@@ -489,6 +489,66 @@ TEST_CASE("The outbox queues a delivery once, hands out what is due and records 
   CHECK(store->deliveries("acme", 0, 20'000).empty());
 }
 
+TEST_CASE("Ids consented to later join a session; removing one drops the deliveries carrying it",
+          "[store][conversions]") {
+  FOR_EACH_BACKEND;
+  auto store = db->open();
+  store->insert_session(session("later", "+493055510002", 1000)).get();
+  using callswap::server::SessionIdsUpdate;
+  store->update_session_ids("later", {true, "gclid", "Cj0KCQ-later", "consent_mode", false, "", ""})
+      .get();
+  auto kept = store->find_session("later");
+  REQUIRE(kept);
+  CHECK(kept->click_id_type == "gclid");
+  CHECK(kept->click_id == "Cj0KCQ-later");
+  CHECK(kept->click_id_consent == "consent_mode");
+  CHECK(kept->ga_client_id.empty());
+  store->update_session_ids("later", {false, "", "", "", true, "123.456", "tcf"}).get();
+  kept = store->find_session("later");
+  CHECK(kept->click_id == "Cj0KCQ-later");
+  CHECK(kept->ga_client_id == "123.456");
+  CHECK(kept->ga_consent == "tcf");
+
+  // Two deliveries of the session, one carrying the click id; one of another session.
+  using callswap::server::Delivery;
+  Delivery d;
+  d.site = "acme";
+  d.destination = "webhook:crm";
+  d.event = "call.attributed";
+  d.idempotency_key = "with-click";
+  d.body = R"({"click_id":{"value":"Cj0KCQ-later"}})";
+  d.call_id = "CA1";
+  d.session_id = "later";
+  d.created_at = 1000;
+  d.next_attempt_at = 1000;
+  CHECK(store->enqueue_delivery(d));
+  d.idempotency_key = "without";
+  d.body = R"({"call":"CA1"})";
+  CHECK(store->enqueue_delivery(d));
+  d.idempotency_key = "other-session";
+  d.body = R"({"click_id":{"value":"Cj0KCQ-later"}})";
+  d.session_id = "other";
+  CHECK(store->enqueue_delivery(d));
+
+  // Advertising consent withdrawn: the click id goes, with the delivery that carries it.
+  store->update_session_ids("later", {true, "", "", "", false, "", ""}).get();
+  kept = store->find_session("later");
+  CHECK(kept->click_id_type.empty());
+  CHECK(kept->click_id.empty());
+  CHECK(kept->click_id_consent.empty());
+  CHECK(kept->ga_client_id == "123.456");
+  std::vector<std::string> left;
+  for (const Delivery& delivery : store->deliveries("acme", 0, 10'000))
+    left.push_back(delivery.idempotency_key);
+  std::sort(left.begin(), left.end());
+  CHECK(left == std::vector<std::string>{"other-session", "without"});
+  // A session that has ended takes no ids.
+  store->release_session("later", 2000).get();
+  store->update_session_ids("later", {true, "gclid", "Cj0KCQ-late", "consent_mode", false, "", ""})
+      .get();
+  CHECK(store->find_session("later")->click_id.empty());
+}
+
 TEST_CASE("A session keeps the click id it came with, and its calls are listed for the feeds",
           "[store][conversions]") {
   FOR_EACH_BACKEND;
