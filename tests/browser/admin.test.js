@@ -66,15 +66,20 @@ test.after(async () => {
   await callswap.stop();
 });
 
-test('the admin page shows the report with its charts', async () => {
-  const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', (error) => errors.push(error.message));
+// The site owner's steps: the page, the key, the site, "Show report".
+async function showReport(page) {
   await page.goto(`${callswap.url}/admin`);
   await page.fill('#key', 'owner-key');
   await page.dispatchEvent('#key', 'change');
   await page.waitForSelector('#site option[value="acme"]', { state: 'attached' });
   await page.click('button[type=submit]');
+}
+
+test('the admin page shows the report with its charts', async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await showReport(page);
   await page.waitForSelector('#report:not([hidden])');
   const tiles = await page.$$eval('#tiles .tile', (nodes) => nodes.map((n) => n.textContent));
   assert.ok(tiles.includes('2calls'), tiles.join('|'));
@@ -117,11 +122,7 @@ test('the report page downloads the Google Ads feed as the platform fetches it, 
   const page = await browser.newPage({ acceptDownloads: true });
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${callswap.url}/admin`);
-  await page.fill('#key', 'owner-key');
-  await page.dispatchEvent('#key', 'change');
-  await page.waitForSelector('#site option[value="acme"]', { state: 'attached' });
-  await page.click('button[type=submit]');
+  await showReport(page);
   await page.waitForSelector('#conversions:not([hidden])');
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#conversions button[data-platform="google-ads"]')]);
   const today = new Date().toISOString().slice(0, 10);

@@ -134,6 +134,22 @@ SessionRow session(const char* id, const char* number, callswap::Millis at) {
                     std::nullopt};
 }
 
+// A webhook delivery of a call of a session, due at once.
+callswap::server::Delivery delivery(const std::string& key, const std::string& body,
+                                    const std::string& call, const std::string& session_id) {
+  callswap::server::Delivery d;
+  d.site = "acme";
+  d.destination = "webhook:crm";
+  d.event = "call.attributed";
+  d.idempotency_key = key;
+  d.body = body;
+  d.call_id = call;
+  d.session_id = session_id;
+  d.created_at = 1000;
+  d.next_attempt_at = 1000;
+  return d;
+}
+
 }  // namespace
 
 // Every contract test starts so: `db` is an empty database of the backend this run is for.
@@ -429,16 +445,7 @@ TEST_CASE("The outbox queues a delivery once, hands out what is due and records 
   FOR_EACH_BACKEND;
   auto store = db->open();
   using callswap::server::Delivery;
-  Delivery d;
-  d.site = "acme";
-  d.destination = "webhook:crm";
-  d.event = "call.attributed";
-  d.idempotency_key = "call.attributed:CA1:crm";
-  d.body = R"({"call":"CA1"})";
-  d.call_id = "CA1";
-  d.session_id = "s1";
-  d.created_at = 1000;
-  d.next_attempt_at = 1000;
+  Delivery d = delivery("call.attributed:CA1:crm", R"({"call":"CA1"})", "CA1", "s1");
   CHECK(store->enqueue_delivery(d));
   CHECK_FALSE(store->enqueue_delivery(d));  // the same event again: queued once
   Delivery other = d;
@@ -511,24 +518,10 @@ TEST_CASE("Ids consented to later join a session; removing one drops the deliver
 
   // Two deliveries of the session, one carrying the click id; one of another session.
   using callswap::server::Delivery;
-  Delivery d;
-  d.site = "acme";
-  d.destination = "webhook:crm";
-  d.event = "call.attributed";
-  d.idempotency_key = "with-click";
-  d.body = R"({"click_id":{"value":"Cj0KCQ-later"}})";
-  d.call_id = "CA1";
-  d.session_id = "later";
-  d.created_at = 1000;
-  d.next_attempt_at = 1000;
-  CHECK(store->enqueue_delivery(d));
-  d.idempotency_key = "without";
-  d.body = R"({"call":"CA1"})";
-  CHECK(store->enqueue_delivery(d));
-  d.idempotency_key = "other-session";
-  d.body = R"({"click_id":{"value":"Cj0KCQ-later"}})";
-  d.session_id = "other";
-  CHECK(store->enqueue_delivery(d));
+  const std::string with_click = R"({"click_id":{"value":"Cj0KCQ-later"}})";
+  CHECK(store->enqueue_delivery(delivery("with-click", with_click, "CA1", "later")));
+  CHECK(store->enqueue_delivery(delivery("without", R"({"call":"CA1"})", "CA1", "later")));
+  CHECK(store->enqueue_delivery(delivery("other-session", with_click, "CA1", "other")));
 
   // Advertising consent withdrawn: the click id goes, with the delivery that carries it.
   store->update_session_ids("later", {true, "", "", "", false, "", ""}).get();
