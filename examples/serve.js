@@ -31,7 +31,7 @@ function demoConfig(siteOrigin, { database, port }) {
       pools: { web: { numbers: Array.from({ length: 10 }, (_, i) => `+4930900000${i}`), hold_minutes: 30, cooldown_minutes: 1 } },
       retention: { sessions_days: 30, calls_days: 90, audit_days: 365 },
       // The Google Ads feed (docs/conversions.md); the demo's /demo/google-ads.csv fetches it.
-      conversions: { values: [{ source: 'google-ads', name: 'Anruf', value: 50 }], time_zone: '+01:00',
+      conversions: { values: [{ source: 'google-ads', name: 'Anruf', value: 50 }], time_zone: 'Europe/Berlin',
         feeds: { username: 'demo', password: { env: 'CALLSWAP_DEMO_FEED_PASSWORD' } } },
     }],
     admin_keys: [{ id: 'demo', sha256: crypto.createHash('sha256').update(DEMO_ADMIN_KEY).digest('hex'), scopes: ['reports', 'subjects'] }],

@@ -17,19 +17,6 @@ namespace {
 
 constexpr Millis kDay = 24 * 3600'000LL;
 
-// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-void civil_from_days(long long z, int& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const long long era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y = static_cast<int>(yoe + era * 400) + (m <= 2);
-}
-
 std::string iso_time(Millis at) {
   return local_time(at, 0).replace(10, 1, "T") + "Z";
 }
@@ -97,19 +84,25 @@ bool platform_takes(AdPlatform platform, const std::string& click_id_type) {
   return platform == AdPlatform::google_ads ? click_id_type == "gclid" : click_id_type == "msclkid";
 }
 
-std::string local_time(Millis at, int utc_offset_minutes) {
-  const Millis local = at + utc_offset_minutes * Millis{60'000};
+std::string local_time(Millis at, int utc_offset_seconds) {
+  const Millis local = at + utc_offset_seconds * Millis{1000};
   const long long days = local >= 0 ? local / kDay : (local - kDay + 1) / kDay;
   const Millis in_day = local - days * kDay;
-  int y = 0;
+  long long y = 0;
   unsigned m = 0;
   unsigned d = 0;
   civil_from_days(days, y, m, d);
   char out[64];
-  std::snprintf(out, sizeof out, "%04d-%02u-%02u %02d:%02d:%02d", y, m, d,
+  std::snprintf(out, sizeof out, "%04lld-%02u-%02u %02d:%02d:%02d", y, m, d,
                 static_cast<int>(in_day / 3600'000), static_cast<int>(in_day / 60'000 % 60),
                 static_cast<int>(in_day / 1000 % 60));
   return out;
+}
+
+std::string feed_time(Millis at, const TimeZone& zone) {
+  // The offset in force at that instant: floor to the second, also before 1970.
+  const Millis seconds = at >= 0 ? at / 1000 : (at - 999) / 1000;
+  return local_time(at, zone.offset_at(seconds));
 }
 
 std::string conversion_feed(AdPlatform platform, const ConversionConfig& rules,
@@ -124,8 +117,8 @@ std::string conversion_feed(AdPlatform platform, const ConversionConfig& rules,
     // break (checked in the config): a name with a comma is quoted, nothing else needs it.
     const std::string name =
         row.name.find(',') == std::string::npos ? row.name : '"' + row.name + '"';
-    out += row.click_id + ',' + name + ',' + local_time(row.at, rules.utc_offset_minutes) + ',' +
-           value + ',' + rules.currency + "\r\n";
+    out += row.click_id + ',' + name + ',' + feed_time(row.at, rules.zone) + ',' + value + ',' +
+           rules.currency + "\r\n";
   }
   return out;
 }

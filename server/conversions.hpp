@@ -38,12 +38,15 @@ struct FeedRow {
   double value = 0;
 };
 /// The offline conversion import file as each platform documents it for scheduled uploads:
-/// a "Parameters:TimeZone=" line, the header, one line per conversion with its time as
-/// "yyyy-MM-dd HH:mm:ss" in that time zone.
+/// a "Parameters:TimeZone=" line (the configured IANA name, or an offset as "+0100"), the
+/// header, one line per conversion with its time as "yyyy-MM-dd HH:mm:ss" in that zone's
+/// local time at the conversion's instant (daylight saving time included).
 std::string conversion_feed(AdPlatform platform, const ConversionConfig& rules,
                             const std::vector<FeedRow>& rows);
-/// "yyyy-MM-dd HH:mm:ss" at a fixed offset from UTC.
-std::string local_time(Millis at, int utc_offset_minutes);
+/// "yyyy-MM-dd HH:mm:ss" at a fixed offset from UTC, in seconds.
+std::string local_time(Millis at, int utc_offset_seconds);
+/// "yyyy-MM-dd HH:mm:ss" in `zone`'s local time at that instant: the feeds' Conversion Time.
+std::string feed_time(Millis at, const TimeZone& zone);
 
 /// The wait before attempt `attempts + 1`: the base doubled per attempt, at most the maximum,
 /// then a random part of it (`jitter` in [0, 1)) so receivers that were down together are not

@@ -89,6 +89,11 @@ json::Object delivery_summary(const std::vector<Delivery>& deliveries) {
   return out;
 }
 
+// "google-ads" or "microsoft-ads", as the feed routes match them.
+AdPlatform ad_platform(std::string_view name) {
+  return name == "google-ads" ? AdPlatform::google_ads : AdPlatform::microsoft_ads;
+}
+
 }  // namespace
 
 struct Server::State {
@@ -292,6 +297,27 @@ struct Server::State {
   void release_for_erasure(const SessionRow& session) {
     std::lock_guard lock(pools_mutex);
     if (Pool* p = pool(session.site, session.pool)) p->release(session.id, clock());
+  }
+
+  // A site's offline conversion import for one platform: its converting calls of the feed
+  // window whose session carried a click id the platform takes, one line per call.
+  std::string conversion_feed_of(const SiteEntry& site, AdPlatform platform) {
+    const ConversionConfig& rules = site.conversions;
+    const Millis now = clock();
+    const std::string& site_id = site.config.site;
+    std::vector<FeedRow> rows;
+    // One line per call: each call is stored once, so each appears once in a window.
+    for (const ClickedCall& c :
+         store->clicked_calls(site_id, now - rules.feed_window_days * 24 * 3600'000LL, now + 1)) {
+      if (!platform_takes(platform, c.click_id_type)) continue;
+      const bool first_time =
+          !c.call.caller_hash.empty() &&
+          store->first_call_at(site_id, c.call.caller_hash) == c.call.started_at;
+      if (!counts_as_conversion(rules, c.call, first_time)) continue;
+      const ConversionValue value = conversion_value(rules, c.call.source, c.pool);
+      rows.push_back(FeedRow{c.click_id, value.name, c.call.started_at, value.value});
+    }
+    return conversion_feed(platform, rules, rows);
   }
 
   // The report's pool section and the pools endpoint: each pool now and over [from, to).
@@ -634,6 +660,11 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
        const SiteEntry* site = s.site(row->site);
        if (site && !s.allow_origin(*site, req, res))
          return fail(res, 403, "origin_not_allowed", "this origin may not use this session");
+       // Ids the visitor consented to later in the visit, or whose consent was withdrawn.
+       auto parsed = site ? parse_heartbeat(req.body, site->config) : HeartbeatIds{};
+       if (const auto* error = std::get_if<RequestError>(&parsed))
+         return fail(res, error->status, error->code, error->message);
+       const HeartbeatIds& ids = std::get<HeartbeatIds>(parsed);
        const Millis now = s.clock();
        State::PendingWrites writes;
        bool held = false;
@@ -646,6 +677,12 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
          if (held) {
            hold_ms = pool->settings().hold_ms;
            writes.add(s.store->touch_session(id, now));
+           if (ids.click_id_named || ids.ga_named) {
+             writes.add(s.store->update_session_ids(
+                 id, SessionIdsUpdate{ids.click_id_named, ids.click_id_type, ids.click_id,
+                                      ids.click_id_consent, ids.ga_named, ids.ga_client_id,
+                                      ids.ga_consent}));
+           }
          }
        }
        writes.wait();
@@ -942,25 +979,32 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
       return fail(res, 401, "unauthorized",
                   "the feed's user name and password are required (HTTP Basic)");
     }
-    const AdPlatform platform =
-        req.matches[2] == "google-ads" ? AdPlatform::google_ads : AdPlatform::microsoft_ads;
-    const Millis now = s.clock();
-    const std::string site_id = site->config.site;
-    std::vector<FeedRow> rows;
-    // One line per call: each call is stored once, so each appears once in a window.
-    for (const ClickedCall& c : s.store->clicked_calls(
-             site_id, now - rules->feed_window_days * 24 * 3600'000LL, now + 1)) {
-      if (!platform_takes(platform, c.click_id_type)) continue;
-      const bool first_time =
-          !c.call.caller_hash.empty() &&
-          s.store->first_call_at(site_id, c.call.caller_hash) == c.call.started_at;
-      if (!counts_as_conversion(*rules, c.call, first_time)) continue;
-      const ConversionValue value = conversion_value(*rules, c.call.source, c.pool);
-      rows.push_back(FeedRow{c.click_id, value.name, c.call.started_at, value.value});
-    }
     res.set_header("Cache-Control", "no-store");
     res.status = 200;
-    res.set_content(conversion_feed(platform, *rules, rows), "text/csv; charset=utf-8");
+    res.set_content(s.conversion_feed_of(*site, ad_platform(req.matches[2].str())),
+                    "text/csv; charset=utf-8");
+  });
+
+  // The same file for the site owner on the report page, with the report's key, as a
+  // download. It reads exactly what the platforms fetch and changes nothing: the feed marks
+  // no call as exported (each call is listed once per window, and the platforms ignore a
+  // conversion they already imported), so a download never takes a call from the schedule.
+  on(route_ids::admin_conversion_feed, [&s](const httplib::Request& req, httplib::Response& res,
+                                            const AdminKey* key) {
+    const SiteEntry* site = s.site(req.matches[1]);
+    if (!site) return fail(res, 404, "unknown_site", "no such site");
+    if (!site->conversions.enabled)
+      return fail(res, 404, "no_conversions", "this site has no conversion rules");
+    const std::string platform = req.matches[2];
+    json::Object detail;
+    detail.set("platform", platform);
+    s.audit(*key, "conversion-feed", site->config.site, std::move(detail));
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("Content-Disposition", "attachment; filename=\"" + site->config.site + '-' +
+                                              platform + "-conversions-" + utc_date(s.clock()) +
+                                              ".csv\"");
+    res.status = 200;
+    res.set_content(s.conversion_feed_of(*site, ad_platform(platform)), "text/csv; charset=utf-8");
   });
 
   // What went out and what did not: each delivery's state, attempts and the reason it failed

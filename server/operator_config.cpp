@@ -297,8 +297,7 @@ bool valid_url(std::string_view url) {
          rest.find_first_of(" \t\r\n#") == std::string_view::npos;
 }
 
-// "+01:00", "-0530", "UTC": the fixed offset the feeds' times are written in. Time zone
-// names would need a time zone database the server does not carry.
+// "+01:00", "-0530", "UTC": a fixed offset the feeds' times are written in, in minutes.
 std::optional<int> utc_offset(std::string_view zone, std::string& written) {
   if (zone == "UTC" || zone == "Z") {
     written = "+0000";
@@ -340,11 +339,22 @@ void read_conversions(Reader& r, const json::Value& v, const std::string& path, 
     c.currency = *currency;
   }
   if (auto zone = r.string(*o, path, "time_zone", false)) {
+    // An offset, or an IANA name from the system's zoneinfo (TZDIR, as the C library reads
+    // it, else Debian's tzdata), read here once so a feed never touches the file system.
+    std::string why;
     if (auto offset = utc_offset(*zone, c.time_zone)) {
-      c.utc_offset_minutes = *offset;
+      c.zone = TimeZone::fixed(*offset * 60);
+    } else if (zone->starts_with('+') || zone->starts_with('-')) {
+      r.error(join_path(path, "time_zone"),
+              quoted(*zone) + " is not a UTC offset like \"+01:00\", \"-0530\" or \"UTC\"");
+    } else if (auto loaded = load_time_zone(
+                   *zone, environment("TZDIR").value_or("/usr/share/zoneinfo"), why)) {
+      c.zone = std::move(*loaded);
+      c.time_zone = *zone;
     } else {
       r.error(join_path(path, "time_zone"),
-              quoted(*zone) + " is not a UTC offset like \"+01:00\" or \"UTC\"");
+              quoted(*zone) + " " + why +
+                  " (an IANA name like \"Europe/Berlin\", or a UTC offset like \"+01:00\")");
     }
   }
   if (auto n = r.integer(*o, path, "min_duration_seconds", 0, 86'400)) c.min_duration_seconds = *n;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pool.hpp"
+#include "time_zone.hpp"
 
 namespace callswap::server {
 
@@ -65,7 +66,7 @@ struct ConversionConfig {
   bool enabled = false;
   std::string currency = "EUR";
   std::string time_zone = "+0000";  ///< as the feeds' Parameters line writes it
-  int utc_offset_minutes = 0;
+  TimeZone zone;                    ///< the offset of each conversion's time, loaded once
   int min_duration_seconds = 0;
   bool first_time_callers_only = false;
   bool answered_only = true;

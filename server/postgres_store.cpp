@@ -221,6 +221,8 @@ enum class Q : std::size_t {
   restrict_session_deliveries,
   purge_deliveries,
   clicked_calls,
+  update_session_ids,
+  erase_id_deliveries,
   count
 };
 
@@ -340,6 +342,19 @@ const std::array<std::string, static_cast<std::size_t>(Q::count)>& statements() 
       "s.click_id FROM calls c JOIN sessions s ON s.id = c.session_id WHERE c.site = $1 AND "
       "c.started_at >= $2 AND c.started_at < $3 AND NOT c.restricted AND NOT s.restricted AND "
       "s.click_id IS NOT NULL ORDER BY c.started_at",
+      // A session's ids set ($2, $6 true) or left as they are; an empty value removes one.
+      "UPDATE sessions SET "
+      "click_id_type = CASE WHEN $2::boolean THEN nullif($3, '') ELSE click_id_type END, "
+      "click_id = CASE WHEN $2::boolean THEN nullif($4, '') ELSE click_id END, "
+      "click_id_consent = CASE WHEN $2::boolean THEN nullif($5, '') ELSE click_id_consent END, "
+      "ga_client_id = CASE WHEN $6::boolean THEN nullif($7, '') ELSE ga_client_id END, "
+      "ga_consent = CASE WHEN $6::boolean THEN nullif($8, '') ELSE ga_consent END "
+      "WHERE id = $1 AND released_at IS NULL",
+      // Before an id is removed ($2: the click id, $3: the GA client id): the session's
+      // deliveries that carry it, pending or sent, so it neither leaves later nor stays.
+      "DELETE FROM outbox WHERE session_id = $1 AND ("
+      "($2::boolean AND strpos(body, (SELECT click_id FROM sessions WHERE id = $1)) > 0) OR "
+      "($3::boolean AND strpos(body, (SELECT ga_client_id FROM sessions WHERE id = $1)) > 0))",
   };
   return sql;
 }
@@ -553,6 +568,17 @@ class PostgresStore final : public Store {
   Committed touch_session(const std::string& id, Millis now) override {
     return committed_now([&] {
       with_connection([&](Connection& c) { c.run(Q::touch_session, {id, now}); });
+    });
+  }
+  Committed update_session_ids(const std::string& id, const SessionIdsUpdate& u) override {
+    return committed_now([&] {
+      transaction([&](Connection& c) {
+        c.run(Q::erase_id_deliveries, {id, u.click_id_changes && u.click_id.empty(),
+                                       u.ga_changes && u.ga_client_id.empty()});
+        c.run(Q::update_session_ids,
+              {id, u.click_id_changes, u.click_id_type, u.click_id, u.click_id_consent,
+               u.ga_changes, u.ga_client_id, u.ga_consent});
+      });
     });
   }
   Committed release_session(const std::string& id, Millis now) override {

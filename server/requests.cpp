@@ -52,9 +52,10 @@ bool is_token(std::string_view text, std::size_t max, std::string_view extra) {
   });
 }
 
-// {"click_id": {"type", "value", "consent"}, "ga_client_id": {"value", "consent"}}
+// {"click_id": {"type", "value", "consent"}, "ga_client_id": {"value", "consent"}}; with
+// `null_removes`, null for either leaves it empty (a heartbeat's withdrawal).
 std::optional<RequestError> read_ids(const json::Value& ids, const SiteConfig& site,
-                                     SessionRequest& request) {
+                                     VisitorIds& request, bool null_removes) {
   if (!ids.is_object()) return invalid("ids: must be an object");
   for (const std::string& key : ids.as_object().keys) {
     if (key != "click_id" && key != "ga_client_id")
@@ -70,7 +71,11 @@ std::optional<RequestError> read_ids(const json::Value& ids, const SiteConfig& s
     }
     return std::nullopt;
   };
-  if (const json::Value* click = ids.find("click_id")) {
+  const auto given = [&](const char* key) {
+    const json::Value* id = ids.find(key);
+    return id && !(null_removes && id->is_null()) ? id : nullptr;
+  };
+  if (const json::Value* click = given("click_id")) {
     if (!click->is_object())
       return invalid("ids.click_id: must be an object {type, value, consent}");
     static constexpr std::string_view kTypes[] = {"gclid",  "gbraid", "wbraid",   "msclkid",
@@ -89,7 +94,7 @@ std::optional<RequestError> read_ids(const json::Value& ids, const SiteConfig& s
     request.click_id = value;
     request.click_id_consent = string_member(*click, "consent");
   }
-  if (const json::Value* ga = ids.find("ga_client_id")) {
+  if (const json::Value* ga = given("ga_client_id")) {
     if (!ga->is_object()) return invalid("ids.ga_client_id: must be an object {value, consent}");
     const std::string value = string_member(*ga, "value");
     const std::size_t dot = value.find('.');
@@ -228,9 +233,26 @@ Parsed<SessionRequest> parse_session_request(std::string_view body_text, const S
     }
   }
   if (const json::Value* ids = body->find("ids")) {
-    if (auto error = read_ids(*ids, site, request)) return *error;
+    if (auto error = read_ids(*ids, site, request, false)) return *error;
   }
   return request;
+}
+
+Parsed<HeartbeatIds> parse_heartbeat(std::string_view body_text, const SiteConfig& site) {
+  HeartbeatIds out;
+  if (body_text.empty()) return out;
+  auto body = json::parse(body_text);
+  if (!body) return RequestError{400, "invalid_json", body.error().message};
+  if (!body->is_object()) return invalid("the body must be a JSON object");
+  for (const std::string& key : body->as_object().keys) {
+    if (key != "ids") return invalid("unknown field \"" + key + "\"");
+  }
+  const json::Value* ids = body->find("ids");
+  if (!ids) return out;
+  if (auto error = read_ids(*ids, site, out, true)) return *error;
+  out.click_id_named = ids->find("click_id") != nullptr;
+  out.ga_named = ids->find("ga_client_id") != nullptr;
+  return out;
 }
 
 bool is_session_id(std::string_view id) {

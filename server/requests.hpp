@@ -54,20 +54,33 @@ std::string calls_signature(std::string_view secret, std::string_view timestamp,
 /// The generic call webhook's JSON body (call_id, to, from, status, duration_seconds).
 Parsed<CallReport> parse_call_event(std::string_view body);
 
-/// A consenting visitor's request for a dynamic number (POST /v1/sites/{site}/sessions).
-struct SessionRequest {
-  const Source* source = nullptr;  ///< one of the site's sources
-  std::string landing_path;        ///< the path with the utm_* parameters only
-  json::Object campaign;           ///< the campaign details the site keeps
-  /// Ids for the ad and analytics platforms, each sent only with the visitor's consent for
-  /// its purpose and kept with the platforms that granted it ("consent_mode", "tcf+onetrust").
+/// Ids for the ad and analytics platforms, each sent only with the visitor's consent for its
+/// purpose and kept with the platforms that granted it ("consent_mode", "tcf+onetrust").
+struct VisitorIds {
   std::string click_id_type;  ///< "gclid", "msclkid", ...; empty: none sent
   std::string click_id;
   std::string click_id_consent;
   std::string ga_client_id;  ///< "1234567890.1234567890" from the _ga cookie; empty: none sent
   std::string ga_consent;
 };
+
+/// A consenting visitor's request for a dynamic number (POST /v1/sites/{site}/sessions).
+struct SessionRequest : VisitorIds {
+  const Source* source = nullptr;  ///< one of the site's sources
+  std::string landing_path;        ///< the path with the utm_* parameters only
+  json::Object campaign;           ///< the campaign details the site keeps
+};
 Parsed<SessionRequest> parse_session_request(std::string_view body, const SiteConfig& site);
+
+/// A heartbeat's body (POST /v1/sessions/{id}/heartbeat), when it has one: {"ids": {...}}
+/// with the ids the visitor consented to after the session began, in the shapes and with
+/// the consent rules of a session request, or null for an id whose purpose's consent was
+/// withdrawn (the server then removes it). An empty body names no id.
+struct HeartbeatIds : VisitorIds {
+  bool click_id_named = false;  ///< the body named click_id: set it, or remove it when empty
+  bool ga_named = false;        ///< the same for ga_client_id
+};
+Parsed<HeartbeatIds> parse_heartbeat(std::string_view body, const SiteConfig& site);
 
 /// A session id as a path carries it: 32 lower-case hex digits, as random_id() makes them (a
 /// site id is callswap::is_valid_id, the routes' pattern).

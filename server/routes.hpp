@@ -57,6 +57,7 @@ enum : std::size_t {
   admin_script,
   conversion_feed,
   admin_deliveries,
+  admin_conversion_feed,
   count
 };
 }  // namespace route_ids
@@ -101,6 +102,9 @@ inline constexpr std::array<Route, route_ids::count> kRoutes = {{
      "/v1/sites/{site}/conversions/{platform}.csv", Scope::none, RateClass::admin},
     {"GET", "/v1/admin/sites/" CALLSWAP_SITE "/deliveries", "/v1/admin/sites/{site}/deliveries",
      Scope::reports, RateClass::admin},
+    // The same feed as a download from the report page, with the report's key.
+    {"GET", "/v1/admin/sites/" CALLSWAP_SITE "/conversions/(google-ads|microsoft-ads)\\.csv",
+     "/v1/admin/sites/{site}/conversions/{platform}.csv", Scope::reports, RateClass::admin},
 }};
 
 #undef CALLSWAP_SITE

@@ -208,6 +208,22 @@ class Use {
   Statement& s_;
 };
 
+// A session's ids set (?2, ?6: 1) or left as they are; an empty value removes one.
+constexpr const char* kUpdateSessionIds =
+    "UPDATE sessions SET "
+    "click_id_type = CASE WHEN ?2 THEN nullif(?3, '') ELSE click_id_type END, "
+    "click_id = CASE WHEN ?2 THEN nullif(?4, '') ELSE click_id END, "
+    "click_id_consent = CASE WHEN ?2 THEN nullif(?5, '') ELSE click_id_consent END, "
+    "ga_client_id = CASE WHEN ?6 THEN nullif(?7, '') ELSE ga_client_id END, "
+    "ga_consent = CASE WHEN ?6 THEN nullif(?8, '') ELSE ga_consent END "
+    "WHERE id = ?1 AND released_at IS NULL";
+// Before an id is removed (?2: the click id, ?3: the GA client id): the session's deliveries
+// that carry it, pending or sent, so it neither leaves later nor stays in the outbox.
+constexpr const char* kEraseIdDeliveries =
+    "DELETE FROM outbox WHERE session_id = ?1 AND ("
+    "(?2 AND instr(body, (SELECT click_id FROM sessions WHERE id = ?1)) > 0) OR "
+    "(?3 AND instr(body, (SELECT ga_client_id FROM sessions WHERE id = ?1)) > 0))";
+
 constexpr const char* kSessionColumns =
     "id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, "
     "released_at, restricted, "
@@ -319,6 +335,8 @@ class SqliteStore final : public Store {
                                     "WHERE id = ?1 AND released_at IS NULL");
     release_session_ = std::make_unique<Statement>(
         db_, "UPDATE sessions SET released_at = ?2 WHERE id = ?1 AND released_at IS NULL");
+    update_session_ids_ = std::make_unique<Statement>(db_, kUpdateSessionIds);
+    erase_id_deliveries_ = std::make_unique<Statement>(db_, kEraseIdDeliveries);
     // The pool's cool-downs survive a restart even when the session itself is erased.
     record_release_ = std::make_unique<Statement>(
         db_,
@@ -532,6 +550,7 @@ class SqliteStore final : public Store {
     erase_call_deliveries_.reset(), erase_session_deliveries_.reset(),
         restrict_call_deliveries_.reset();
     restrict_session_deliveries_.reset(), purge_deliveries_.reset(), clicked_calls_.reset();
+    update_session_ids_.reset(), erase_id_deliveries_.reset();
     if (reader_ != db_) sqlite3_close(reader_);
     sqlite3_close(db_);
   }
@@ -559,6 +578,16 @@ class SqliteStore final : public Store {
   }
   Committed touch_session(const std::string& id, Millis now) override {
     return submit(Commit::normal, [this, id, now] { step_once(*touch_session_, id, now); });
+  }
+  Committed update_session_ids(const std::string& id, const SessionIdsUpdate& u) override {
+    // Removing an id is a consent withdrawal: durable, and gone from the files' bytes.
+    return submit(u.removes() ? Commit::durable_and_scrubbed : Commit::normal, [this, id, u] {
+      step_once(*erase_id_deliveries_, id, std::int64_t{u.click_id_changes && u.click_id.empty()},
+                std::int64_t{u.ga_changes && u.ga_client_id.empty()});
+      step_once(*update_session_ids_, id, std::int64_t{u.click_id_changes}, u.click_id_type,
+                u.click_id, u.click_id_consent, std::int64_t{u.ga_changes}, u.ga_client_id,
+                u.ga_consent);
+    });
   }
   Committed release_session(const std::string& id, Millis now) override {
     return submit(Commit::normal, [this, id, now] {
@@ -1061,7 +1090,8 @@ class SqliteStore final : public Store {
       sites_with_data_, watermark_, set_watermark_;
   std::unique_ptr<Statement> enqueue_delivery_, due_deliveries_, record_attempt_, deliveries_,
       erase_call_deliveries_, erase_session_deliveries_, restrict_call_deliveries_,
-      restrict_session_deliveries_, purge_deliveries_, clicked_calls_;
+      restrict_session_deliveries_, purge_deliveries_, clicked_calls_, update_session_ids_,
+      erase_id_deliveries_;
 };
 
 }  // namespace

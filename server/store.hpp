@@ -101,6 +101,23 @@ struct PoolSample {
   std::int64_t exhausted_total = 0;  ///< assignments that found no free number, since start
 };
 
+/// Ids a session gets, or loses, after it began: the visitor consented to advertising or
+/// analytics later in the visit, or withdrew that consent. For each of the two ids, whether
+/// it changes and to what; empty values remove it.
+struct SessionIdsUpdate {
+  bool click_id_changes = false;
+  std::string click_id_type;
+  std::string click_id;
+  std::string click_id_consent;
+  bool ga_changes = false;
+  std::string ga_client_id;
+  std::string ga_consent;
+  /// True when an id is removed: the update is then durable and scrubbed like an erasure.
+  [[nodiscard]] bool removes() const {
+    return (click_id_changes && click_id.empty()) || (ga_changes && ga_client_id.empty());
+  }
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -114,6 +131,9 @@ class Store {
   [[nodiscard]] virtual Committed insert_session(const SessionRow& session) = 0;
   [[nodiscard]] virtual Committed touch_session(const std::string& id, Millis now) = 0;
   [[nodiscard]] virtual Committed release_session(const std::string& id, Millis now) = 0;
+  /// Changes the ids of a session still holding its number (a heartbeat brought them).
+  [[nodiscard]] virtual Committed update_session_ids(const std::string& id,
+                                                     const SessionIdsUpdate& update) = 0;
   [[nodiscard]] virtual std::optional<SessionRow> find_session(const std::string& id) = 0;
   /// Sessions still holding a number, for rebuilding the pools at start.
   [[nodiscard]] virtual std::vector<SessionRow> active_sessions() = 0;

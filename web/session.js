@@ -26,7 +26,8 @@ export function createSessionDriver(visit) {
   function decide(signals) {
     const decision = site.consent(signals);
     purposes = decision;
-    const key = `${decision.mode}/${decision.may_store}`;
+    // The whole decision: a change of the advertising or analytics purpose counts too.
+    const key = JSON.stringify(decision);
     if (key === lastDecision) return;
     lastDecision = key;
     const allowed = decision.mode === 'dynamic' && decision.may_store;
@@ -43,6 +44,10 @@ export function createSessionDriver(visit) {
     } else if (!allowed && consented) {
       consented = false;
       run({ kind: 'consent', consent: false });
+    } else if (allowed && sessionId) {
+      // Consent for advertising or analytics changed during the session: the ids it now
+      // allows go with a heartbeat, and null for one it no longer allows, which the server erases.
+      send('POST', `/v1/sessions/${sessionId}/heartbeat`, { ids: ids(null) });
     } else if (!allowed && decision.signals.some((s) => s.state === 'denied')) {
       device.erase(); // an explicit refusal: anything kept under an earlier consent goes
     }
@@ -84,18 +89,23 @@ export function createSessionDriver(visit) {
     }
   }
 
+  // A click id's value goes only with consent for advertising, the GA client id only with
+  // consent for analytics, each with the platforms that granted it; without it, `gone`.
+  function ids(gone) {
+    const { click_id: type, click_id_value: kept } = visit.attribution().campaign || {};
+    const value = type && (kept || new URLSearchParams(window.location.search).get(type) || undefined);
+    const ga = /\b_ga=GA\d\.\d+\.(\d+\.\d+)/.exec(document.cookie) || undefined;
+    return {
+      click_id: purposes.advertising ? value && { type, value, consent: purposes.advertising } : gone,
+      ga_client_id: purposes.analytics ? ga && { value: ga[1], consent: purposes.analytics } : gone,
+    };
+  }
+
   function requestNumber(source) {
-    // A click id's value goes only with consent for advertising, the GA client id only with
-    // consent for analytics, each with the platforms that granted it; otherwise neither
-    // leaves the page (the campaign sent names the click id, never its value).
-    const { click_id_value: clickId, ...campaign } = visit.attribution().campaign || {};
-    const body = { source, consent: true, landing_path: window.location.pathname, campaign };
-    const ids = {};
-    const value = purposes.advertising && campaign.click_id && (clickId || new URLSearchParams(window.location.search).get(campaign.click_id));
-    if (value) ids.click_id = { type: campaign.click_id, value, consent: purposes.advertising };
-    const ga = purposes.analytics && /\b_ga=GA\d\.\d+\.(\d+\.\d+)/.exec(document.cookie);
-    if (ga) ids.ga_client_id = { value: ga[1], consent: purposes.analytics };
-    if (value || ga) body.ids = ids;
+    // The campaign sent names the click id, never its value; ids go only when there are any.
+    const { click_id_value: _, ...campaign } = visit.attribution().campaign || {};
+    const found = ids();
+    const body = { source, consent: true, landing_path: window.location.pathname, campaign, ids: (found.click_id || found.ga_client_id) && found };
     send('POST', `/v1/sites/${encodeURIComponent(settings.site)}/sessions`, body, false).then((answer) => {
       const given = answer.status === 201 && answer.body;
       if (given && typeof given.session === 'string' && /^[0-9a-f]{32}$/.test(given.session) &&

@@ -7,11 +7,14 @@
   const COLOURS = ['#1f5eff', '#f08c00', '#2b9a66', '#c2255c', '#7048e8', '#0c8599', '#e8590c', '#5c7cfa', '#868e96'];
   let key = '';
 
-  const api = (path) => fetch(path, { headers: { Authorization: `Bearer ${key}` }, cache: 'no-store' }).then(async (r) => {
+  // The response of an admin request with the key; an error with the server's reason if refused.
+  const request = (path) => fetch(path, { headers: { Authorization: `Bearer ${key}` }, cache: 'no-store' }).then(async (r) => {
+    if (r.ok) return r;
     const body = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error(body.error?.message || `HTTP ${r.status}`);
-    return body;
+    throw new Error(body.error?.message || `HTTP ${r.status}`);
   });
+  const api = (path) => request(path).then((r) => r.json());
+  let reportSite = '';
   const el = (tag, attributes = {}, text) => {
     const node = tag.startsWith('svg:') ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
     for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
@@ -44,6 +47,7 @@
     const query = new URLSearchParams({ from: $('from').value, to: $('to').value });
     api(`/v1/admin/sites/${encodeURIComponent(site)}/report?${query}`).then((report) => {
       $('status').textContent = '';
+      reportSite = site;
       render(report);
     }, (error) => {
       $('status').textContent = error.message;
@@ -51,7 +55,28 @@
     });
   });
 
+  // The conversion feeds as files: fetched with the key (a plain link could not send it), then
+  // saved under the name the server gives. The server marks nothing as exported.
+  for (const button of document.querySelectorAll('#conversions button')) {
+    button.addEventListener('click', () => {
+      request(`/v1/admin/sites/${encodeURIComponent(reportSite)}/conversions/${button.dataset.platform}.csv`).then(async (r) => {
+        const name = /filename="([^"]+)"/.exec(r.headers.get('Content-Disposition') || '')?.[1] || 'conversions.csv';
+        const url = URL.createObjectURL(await r.blob());
+        const link = el('a', { href: url, download: name });
+        document.body.append(link);
+        link.click();
+        link.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 1000);
+        $('status').textContent = '';
+      }, (error) => {
+        $('status').textContent = error.message;
+      });
+    });
+  }
+
   function render(report) {
+    // The report has deliveries only for a site with conversion rules: only then the feeds.
+    $('conversions').hidden = !report.deliveries;
     const t = report.totals;
     $('tiles').replaceChildren(...[
       ['calls', t.calls], ['answered', t.answered], ['missed', t.missed],

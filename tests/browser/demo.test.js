@@ -64,7 +64,7 @@ test('the demo: static number, consent, the same dynamic number on every page, a
   assert.match(await page.textContent('#call-result'), /zugeordnet zu diesem Besuch/);
   // Accepted with marketing: the call is in the Google Ads feed, with the visit's click id.
   const feed = await (await fetch(`${env.demo.siteUrl}/demo/google-ads.csv`)).text();
-  assert.match(feed, /^Parameters:TimeZone=\+0100\r\nGoogle Click ID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency\r\n/);
+  assert.match(feed, /^Parameters:TimeZone=Europe\/Berlin\r\nGoogle Click ID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency\r\n/);
   assert.match(feed, /\r\nDemoClickId-42,Anruf,\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,50\.00,EUR\r\n$/);
 
   // The admin report shows it, on the chart too.

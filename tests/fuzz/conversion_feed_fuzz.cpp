@@ -85,7 +85,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   callswap::server::ConversionConfig rules;
   rules.enabled = true;
   rules.currency = "EUR";
-  rules.utc_offset_minutes = static_cast<int>(number(input, 0) % (2 * 14 * 60 + 1)) - 14 * 60;
+  const int offset_minutes = static_cast<int>(number(input, 0) % (2 * 14 * 60 + 1)) - 14 * 60;
+  rules.zone = callswap::server::TimeZone::fixed(offset_minutes * 60);
   rules.time_zone = "+0000";  // the Parameters line is the config's text, checked as given
   std::vector<FeedRow> rows;
   while (!input.empty()) {
@@ -134,7 +135,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       require(fields[2].size() == 19 && std::sscanf(fields[2].c_str(), "%4d-%2u-%2u %2u:%2u:%2u",
                                                     &y, &mo, &d, &h, &mi, &s) == 6);
       const long long seconds = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
-      const long long local_ms = rows[i].at + rules.utc_offset_minutes * 60'000LL;
+      const long long local_ms = rows[i].at + offset_minutes * 60'000LL;
       const long long expected = local_ms >= 0 ? local_ms / 1000 : (local_ms - 999) / 1000;
       require(seconds == expected);
     }

@@ -18,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-ALL_TARGETS=(matcher config operator_config session_request call_webhook twilio request_path admin conversion_feed)
+ALL_TARGETS=(matcher config operator_config session_request call_webhook twilio request_path admin conversion_feed time_zone)
 mode=${1:?"usage: $0 short SECONDS SEED | long RUNS JOBS | merge [TARGET...]"}
 shift
 
@@ -133,8 +133,13 @@ case $mode in
       for dir in "tests/fuzz/$name/corpus" "build-fuzz/corpus/$name"; do
         find "$dir" -type f -size -"${FUZZ_MERGE_MAX_BYTES:-200}"c -exec cp -n -t "build-fuzz/candidates/$name" {} +
       done
-      "build-fuzz/bin/${name}_fuzz" -merge=1 "build-fuzz/merged/$name" "tests/fuzz/$name/regressions" \
-        "tests/fuzz/$name/seeds" "build-fuzz/candidates/$name" >"build-fuzz/logs/$name-merge.log" 2>&1
+      # A target without regressions (none has failed yet) has no such folder.
+      kept_dirs=()
+      for dir in regressions seeds; do
+        [[ -d tests/fuzz/$name/$dir ]] && kept_dirs+=("tests/fuzz/$name/$dir")
+      done
+      "build-fuzz/bin/${name}_fuzz" -merge=1 "build-fuzz/merged/$name" "${kept_dirs[@]}" \
+        "build-fuzz/candidates/$name" >"build-fuzz/logs/$name-merge.log" 2>&1
       # libFuzzer names merged inputs by their SHA-1: drop copies of seeds and regressions.
       for kept in "tests/fuzz/$name"/seeds/* "tests/fuzz/$name"/regressions/*; do
         [[ -f $kept ]] && rm -f "build-fuzz/merged/$name/$(sha1sum "$kept" | cut -d' ' -f1)"

@@ -4,12 +4,15 @@
 // checks the payload strictly (the platforms are not reachable from tests), and the outbox:
 // retries, giving up with a visible reason, and erasure and restriction of pending deliveries.
 
+#include "conversions.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <condition_variable>
+#include <fstream>
 #include <vector>
 
 #include "privacy_record.hpp"
@@ -256,6 +259,121 @@ TEST_CASE_METHOD(
   }
 }
 
+TEST_CASE_METHOD(
+    ConversionFixture,
+    "Ids consented to later in the visit come with a heartbeat; a withdrawal erases them",
+    "[conversions]") {
+  const json::Value session = visit("");
+  const std::string id = session.find("session")->as_string();
+  const std::string path = "/v1/sessions/" + id + "/heartbeat";
+  const auto beat = [&](const std::string& body) { return c.Post(path, body, "application/json"); };
+  const auto stored = [&] {
+    auto row = callswap::server::open_sqlite_store(dir.file("callswap.db"))->find_session(id);
+    REQUIRE(row);
+    return *row;
+  };
+  // The same rules as the number request: a consent the site reads, never the manual one.
+  CHECK(error_code(beat(R"({"ids": )" + gclid_ids("GCLID-later", "manual") + "}")) ==
+        "consent_required");
+  CHECK(error_code(beat(R"({"ids": {"click_id": {"type": "gclid", "value": "GCLID-later"}}})")) ==
+        "consent_required");
+  CHECK(error_code(beat(R"({"ids": )" + gclid_ids("a<b") + "}")) == "invalid_body");
+  CHECK(error_code(beat(R"({"ids": {"fbp": null}})")) == "invalid_body");
+  CHECK(error_code(beat(R"({"source": "google-ads"})")) == "invalid_body");
+  CHECK(error_code(beat("[]")) == "invalid_body");
+  CHECK(error_code(beat("{")) == "invalid_json");
+  // null removes an id only in a heartbeat; a number request has nothing to remove.
+  CHECK(error_code(c.Post("/v1/sites/acme/sessions",
+                          R"({"source": "google-ads", "consent": true, "ids": {"click_id": null}})",
+                          "application/json")) == "invalid_body");
+  CHECK(stored().click_id.empty());
+
+  // Advertising consent later: the click id is kept with it, and the call is in the feed.
+  REQUIRE(beat(R"({"ids": )" + gclid_ids("GCLID-later-0123", "tcf+consent_mode") + "}")->status ==
+          200);
+  CHECK(stored().click_id == "GCLID-later-0123");
+  CHECK(stored().click_id_consent == "tcf+consent_mode");
+  // Then analytics consent: the GA client id joins it; the click id stays.
+  REQUIRE(
+      beat(
+          R"({"ids": {"ga_client_id": {"value": "1234567890.1700000000", "consent": "consent_mode"}}})")
+          ->status == 200);
+  CHECK(stored().ga_client_id == "1234567890.1700000000");
+  CHECK(stored().click_id == "GCLID-later-0123");
+  // A heartbeat that names no id changes none.
+  REQUIRE(beat("")->status == 200);
+  CHECK(stored().click_id == "GCLID-later-0123");
+  call("call-later", session, kCaller, 95);
+  CHECK(feed("google-ads")->body.find("GCLID-later-0123,") != std::string::npos);
+
+  // Advertising consent withdrawn: the click id is gone, from the feed and from the file.
+  REQUIRE(beat(R"({"ids": {"click_id": null}})")->status == 200);
+  CHECK(stored().click_id.empty());
+  CHECK(stored().click_id_type.empty());
+  CHECK(stored().click_id_consent.empty());
+  CHECK(stored().ga_client_id == "1234567890.1700000000");
+  CHECK(feed("google-ads")->body.find("GCLID-later-0123") == std::string::npos);
+  CHECK(erased_from_disk(dir.file("callswap.db"), "GCLID-later-0123"));
+  REQUIRE(beat(R"({"ids": {"ga_client_id": null}})")->status == 200);
+  CHECK(stored().ga_client_id.empty());
+  CHECK(erased_from_disk(dir.file("callswap.db"), "1234567890.1700000000"));
+  // A session that has ended takes no ids.
+  REQUIRE(c.Delete(("/v1/sessions/" + id).c_str())->status == 204);
+  CHECK(beat(R"({"ids": )" + gclid_ids("GCLID-too-late") + "}")->status == 404);
+}
+
+TEST_CASE_METHOD(ConversionFixture,
+                 "The report page downloads the feeds with the report's key and consumes nothing",
+                 "[conversions]") {
+  call("call-1", visit(gclid_ids("GCLID-download")), kCaller, 95);
+  call("call-ms",
+       visit(R"({"click_id": {"type": "msclkid", "value": "MSCLKID-download", "consent": "tcf"}})"),
+       kOtherCaller, 61);
+  const auto download = [&](const std::string& platform, const httplib::Headers& headers) {
+    return c.Get(("/v1/admin/sites/acme/conversions/" + platform + ".csv").c_str(), headers);
+  };
+  const std::string before = feed("google-ads")->body;
+  REQUIRE(before.find("GCLID-download") != std::string::npos);
+  for (const std::string platform : {"google-ads", "microsoft-ads"}) {
+    INFO(platform);
+    const auto r = download(platform, reports);
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    CHECK(r->get_header_value("Content-Type") == "text/csv; charset=utf-8");
+    CHECK(r->get_header_value("Content-Disposition") ==
+          "attachment; filename=\"acme-" + platform + "-conversions-2026-09-21.csv\"");
+    CHECK(r->get_header_value("Cache-Control") == "no-store");
+    // Exactly the platform's file, and the platform's next fetch is unchanged by it.
+    CHECK(r->body == feed(platform)->body);
+    CHECK(download(platform, reports)->body == r->body);
+  }
+  CHECK(feed("google-ads")->body == before);
+  CHECK(download("microsoft-ads", reports)->body.find("MSCLKID-download") != std::string::npos);
+  // The report's key, not the platforms' password; a key without `reports` is refused.
+  CHECK(download("google-ads", {})->status == 401);
+  CHECK(download("google-ads",
+                 {{"Authorization",
+                   "Basic " + callswap::server::base64("googleads:feed-password-0123456789")}})
+            ->status == 401);
+  CHECK(error_code(download("google-ads", dpo)) == "forbidden");
+  CHECK(error_code(c.Get("/v1/admin/sites/nope/conversions/google-ads.csv", reports)) ==
+        "unknown_site");
+  CHECK(c.Get("/v1/admin/sites/acme/conversions/facebook.csv", reports)->status == 404);
+  // Each download is in the audit log with the platform, never with a click id.
+  const auto entries = callswap::server::open_sqlite_store(dir.file("callswap.db"))
+                           ->audit_entries(kStart - kMinute, kStart + 60 * kMinute);
+  int downloads = 0;
+  for (const auto& entry : entries) {
+    if (entry.action != "conversion-feed") continue;
+    ++downloads;
+    CHECK(entry.actor == "reports");
+    CHECK(entry.site == "acme");
+    CHECK((entry.detail_json == R"({"platform":"google-ads"})" ||
+           entry.detail_json == R"({"platform":"microsoft-ads"})"));
+  }
+  CHECK(downloads == 5);
+}
+
 TEST_CASE_METHOD(ConversionFixture,
                  "GA4 gets the Measurement Protocol event of a converting call, without the caller",
                  "[conversions][ga4]") {
@@ -412,9 +530,14 @@ TEST_CASE("Conversion settings are checked with the field and the reason",
   CHECK(errors_of(R"({"currency": "euro"})")
             .find("sites[0].conversions.currency: \"euro\" is not an ISO 4217 code") !=
         std::string::npos);
-  CHECK(errors_of(R"({"time_zone": "Europe/Berlin"})")
-            .find("sites[0].conversions.time_zone: \"Europe/Berlin\" is not a UTC offset") !=
-        std::string::npos);
+  CHECK_THAT(errors_of(R"({"time_zone": "Europe/Berln"})"),
+             Catch::Contains("sites[0].conversions.time_zone: \"Europe/Berln\" is not a time "
+                             "zone in /usr/share/zoneinfo (an IANA name like \"Europe/Berlin\""));
+  CHECK_THAT(errors_of(R"({"time_zone": "../../etc/passwd"})"),
+             Catch::Contains("sites[0].conversions.time_zone: \"../../etc/passwd\" is not a "
+                             "time zone name"));
+  CHECK_THAT(errors_of(R"({"time_zone": "+15:00"})"),
+             Catch::Contains("sites[0].conversions.time_zone: \"+15:00\" is not a UTC offset"));
   CHECK(errors_of(R"({"values": [{"source": "tv", "name": "x"}]})")
             .find("sites[0].conversions.values[0].source: \"tv\" is not a source") !=
         std::string::npos);
@@ -446,6 +569,41 @@ TEST_CASE("Conversion settings are checked with the field and the reason",
           .empty());
   CHECK(errors_of(R"({})", R"("outbox": {"retry_base_ms": 5000, "retry_max_ms": 100})")
             .find("outbox.retry_max_ms") != std::string::npos);
+}
+
+TEST_CASE("time_zone: an IANA name loaded once, or a fixed offset", "[conversions][time_zone]") {
+  const auto load = [](const std::string& time_zone, const std::string& tzdir = "") {
+    std::string config = config_with_keys();
+    const std::string anchor = R"("attribution_grace_minutes": 30)";
+    config.replace(config.find(anchor), anchor.size(),
+                   anchor + R"(, "conversions": {"time_zone": ")" + time_zone + R"("})");
+    return callswap::server::load_operator_config(
+        config, [tzdir](const std::string& name) -> std::optional<std::string> {
+          if (name == "TZDIR" && !tzdir.empty()) return tzdir;
+          return std::nullopt;
+        });
+  };
+  const auto berlin = load("Europe/Berlin");
+  REQUIRE(berlin.errors.empty());
+  const auto& rules = berlin.config->sites.at(0).conversions;
+  CHECK(rules.time_zone == "Europe/Berlin");
+  // Summer and winter time from the same rules, the feeds' text for each instant.
+  CHECK(callswap::server::feed_time(kStart, rules.zone) == "2026-09-21 16:13:20");
+  CHECK(callswap::server::feed_time(kStart + 60LL * 24 * 60 * kMinute, rules.zone) ==
+        "2026-11-20 15:13:20");
+  const auto fixed = load("+05:30");
+  REQUIRE(fixed.errors.empty());
+  CHECK(fixed.config->sites.at(0).conversions.time_zone == "+0530");
+  CHECK(callswap::server::feed_time(kStart, fixed.config->sites.at(0).conversions.zone) ==
+        "2026-09-21 19:43:20");
+  // TZDIR as the C library reads it; a damaged file there is named with its reason.
+  TempDir dir;
+  std::ofstream(dir.file("Broken"), std::ios::binary) << "TZif2 not really";
+  const auto broken = load("Broken", dir.file(""));
+  REQUIRE(broken.errors.size() == 1);
+  CHECK(broken.errors[0].to_string().starts_with(
+      "sites[0].conversions.time_zone: \"Broken\" cannot be used: "));
+  CHECK_THAT(broken.errors[0].to_string(), Catch::Contains("is not a TZif file"));
 }
 
 TEST_CASE("The record of processing names where conversions go", "[conversions][privacy]") {

@@ -33,7 +33,7 @@ std::string upper(std::string text) {
 std::string concrete(std::string path) {
   for (const auto& [name, value] :
        {std::pair{"{site}", "acme"}, std::pair{"{session}", "0123456789abcdef0123456789abcdef"},
-        std::pair{"{action}", "access"}}) {
+        std::pair{"{action}", "access"}, std::pair{"{platform}", "google-ads"}}) {
     if (auto at = path.find(name); at != std::string::npos)
       path.replace(at, std::string(name).size(), value);
   }
@@ -116,6 +116,7 @@ TEST_CASE("Every admin route answers every key by its scope, and only by it", "[
       {"GET /v1/admin/sites/{site}/settings", "config"},
       {"GET /v1/admin/privacy-record", "config"},
       {"GET /v1/admin/sites/{site}/deliveries", "reports"},
+      {"GET /v1/admin/sites/{site}/conversions/{platform}.csv", "reports"},
   };
   TempDir dir;
   std::atomic<Millis> now{kStart};

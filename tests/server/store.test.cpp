@@ -134,6 +134,22 @@ SessionRow session(const char* id, const char* number, callswap::Millis at) {
                     std::nullopt};
 }
 
+// A webhook delivery of a call of a session, due at once.
+callswap::server::Delivery delivery(const std::string& key, const std::string& body,
+                                    const std::string& call, const std::string& session_id) {
+  callswap::server::Delivery d;
+  d.site = "acme";
+  d.destination = "webhook:crm";
+  d.event = "call.attributed";
+  d.idempotency_key = key;
+  d.body = body;
+  d.call_id = call;
+  d.session_id = session_id;
+  d.created_at = 1000;
+  d.next_attempt_at = 1000;
+  return d;
+}
+
 }  // namespace
 
 // Every contract test starts so: `db` is an empty database of the backend this run is for.
@@ -429,16 +445,7 @@ TEST_CASE("The outbox queues a delivery once, hands out what is due and records 
   FOR_EACH_BACKEND;
   auto store = db->open();
   using callswap::server::Delivery;
-  Delivery d;
-  d.site = "acme";
-  d.destination = "webhook:crm";
-  d.event = "call.attributed";
-  d.idempotency_key = "call.attributed:CA1:crm";
-  d.body = R"({"call":"CA1"})";
-  d.call_id = "CA1";
-  d.session_id = "s1";
-  d.created_at = 1000;
-  d.next_attempt_at = 1000;
+  Delivery d = delivery("call.attributed:CA1:crm", R"({"call":"CA1"})", "CA1", "s1");
   CHECK(store->enqueue_delivery(d));
   CHECK_FALSE(store->enqueue_delivery(d));  // the same event again: queued once
   Delivery other = d;
@@ -487,6 +494,52 @@ TEST_CASE("The outbox queues a delivery once, hands out what is due and records 
   cutoffs.deliveries_before = 10'000;
   CHECK(store->purge("acme", cutoffs).deliveries == 1);
   CHECK(store->deliveries("acme", 0, 20'000).empty());
+}
+
+TEST_CASE("Ids consented to later join a session; removing one drops the deliveries carrying it",
+          "[store][conversions]") {
+  FOR_EACH_BACKEND;
+  auto store = db->open();
+  store->insert_session(session("later", "+493055510002", 1000)).get();
+  using callswap::server::SessionIdsUpdate;
+  store->update_session_ids("later", {true, "gclid", "Cj0KCQ-later", "consent_mode", false, "", ""})
+      .get();
+  auto kept = store->find_session("later");
+  REQUIRE(kept);
+  CHECK(kept->click_id_type == "gclid");
+  CHECK(kept->click_id == "Cj0KCQ-later");
+  CHECK(kept->click_id_consent == "consent_mode");
+  CHECK(kept->ga_client_id.empty());
+  store->update_session_ids("later", {false, "", "", "", true, "123.456", "tcf"}).get();
+  kept = store->find_session("later");
+  CHECK(kept->click_id == "Cj0KCQ-later");
+  CHECK(kept->ga_client_id == "123.456");
+  CHECK(kept->ga_consent == "tcf");
+
+  // Two deliveries of the session, one carrying the click id; one of another session.
+  using callswap::server::Delivery;
+  const std::string with_click = R"({"click_id":{"value":"Cj0KCQ-later"}})";
+  CHECK(store->enqueue_delivery(delivery("with-click", with_click, "CA1", "later")));
+  CHECK(store->enqueue_delivery(delivery("without", R"({"call":"CA1"})", "CA1", "later")));
+  CHECK(store->enqueue_delivery(delivery("other-session", with_click, "CA1", "other")));
+
+  // Advertising consent withdrawn: the click id goes, with the delivery that carries it.
+  store->update_session_ids("later", {true, "", "", "", false, "", ""}).get();
+  kept = store->find_session("later");
+  CHECK(kept->click_id_type.empty());
+  CHECK(kept->click_id.empty());
+  CHECK(kept->click_id_consent.empty());
+  CHECK(kept->ga_client_id == "123.456");
+  std::vector<std::string> left;
+  for (const Delivery& delivery : store->deliveries("acme", 0, 10'000))
+    left.push_back(delivery.idempotency_key);
+  std::sort(left.begin(), left.end());
+  CHECK(left == std::vector<std::string>{"other-session", "without"});
+  // A session that has ended takes no ids.
+  store->release_session("later", 2000).get();
+  store->update_session_ids("later", {true, "gclid", "Cj0KCQ-late", "consent_mode", false, "", ""})
+      .get();
+  CHECK(store->find_session("later")->click_id.empty());
 }
 
 TEST_CASE("A session keeps the click id it came with, and its calls are listed for the feeds",
