@@ -213,8 +213,7 @@ int main(int argc, char** argv) {
   }
   if (!command.empty()) {
     try {
-      callswap::server::Server server(config,
-                                      callswap::server::open_configured_store(config, false));
+      callswap::server::Server server(config, callswap::server::open_configured_store(config));
       if (command == "migrate") {
         // Opening the store migrated it (under the database's lock when it is shared).
         std::cout << "callswap-server: the store's schema is current\n";
@@ -249,7 +248,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<callswap::server::Server> server;
   try {
     server = std::make_unique<callswap::server::Server>(
-        config, callswap::server::open_configured_store(config, true));
+        config, callswap::server::open_configured_store(config));
   } catch (const std::exception& e) {
     return fail(e.what(), 1);
   }

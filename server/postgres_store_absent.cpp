@@ -6,7 +6,7 @@
 
 namespace callswap::server {
 
-std::unique_ptr<Store> open_postgres_store(const std::string&, const std::string&, bool) {
+std::unique_ptr<Store> open_postgres_store(const std::string&, const std::string&) {
   throw std::runtime_error(
       "this callswap-server was built without PostgreSQL support (CALLSWAP_POSTGRESQL=OFF): "
       "install libpq-dev and rebuild");
