@@ -177,6 +177,9 @@ constexpr std::int64_t kMigrationLock = 0x63616c6c73776170;
 // starting together do it one after another.
 constexpr std::int64_t kPoolConfigLock = kMigrationLock + 1;
 
+// How long a delivery handed out to one instance's outbox is left to it.
+constexpr std::int64_t kDeliveryLeaseMs = 5 * 60'000;
+
 constexpr const char* kSessionColumns =
     "id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, "
     "released_at, restricted, coalesce(click_id_type, ''), coalesce(click_id, ''), "
@@ -381,10 +384,17 @@ const std::array<std::string, static_cast<std::size_t>(Q::count)>& statements() 
       "created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, nullif($6, ''), nullif($7, ''), "
       "$8, "
       "$9) ON CONFLICT (idempotency_key) DO NOTHING",
-      std::string("SELECT ") + kDeliveryColumns +
-          " FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY "
-          "next_attempt_at, "
-          "id LIMIT $2",
+      // Handed out and claimed in one statement: the claim moves the next attempt a lease
+      // ahead, so another instance's outbox pass skips what this one is sending (and sends
+      // it once the lease runs out if this instance died meanwhile). Answers the due time.
+      "WITH due AS (SELECT id, next_attempt_at AS due_at FROM outbox WHERE state = 'pending' AND "
+      "next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED), "
+      "claimed AS (UPDATE outbox o SET next_attempt_at = $1::bigint + " +
+          std::to_string(kDeliveryLeaseMs) +
+          " FROM due WHERE o.id = due.id RETURNING o.*, due.due_at) "
+          "SELECT id, site, destination, event, idempotency_key, body, coalesce(call_id, ''), "
+          "coalesce(session_id, ''), created_at, due_at, attempts, state, last_error, finished_at "
+          "FROM claimed ORDER BY due_at, id",
       "UPDATE outbox SET state = $2, attempts = $3, next_attempt_at = $4, last_error = $5, "
       "finished_at = $6 WHERE id = $1 AND state = 'pending'",
       std::string("SELECT ") + kDeliveryColumns +

@@ -233,7 +233,9 @@ class Store {
   /// The outbox. Queues a delivery once: false if one with its idempotency key exists.
   /// An erasure deletes a call's or session's deliveries; a restriction its pending ones.
   virtual bool enqueue_delivery(const Delivery& delivery) = 0;
-  /// Pending deliveries whose next attempt is due at `now`, oldest first.
+  /// Pending deliveries whose next attempt is due at `now`, oldest first. A store shared by
+  /// several instances hands a delivery to one of them: it is not due again for a lease of
+  /// five minutes unless its attempt is recorded sooner.
   [[nodiscard]] virtual std::vector<Delivery> due_deliveries(Millis now, int limit) = 0;
   /// After an attempt: state, attempts, next_attempt_at, last_error and finished_at of
   /// `delivery.id`.
