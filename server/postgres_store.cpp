@@ -163,7 +163,10 @@ constexpr const char* kMigrations[] = {
       released_at BIGINT NOT NULL DEFAULT 0,
       PRIMARY KEY (site, number)
     );
-    CREATE INDEX pool_numbers_by_pool ON pool_numbers (site, pool, released_at, position);
+    CREATE INDEX pool_numbers_free ON pool_numbers (site, pool, released_at, position)
+      WHERE session_id IS NULL;
+    CREATE INDEX pool_numbers_held ON pool_numbers (site, pool, last_activity, position)
+      WHERE session_id IS NOT NULL;
     ALTER TABLE sessions ADD CONSTRAINT sessions_one_live_holder_per_number
       EXCLUDE USING btree (site WITH =, number WITH =) WHERE (released_at IS NULL)
       DEFERRABLE INITIALLY IMMEDIATE;
@@ -255,6 +258,7 @@ enum class Q : std::size_t {
   touch_held,
   expire_pool,
   pool_stats,
+  erase_visit,
   count
 };
 
@@ -295,11 +299,6 @@ std::string assign_number(const std::string& pick) {
          "FROM took RETURNING number) "
          "SELECT took.number, coalesce(took.holder, '') FROM took JOIN inserted USING (number)";
 }
-
-// When a pool number became free: its release, or for a held number whose session has been
-// idle for the hold ($3), the end of that hold (what the periodic expiry would record).
-constexpr const char* kFreeSince =
-    "CASE WHEN session_id IS NULL THEN released_at ELSE last_activity + $3::bigint END";
 
 const std::array<std::string, static_cast<std::size_t>(Q::count)>& statements() {
   static const std::array<std::string, static_cast<std::size_t>(Q::count)> sql{
@@ -416,13 +415,17 @@ const std::array<std::string, static_cast<std::size_t>(Q::count)>& statements() 
       // The least recently freed number whose cool-down is over (never-held numbers first,
       // in the configured order); a number whose session has been idle for the hold counts
       // as freed when the hold ran out, so the idle-expiry rule holds without waiting for the
-      // periodic expiry.
-      assign_number(std::string("SELECT site, number, session_id AS holder, ") + kFreeSince +
-                    " AS free_since FROM pool_numbers WHERE site = $1 AND pool = $2 AND "
-                    "(session_id IS NULL OR last_activity + $3::bigint <= $5::bigint) AND (" +
-                    kFreeSince + " = 0 OR " + kFreeSince +
-                    " + $4::bigint <= $5::bigint) ORDER BY " + kFreeSince +
-                    ", position LIMIT 1 FOR UPDATE SKIP LOCKED"),
+      // periodic expiry. Each side walks its index to its first unlocked row; the earlier of
+      // the two is taken (the other's lock ends with the statement).
+      assign_number(
+          "SELECT * FROM (SELECT site, number, NULL::text AS holder, released_at AS free_since, "
+          "position FROM pool_numbers WHERE site = $1 AND pool = $2 AND session_id IS NULL AND "
+          "(released_at = 0 OR released_at <= $5::bigint - $4::bigint) ORDER BY released_at, "
+          "position LIMIT 1 FOR UPDATE SKIP LOCKED) AS free UNION ALL SELECT * FROM (SELECT site, "
+          "number, session_id, last_activity + $3::bigint, position FROM pool_numbers WHERE site = "
+          "$1 AND pool = $2 AND session_id IS NOT NULL AND last_activity <= $5::bigint - $3::bigint "
+          "- $4::bigint ORDER BY last_activity, position LIMIT 1 FOR UPDATE SKIP LOCKED) AS idle "
+          "ORDER BY free_since, position LIMIT 1"),
       // Every number held: the session idle the longest loses its number (when the pool's
       // policy says so).
       assign_number(
@@ -452,6 +455,14 @@ const std::array<std::string, static_cast<std::size_t>(Q::count)>& statements() 
       "SELECT count(*), count(session_id), count(*) FILTER (WHERE session_id IS NULL AND "
       "released_at <> 0 AND released_at + $3::bigint > $4::bigint) FROM pool_numbers "
       "WHERE site = $1 AND pool = $2",
+      // A visitor's own erasure (one session, nothing else) in one statement, so one round
+      // trip: what erase() does for a session, in the same order of effects.
+      "WITH released AS (INSERT INTO number_releases (site, number, released_at) SELECT site, "
+      "number, $2::bigint FROM sessions WHERE id = $1 AND released_at IS NULL ON CONFLICT (site, "
+      "number) DO UPDATE SET released_at = greatest(number_releases.released_at, "
+      "excluded.released_at)), freed AS (UPDATE pool_numbers SET session_id = NULL, released_at = "
+      "$2 WHERE session_id = $1), erased AS (DELETE FROM sessions WHERE id = $1), deliveries AS "
+      "(DELETE FROM outbox WHERE session_id = $1) SELECT 1",
   };
   return sql;
 }
@@ -737,6 +748,12 @@ class PostgresStore final : public Store {
   Committed erase(const Erasure& e) override {
     // synchronous_commit is on (PostgreSQL's default, and not changed here): the commit
     // returns once the erasure is in the write-ahead log on disk.
+    if (e.session_ids.size() == 1 && e.call_ids.empty() && e.tombstones.empty() &&
+        e.caller_hash.empty()) {
+      return committed_now([&] {
+        with_connection([&](Connection& c) { c.run(Q::erase_visit, {e.session_ids[0], e.at}); });
+      });
+    }
     return committed_now([&] {
       transaction([&](Connection& c) {
         for (const std::string& id : e.call_ids) {
@@ -1123,7 +1140,9 @@ class PostgresStore final : public Store {
     given_back_.notify_one();
   }
 
-  static constexpr int kMaxConnections = 8;
+  // Each request holds a connection for one statement or transaction, mostly waiting for the
+  // commit to reach the disk: more connections than cores let commits share a flush.
+  static constexpr int kMaxConnections = 24;
 
   std::string conninfo_;
   std::string password_;
