@@ -2,6 +2,8 @@
 // value as it is stored (sealed caller numbers stay sealed: their text is copied, never
 // opened), in one transaction, then the counts compared table by table.
 
+#include "copy_store.hpp"
+
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
@@ -10,8 +12,6 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include "copy_store.hpp"
 
 namespace callswap::server {
 namespace {
@@ -74,6 +74,7 @@ void append_copy_value(std::string& line, const unsigned char* text, int length,
 struct Column {
   std::string name;
   bool boolean = false;
+  bool identity = false;  ///< numbered by the database (audit and outbox ids)
 };
 
 // The tables copied: what the PostgreSQL schema holds, but its version table and the pool
@@ -90,13 +91,15 @@ std::vector<std::string> tables_to_copy(PGconn* conn) {
 
 std::vector<Column> columns_of(PGconn* conn, const std::string& table) {
   const PgResult r = pg(conn,
-                        "SELECT column_name, data_type = 'boolean' FROM information_schema.columns "
+                        "SELECT column_name, data_type = 'boolean', is_identity = 'YES' FROM "
+                        "information_schema.columns "
                         "WHERE table_schema = current_schema() AND table_name = $1 ORDER BY "
                         "ordinal_position",
                         {table});
   std::vector<Column> out;
   for (int i = 0; i < PQntuples(r.get()); ++i)
-    out.push_back({PQgetvalue(r.get(), i, 0), PQgetvalue(r.get(), i, 1)[0] == 't'});
+    out.push_back({PQgetvalue(r.get(), i, 0), PQgetvalue(r.get(), i, 1)[0] == 't',
+                   PQgetvalue(r.get(), i, 2)[0] == 't'});
   return out;
 }
 
@@ -198,7 +201,8 @@ std::vector<CopiedTable> copy_store(const std::string& sqlite_path, const std::s
   const std::vector<std::string> tables = tables_to_copy(to.get());
   pg(to.get(), "BEGIN");
   // Nothing else writes while the copy runs, and nothing is copied over existing rows.
-  for (const std::string& table : tables) pg(to.get(), "LOCK TABLE " + table + " IN EXCLUSIVE MODE");
+  for (const std::string& table : tables)
+    pg(to.get(), "LOCK TABLE " + table + " IN EXCLUSIVE MODE");
   for (const std::string& table : tables) {
     if (const std::int64_t n = pg_count(to.get(), table); n > 0) {
       throw std::runtime_error("the target database is not empty (table " + table + " has " +
@@ -212,10 +216,11 @@ std::vector<CopiedTable> copy_store(const std::string& sqlite_path, const std::s
     copied.push_back({table, copy_table(from, to.get(), table, columns), 0});
     // Ids kept as they were: the next one follows the highest copied.
     for (const Column& c : columns) {
-      if (c.name != "id") continue;
-      pg(to.get(), "SELECT setval(pg_get_serial_sequence($1, 'id'), coalesce((SELECT max(id) FROM " +
-                       table + "), 0) + 1, false) WHERE pg_get_serial_sequence($1, 'id') IS NOT NULL",
-         {table});
+      if (!c.identity) continue;
+      pg(to.get(),
+         "SELECT setval(pg_get_serial_sequence($1, $2), coalesce((SELECT max(" + c.name +
+             ") FROM " + table + "), 0) + 1, false)",
+         {table, c.name});
     }
   }
   pg(to.get(), "COMMIT");

@@ -423,7 +423,8 @@ const std::array<std::string, static_cast<std::size_t>(Q::count)>& statements() 
           "(released_at = 0 OR released_at <= $5::bigint - $4::bigint) ORDER BY released_at, "
           "position LIMIT 1 FOR UPDATE SKIP LOCKED) AS free UNION ALL SELECT * FROM (SELECT site, "
           "number, session_id, last_activity + $3::bigint, position FROM pool_numbers WHERE site = "
-          "$1 AND pool = $2 AND session_id IS NOT NULL AND last_activity <= $5::bigint - $3::bigint "
+          "$1 AND pool = $2 AND session_id IS NOT NULL AND last_activity <= $5::bigint - "
+          "$3::bigint "
           "- $4::bigint ORDER BY last_activity, position LIMIT 1 FOR UPDATE SKIP LOCKED) AS idle "
           "ORDER BY free_since, position LIMIT 1"),
       // Every number held: the session idle the longest loses its number (when the pool's
