@@ -6,15 +6,12 @@
 # Run inside tests/server/with_postgres.sh.
 # Usage: copy_store_test.sh path/to/callswap-server
 set -u
-bin=${1:?usage: copy_store_test.sh path/to/callswap-server}
-bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
-root=$(cd "$(dirname "$0")/../.." && pwd)
-: "${CALLSWAP_TEST_POSTGRES:?run through tests/server/with_postgres.sh}"
+bin=$(realpath "${1:?usage: copy_store_test.sh path/to/callswap-server}")
+root=$(realpath "$(dirname "$0")/../..")
 . "$root/tests/lib/check.sh"
 . "$root/tests/lib/server.sh"
-server_test_setup copy_store
-
-socket_dir=$(sed 's/.*host=\([^ ]*\).*/\1/' <<<"$CALLSWAP_TEST_POSTGRES")
+postgres_test_setup copy_store target
+target=$url
 pg() { psql "$CALLSWAP_TEST_POSTGRES dbname=target" -Atqc "$1"; }
 lite() { sqlite3 "file:$work/callswap.db?mode=ro" "$1"; }
 config=(--config "$root/examples/server/callswap.json")
@@ -39,8 +36,6 @@ stop_server
 "$bin" subject restrict --session "$kept" "${config[@]}" --db "$work/callswap.db" >/dev/null 2>>"$work/subject.log"
 check "the source holds a sealed caller number" [ -n "$(lite "SELECT caller_ciphertext FROM calls WHERE provider_call_id = 'CA-copy'")" ]
 
-psql "$CALLSWAP_TEST_POSTGRES dbname=postgres" -qc "CREATE DATABASE target" >/dev/null
-target="postgresql:///target?host=$socket_dir&user=postgres"
 "$bin" copy-store --from "sqlite://$work/callswap.db" --to "$target" >"$work/copy.out" 2>"$work/copy.log"
 check "copy-store exits 0" [ $? = 0 ]
 check "and says the counts match" grep -q 'the counts match table by table' "$work/copy.out"

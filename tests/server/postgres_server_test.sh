@@ -7,15 +7,10 @@ set -u
 bin=${1:?usage: postgres_server_test.sh path/to/callswap-server}
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 root=$(cd "$(dirname "$0")/../.." && pwd)
-: "${CALLSWAP_TEST_POSTGRES:?run through tests/server/with_postgres.sh}"
 . "$root/tests/lib/check.sh"
 . "$root/tests/lib/server.sh"
-server_test_setup postgres_server
-
-socket_dir=$(sed 's/.*host=\([^ ]*\).*/\1/' <<<"$CALLSWAP_TEST_POSTGRES")
+postgres_test_setup postgres_server callswap
 sql() { psql "$CALLSWAP_TEST_POSTGRES dbname=callswap" -Atqc "$1"; }
-psql "$CALLSWAP_TEST_POSTGRES dbname=postgres" -qc "CREATE DATABASE callswap" >/dev/null
-url="postgresql:///callswap?host=$socket_dir&user=postgres"
 config=(--config "$root/examples/server/callswap.json" --db "$url")
 
 start() {

@@ -692,11 +692,17 @@ TEST_CASE("Concurrent assignments never give one number to two live sessions", "
 }
 
 #ifdef CALLSWAP_HAVE_POSTGRESQL
+// Two serving instances on one database: two stores, as two processes would open them.
+struct TwoInstances {
+  PostgresDatabase db;
+  std::unique_ptr<Store> first = db.open();
+  std::unique_ptr<Store> second = db.open();
+};
+
 TEST_CASE("Two instances' outbox passes at the same moment hand each delivery to one of them",
           "[store][postgresql][outbox]") {
-  PostgresDatabase db;
-  auto first = db.open();
-  auto second = db.open();
+  const TwoInstances instances;
+  Store& first = *instances.first;
   constexpr int kDeliveries = 300;
   for (int i = 0; i < kDeliveries; ++i) {
     callswap::server::Delivery d;
@@ -706,7 +712,7 @@ TEST_CASE("Two instances' outbox passes at the same moment hand each delivery to
     d.idempotency_key = "k" + std::to_string(i);
     d.body = "{}";
     d.created_at = d.next_attempt_at = 1000;
-    REQUIRE(first->enqueue_delivery(d));
+    REQUIRE(first.enqueue_delivery(d));
   }
   std::mutex seen_mutex;
   std::map<std::string, int> seen;
@@ -718,8 +724,8 @@ TEST_CASE("Two instances' outbox passes at the same moment hand each delivery to
       }
     }
   };
-  std::thread a([&] { pass(*first); });
-  std::thread b([&] { pass(*second); });
+  std::thread a([&] { pass(first); });
+  std::thread b([&] { pass(*instances.second); });
   a.join();
   b.join();
   int twice = 0;
@@ -727,7 +733,7 @@ TEST_CASE("Two instances' outbox passes at the same moment hand each delivery to
   CHECK(twice == 0);
   CHECK(seen.size() == 280);  // 2 instances x 20 rounds x 7
   // An instance that died with its deliveries: they are due again once the lease runs out.
-  CHECK(first->due_deliveries(2000 + 5 * 60'000, 1000).size() == kDeliveries);
+  CHECK(first.due_deliveries(2000 + 5 * 60'000, 1000).size() == kDeliveries);
 }
 
 TEST_CASE("PostgreSQL refuses two live sessions on one number, whoever writes them",
