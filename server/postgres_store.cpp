@@ -167,6 +167,15 @@ constexpr const char* kMigrations[] = {
       WHERE session_id IS NULL;
     CREATE INDEX pool_numbers_held ON pool_numbers (site, pool, last_activity, position)
       WHERE session_id IS NOT NULL;
+    -- Assignments that found no number, and those served by displacing a session, counted
+    -- for every instance together (the pool report's exhaustion over time).
+    CREATE TABLE pool_counters (
+      site TEXT NOT NULL,
+      pool TEXT NOT NULL,
+      exhausted BIGINT NOT NULL DEFAULT 0,
+      reused BIGINT NOT NULL DEFAULT 0,
+      PRIMARY KEY (site, pool)
+    );
     ALTER TABLE sessions ADD CONSTRAINT sessions_one_live_holder_per_number
       EXCLUDE USING btree (site WITH =, number WITH =) WHERE (released_at IS NULL)
       DEFERRABLE INITIALLY IMMEDIATE;
@@ -259,6 +268,7 @@ enum class Q : std::size_t {
   expire_pool,
   pool_stats,
   erase_visit,
+  count_exhausted,
   count
 };
 
@@ -454,7 +464,9 @@ const std::array<std::string, static_cast<std::size_t>(Q::count)>& statements() 
       "SELECT count(*) FROM freed",
       // size, active, cooling ($3 cool-down, $4 now)
       "SELECT count(*), count(session_id), count(*) FILTER (WHERE session_id IS NULL AND "
-      "released_at <> 0 AND released_at + $3::bigint > $4::bigint) FROM pool_numbers "
+      "released_at <> 0 AND released_at + $3::bigint > $4::bigint), coalesce((SELECT exhausted "
+      "FROM pool_counters c WHERE c.site = $1 AND c.pool = $2), 0), coalesce((SELECT reused FROM "
+      "pool_counters c WHERE c.site = $1 AND c.pool = $2), 0) FROM pool_numbers "
       "WHERE site = $1 AND pool = $2",
       // A visitor's own erasure (one session, nothing else) in one statement, so one round
       // trip: what erase() does for a session, in the same order of effects.
@@ -464,6 +476,9 @@ const std::array<std::string, static_cast<std::size_t>(Q::count)>& statements() 
       "excluded.released_at)), freed AS (UPDATE pool_numbers SET session_id = NULL, released_at = "
       "$2 WHERE session_id = $1), erased AS (DELETE FROM sessions WHERE id = $1), deliveries AS "
       "(DELETE FROM outbox WHERE session_id = $1) SELECT 1",
+      "INSERT INTO pool_counters (site, pool, exhausted, reused) VALUES ($1, $2, 1, $3) ON "
+      "CONFLICT (site, pool) DO UPDATE SET exhausted = pool_counters.exhausted + 1, reused = "
+      "pool_counters.reused + excluded.reused",
   };
   return sql;
 }
@@ -963,6 +978,11 @@ class PostgresStore final : public Store {
       return Assignment{result.text(0, 0), result.text(0, 1)};
     });
   }
+  void count_exhausted(const PoolSpec& spec, bool reused) {
+    with_connection([&](Connection& c) {
+      c.run(Q::count_exhausted, {spec.site, spec.pool, reused ? 1 : 0});
+    });
+  }
   bool touch_held(const std::string& id, Millis hold_ms, Millis now) {
     return with_connection([&](Connection& c) {
       return c.run(Q::touch_held, {id, now, hold_ms}).rows() > 0;
@@ -982,6 +1002,8 @@ class PostgresStore final : public Store {
       stats.active = static_cast<std::size_t>(r.integer(0, 1));
       stats.cooling = static_cast<std::size_t>(r.integer(0, 2));
       stats.free = stats.size - stats.active - stats.cooling;
+      stats.exhausted = static_cast<std::uint64_t>(r.integer(0, 3));
+      stats.reused = static_cast<std::uint64_t>(r.integer(0, 4));
       return stats;
     });
   }
@@ -1155,11 +1177,11 @@ class PostgresStore final : public Store {
 
 // The pools decided by the database: every operation is one transaction on it, so any
 // number of instances may serve at once. What this process keeps is only the config and
-// counters of its own assignments (exhausted, reused, the peak it saw).
+// the highest number of active sessions it has seen (the pool report's peak since start).
 class DatabaseAssignments final : public Assignments {
  public:
   DatabaseAssignments(std::vector<PoolSpec> pools, PostgresStore& store)
-      : pools_(std::move(pools)), store_(store), counters_(pools_.size()) {
+      : pools_(std::move(pools)), store_(store), peaks_(pools_.size()) {
     store_.configure_pools(pools_);
   }
 
@@ -1168,17 +1190,10 @@ class DatabaseAssignments final : public Assignments {
     if (!index) return std::nullopt;
     const PoolSpec& spec = pools_[*index];
     if (auto taken = store_.assign_number(session, spec.settings, now, false)) return taken;
-    {
-      std::lock_guard lock(counters_mutex_);
-      ++counters_[*index].exhausted;
-    }
-    if (spec.settings.when_exhausted != PoolSettings::WhenExhausted::reuse_least_active)
-      return std::nullopt;
-    auto taken = store_.assign_number(session, spec.settings, now, true);
-    if (taken) {
-      std::lock_guard lock(counters_mutex_);
-      ++counters_[*index].reused;
-    }
+    std::optional<Assignment> taken;
+    if (spec.settings.when_exhausted == PoolSettings::WhenExhausted::reuse_least_active)
+      taken = store_.assign_number(session, spec.settings, now, true);
+    store_.count_exhausted(spec, taken.has_value());
     return taken;
   }
 
@@ -1199,22 +1214,13 @@ class DatabaseAssignments final : public Assignments {
     const auto index = find(site, pool);
     if (!index) return {};
     PoolStats stats = store_.pool_stats(pools_[*index], now);
-    std::lock_guard lock(counters_mutex_);
-    Counters& counters = counters_[*index];
-    counters.peak_active = std::max(counters.peak_active, stats.active);
-    stats.peak_active = counters.peak_active;
-    stats.exhausted = counters.exhausted;
-    stats.reused = counters.reused;
+    std::lock_guard lock(peaks_mutex_);
+    peaks_[*index] = std::max(peaks_[*index], stats.active);
+    stats.peak_active = peaks_[*index];
     return stats;
   }
 
  private:
-  struct Counters {
-    std::uint64_t exhausted = 0;
-    std::uint64_t reused = 0;
-    std::size_t peak_active = 0;
-  };
-
   [[nodiscard]] std::optional<std::size_t> find(const std::string& site,
                                                 const std::string& pool) const {
     for (std::size_t i = 0; i < pools_.size(); ++i) {
@@ -1225,8 +1231,8 @@ class DatabaseAssignments final : public Assignments {
 
   std::vector<PoolSpec> pools_;
   PostgresStore& store_;
-  std::mutex counters_mutex_;
-  std::vector<Counters> counters_;
+  std::mutex peaks_mutex_;
+  std::vector<std::size_t> peaks_;  // the most active sessions this instance has seen
 };
 
 std::unique_ptr<Assignments> PostgresStore::shared_assignments(const std::vector<PoolSpec>& pools) {
