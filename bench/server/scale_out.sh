@@ -11,7 +11,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 if [ -z "${CALLSWAP_TEST_POSTGRES:-}" ]; then
-  CALLSWAP_TEST_POSTGRES_FSYNC=on exec bash "$root/tests/server/with_postgres.sh" "$0" "$@"
+  # PostgreSQL's durable defaults unless told otherwise (CALLSWAP_TEST_POSTGRES_FSYNC=off shows
+  # what the commits' flushes cost).
+  CALLSWAP_TEST_POSTGRES_FSYNC=${CALLSWAP_TEST_POSTGRES_FSYNC:-on} exec bash "$root/tests/server/with_postgres.sh" "$0" "$@"
 fi
 bin=$root/build/bin
 seconds=${1:-10}
@@ -27,6 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 failures=()
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 socket_dir=$(sed 's/.*host=\([^ ]*\).*/\1/' <<<"$CALLSWAP_TEST_POSTGRES")
 "$root/bench/server/make_config.sh" >"$work/callswap.json"
 value() { sed -n "s/.*[ ^]$2=\([0-9.]*\).*/\1/p" <<<" $1"; }
@@ -136,8 +139,8 @@ for n in 1 2 3; do
   stop_all
 done
 
-echo "bench/server/scale_out.sh: ${seconds} s per run, $connections connections (wrk -t2), through nginx (1 worker, keep-alive upstream)"
-echo "POST session + DELETE session; pool of 10,000 numbers, no cool-down; load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench/server/scale_out.sh: ${seconds} s per run, $connections connections (wrk -t2), through nginx (1 worker, keep-alive upstream); PostgreSQL fsync=$(psql "$CALLSWAP_TEST_POSTGRES dbname=postgres" -Atqc 'SHOW fsync')"
+echo "POST session + DELETE session; pool of 10,000 numbers, no cool-down; load average before the run: $load_before"
 printf '%-26s | %9s %9s %9s | %7s | %s\n' "store" "req/s" "p50 ms" "p99 ms" "vs SQLite" "assigns / releases / fallbacks / other; released after wrk"
 base=""
 while IFS='|' read -r name w leftover stray; do
