@@ -77,13 +77,14 @@ struct Column {
   bool identity = false;  ///< numbered by the database (audit and outbox ids)
 };
 
-// The tables copied: what the PostgreSQL schema holds, but its version table and the pool
-// numbers (which every serving instance writes from the config at start).
+// The tables copied: what the PostgreSQL schema holds, but its version table and the pools'
+// own tables (their numbers are written from the config at each start, the holds and
+// cool-downs taken from the copied sessions and releases; SQLite has no counters to copy).
 std::vector<std::string> tables_to_copy(PGconn* conn) {
   const PgResult r = pg(conn,
                         "SELECT table_name FROM information_schema.tables WHERE table_schema = "
                         "current_schema() AND table_type = 'BASE TABLE' AND table_name NOT IN "
-                        "('schema_version', 'pool_numbers') ORDER BY table_name");
+                        "('schema_version', 'pool_numbers', 'pool_counters') ORDER BY table_name");
   std::vector<std::string> out;
   for (int i = 0; i < PQntuples(r.get()); ++i) out.emplace_back(PQgetvalue(r.get(), i, 0));
   return out;
