@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "admin_page.hpp"
+#include "assignments.hpp"
 #include "caller_vault.hpp"
 #include "conversions.hpp"
 #include "crypto.hpp"
@@ -89,6 +90,12 @@ json::Object delivery_summary(const std::vector<Delivery>& deliveries) {
   return out;
 }
 
+const PoolConfig* find_pool(const SiteEntry& site, const std::string& id) {
+  const auto it = std::find_if(site.pools.begin(), site.pools.end(),
+                               [&](const PoolConfig& p) { return p.id == id; });
+  return it == site.pools.end() ? nullptr : &*it;
+}
+
 // "google-ads" or "microsoft-ads", as the feed routes match them.
 AdPlatform ad_platform(std::string_view name) {
   return name == "google-ads" ? AdPlatform::google_ads : AdPlatform::microsoft_ads;
@@ -134,17 +141,11 @@ struct Server::State {
   };
   std::unique_ptr<OutboxSender> outbox;
 
-  // One pool object per (site, pool id); one mutex guards them all: pool operations are
-  // microseconds, and one lock keeps "assign, then store" atomic per site.
-  std::mutex pools_mutex;
-  std::map<std::pair<std::string, std::string>, Pool> pools;
+  // Which session holds which number: decided in this process for SQLite, in the database
+  // for PostgreSQL (assignments.hpp).
+  std::unique_ptr<Assignments> assignments;
 
   const SiteEntry* site(const std::string& id) const { return config.find_site(id); }
-
-  Pool* pool(const std::string& site_id, const std::string& pool_id) {
-    const auto it = pools.find({site_id, pool_id});
-    return it == pools.end() ? nullptr : &it->second;
-  }
 
   // Where a dialled number belongs: a pool's number or a source's static number. Built once
   // at start, so a webhook finds it in constant time however many numbers there are.
@@ -168,24 +169,6 @@ struct Server::State {
     const auto it = owners.find(e164);
     if (it == owners.end()) return std::nullopt;
     return it->second;
-  }
-
-  // Store writes submitted while pools_mutex is held, so the store applies them in the
-  // pools' order, and waited for once it is let go: the requests of one moment then share
-  // one commit (the store's group commit) instead of queueing behind each other's.
-  struct PendingWrites {
-    std::vector<Store::Committed> committed;
-    void add(Store::Committed c) { committed.push_back(std::move(c)); }
-    void wait() {
-      for (Store::Committed& c : committed) c.get();
-    }
-  };
-
-  void expire_locked(Millis now, PendingWrites& writes) {
-    for (auto& [key, pool] : pools) {
-      for (const auto& [session, released_at] : pool.expire(now))
-        writes.add(store->release_session(session, released_at));
-    }
   }
 
   // CORS for the session endpoints: only the site's own origins (none configured: none).
@@ -295,8 +278,7 @@ struct Server::State {
   // A session erased on request while it still holds a number gives the number back to its
   // pool (the store records the release for the cool-down as it erases).
   void release_for_erasure(const SessionRow& session) {
-    std::lock_guard lock(pools_mutex);
-    if (Pool* p = pool(session.site, session.pool)) p->release(session.id, clock());
+    assignments->release_for_erasure(session, clock());
   }
 
   // A site's offline conversion import for one platform: its converting calls of the feed
@@ -324,12 +306,10 @@ struct Server::State {
   json::Array pool_reports(const SiteEntry& site, Millis from, Millis to, double target) {
     json::Array out;
     const Millis now = clock();
-    std::lock_guard lock(pools_mutex);
     for (const PoolConfig& pool_config : site.pools) {
-      Pool* p = pool(site.config.site, pool_config.id);
-      out.push_back(pool_report(pool_config.id, p->stats(now),
-                                store->pool_samples(site.config.site, pool_config.id, from, to),
-                                target));
+      out.push_back(
+          pool_report(pool_config.id, assignments->stats(site.config.site, pool_config.id, now),
+                      store->pool_samples(site.config.site, pool_config.id, from, to), target));
     }
     return out;
   }
@@ -452,20 +432,16 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   s.outbox = std::make_unique<OutboxSender>(
       *s.store, s.config, [&s] { return s.clock(); },
       [&s](const std::string& line) { s.log(line); });
+  std::vector<PoolSpec> pool_specs;
   for (const SiteEntry& site : s.config.sites) {
-    for (const PoolConfig& p : site.pools)
-      s.pools.emplace(std::pair{site.config.site, p.id}, Pool(p.numbers, p.settings));
-    // Rebuild the pools from the store: cool-downs, then the sessions still holding numbers.
-    for (const auto& [number, released_at] : s.store->last_releases(site.config.site)) {
-      for (auto& [key, pool] : s.pools) {
-        if (key.first == site.config.site) pool.restore_released(number, released_at);
-      }
+    for (const PoolConfig& p : site.pools) {
+      PoolSpec spec{site.config.site, p.id, {}, p.settings};
+      for (const PhoneNumber& n : p.numbers) spec.numbers.push_back(n.e164());
+      pool_specs.push_back(std::move(spec));
     }
   }
-  for (const SessionRow& row : s.store->active_sessions()) {
-    if (Pool* pool = s.pool(row.site, row.pool))
-      pool->restore_active(row.id, row.number, row.last_activity);
-  }
+  s.assignments = s.store->shared_assignments(pool_specs);
+  if (!s.assignments) s.assignments = memory_assignments(std::move(pool_specs), *s.store);
 
   // Connections, timeouts and workers are the listener's (http_listener.hpp).
   httplib::Server& http = *http_;
@@ -617,30 +593,17 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     };
     if (source->pool.empty()) return static_reply("static_only");
 
+    const PoolConfig* pool = find_pool(*site, source->pool);
+    if (!pool) return static_reply("static_only");
     const Millis now = s.clock();
     const std::string id = random_id();
-    std::optional<Assignment> assignment;
-    Millis hold_ms = 0;
-    State::PendingWrites writes;
-    {
-      std::lock_guard lock(s.pools_mutex);
-      Pool* pool = s.pool(site->config.site, source->pool);
-      if (!pool) return static_reply("static_only");
-      s.expire_locked(now, writes);
-      hold_ms = pool->settings().hold_ms;
-      assignment = pool->assign(id, now);
-      if (assignment && !assignment->displaced_session.empty()) {
-        writes.add(s.store->release_session(assignment->displaced_session, now));
-      }
-      if (assignment) {
-        writes.add(s.store->insert_session(
-            SessionRow{id, site->config.site, source->pool, assignment->number, source->id,
-                       json::Value(std::move(campaign)).dump(), landing_path, now, now,
-                       std::nullopt, false, request.click_id_type, request.click_id,
-                       request.click_id_consent, request.ga_client_id, request.ga_consent}));
-      }
-    }
-    writes.wait();
+    const Millis hold_ms = pool->settings.hold_ms;
+    const std::optional<Assignment> assignment = s.assignments->assign(
+        SessionRow{id, site->config.site, source->pool, "", source->id,
+                   json::Value(std::move(campaign)).dump(), landing_path, now, now, std::nullopt,
+                   false, request.click_id_type, request.click_id, request.click_id_consent,
+                   request.ga_client_id, request.ga_consent},
+        now);
     if (!assignment) return static_reply("pool_exhausted");
     json::Object out;
     out.set("session", id);
@@ -651,46 +614,34 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     reply(res, 201, out);
   });
 
-  on(route_ids::session_heartbeat,
-     [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
-       const std::string id = req.matches[1];
-       const auto row = s.store->find_session(id);
-       if (!row || row->released_at)
-         return fail(res, 404, "unknown_session", "no such session, or it has ended");
-       const SiteEntry* site = s.site(row->site);
-       if (site && !s.allow_origin(*site, req, res))
-         return fail(res, 403, "origin_not_allowed", "this origin may not use this session");
-       // Ids the visitor consented to later in the visit, or whose consent was withdrawn.
-       auto parsed = site ? parse_heartbeat(req.body, site->config) : HeartbeatIds{};
-       if (const auto* error = std::get_if<RequestError>(&parsed))
-         return fail(res, error->status, error->code, error->message);
-       const HeartbeatIds& ids = std::get<HeartbeatIds>(parsed);
-       const Millis now = s.clock();
-       State::PendingWrites writes;
-       bool held = false;
-       Millis hold_ms = 0;
-       {
-         std::lock_guard lock(s.pools_mutex);
-         s.expire_locked(now, writes);
-         Pool* pool = s.pool(row->site, row->pool);
-         held = pool && pool->touch(id, now);
-         if (held) {
-           hold_ms = pool->settings().hold_ms;
-           writes.add(s.store->touch_session(id, now));
-           if (ids.click_id_named || ids.ga_named) {
-             writes.add(s.store->update_session_ids(
-                 id, SessionIdsUpdate{ids.click_id_named, ids.click_id_type, ids.click_id,
-                                      ids.click_id_consent, ids.ga_named, ids.ga_client_id,
-                                      ids.ga_consent}));
-           }
-         }
-       }
-       writes.wait();
-       if (!held) return fail(res, 404, "unknown_session", "no such session, or it has ended");
-       json::Object out;
-       out.set("expires_in", static_cast<double>(hold_ms / 1000));
-       reply(res, 200, out);
-     });
+  on(route_ids::session_heartbeat, [&s](const httplib::Request& req, httplib::Response& res,
+                                        const AdminKey*) {
+    const std::string id = req.matches[1];
+    const auto row = s.store->find_session(id);
+    if (!row || row->released_at)
+      return fail(res, 404, "unknown_session", "no such session, or it has ended");
+    const SiteEntry* site = s.site(row->site);
+    if (site && !s.allow_origin(*site, req, res))
+      return fail(res, 403, "origin_not_allowed", "this origin may not use this session");
+    // Ids the visitor consented to later in the visit, or whose consent was withdrawn.
+    auto parsed = site ? parse_heartbeat(req.body, site->config) : HeartbeatIds{};
+    if (const auto* error = std::get_if<RequestError>(&parsed))
+      return fail(res, error->status, error->code, error->message);
+    const HeartbeatIds& ids = std::get<HeartbeatIds>(parsed);
+    const PoolConfig* pool = site ? find_pool(*site, row->pool) : nullptr;
+    if (!pool || !s.assignments->touch(*row, s.clock()))
+      return fail(res, 404, "unknown_session", "no such session, or it has ended");
+    if (ids.click_id_named || ids.ga_named) {
+      s.store
+          ->update_session_ids(id, SessionIdsUpdate{ids.click_id_named, ids.click_id_type,
+                                                    ids.click_id, ids.click_id_consent,
+                                                    ids.ga_named, ids.ga_client_id, ids.ga_consent})
+          .get();
+    }
+    json::Object out;
+    out.set("expires_in", static_cast<double>(pool->settings.hold_ms / 1000));
+    reply(res, 200, out);
+  });
 
   // The visitor withdrew consent or left: the number goes back and the session is erased.
   on(route_ids::session_delete,
@@ -706,13 +657,7 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
        Store::Erasure erasure;
        erasure.session_ids.push_back(id);
        erasure.at = now;
-       Store::Committed erased;
-       {
-         std::lock_guard lock(s.pools_mutex);
-         if (Pool* pool = s.pool(row->site, row->pool)) pool->release(id, now);
-         erased = s.store->erase(erasure);
-       }
-       erased.get();
+       s.assignments->erase(erasure);
        res.status = 204;
      });
 
@@ -1088,31 +1033,21 @@ bool Server::is_running() const {
 }
 
 void Server::expire_sessions() {
-  State::PendingWrites writes;
-  {
-    std::lock_guard lock(state_->pools_mutex);
-    state_->expire_locked(state_->clock(), writes);
-  }
-  writes.wait();
+  state_->assignments->expire(state_->clock());
 }
 
 void Server::sample_pools() {
   State& s = *state_;
   const Millis now = s.clock();
-  State::PendingWrites writes;
-  std::vector<PoolSample> samples;
-  {
-    std::lock_guard lock(s.pools_mutex);
-    s.expire_locked(now, writes);
-    for (const auto& [key, pool] : s.pools) {
-      const PoolStats stats = pool.stats(now);
-      samples.push_back(PoolSample{
-          key.first, key.second, now, static_cast<std::int64_t>(stats.active),
+  s.assignments->expire(now);
+  for (const SiteEntry& site : s.config.sites) {
+    for (const PoolConfig& pool : site.pools) {
+      const PoolStats stats = s.assignments->stats(site.config.site, pool.id, now);
+      s.store->insert_pool_sample(PoolSample{
+          site.config.site, pool.id, now, static_cast<std::int64_t>(stats.active),
           static_cast<std::int64_t>(stats.size), static_cast<std::int64_t>(stats.exhausted)});
     }
   }
-  writes.wait();
-  for (const PoolSample& sample : samples) s.store->insert_pool_sample(sample);
 }
 
 std::int64_t Server::purge(bool accept_clock) {

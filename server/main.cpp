@@ -28,6 +28,7 @@
 #include <string>
 #include <thread>
 
+#include "copy_store.hpp"
 #include "http_server.hpp"
 #include "log_line.hpp"
 #include "operator_commands.hpp"
@@ -44,6 +45,8 @@ constexpr const char* kUsage =
     "       callswap-server privacy-record --config FILE\n"
     "       callswap-server check --config FILE [--db FILE] [--static DIR]\n"
     "       callswap-server keygen [--key-id ID]\n"
+    "       callswap-server copy-store --from sqlite:///FILE --to postgresql://…   (into an empty "
+    "database)\n"
     "       callswap-server --version\n"
     "       callswap-server subject access|erase|restrict|unrestrict --config FILE [--db FILE]\n"
     "                               (--caller E164 | --session ID)\n"
@@ -91,6 +94,49 @@ int keygen(int argc, char** argv) {
   return 0;
 }
 
+// `copy-store --from sqlite:///FILE --to postgresql://…`: needs no config (the password, if
+// any, comes from libpq's environment: PGPASSWORD, PGPASSFILE).
+int copy_store(int argc, char** argv) {
+  std::string from, to;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    const std::string arg = argv[i];
+    if (arg == "--from") {
+      from = argv[i + 1];
+    } else if (arg == "--to") {
+      to = argv[i + 1];
+    } else {
+      std::cerr << "callswap-server: copy-store takes --from and --to, not '" << arg << "'\n";
+      return 2;
+    }
+  }
+  if (argc % 2 != 0 || from.empty() || to.empty()) {
+    std::cerr << "callswap-server: copy-store needs --from sqlite:///FILE and --to "
+                 "postgresql://…\n"
+              << kUsage;
+    return 2;
+  }
+  if (!from.starts_with("sqlite:///")) {
+    std::cerr << "callswap-server: copy-store --from: '" << from
+              << "' is not sqlite:///absolute/path/to/callswap.db\n";
+    return 2;
+  }
+  if (!to.starts_with("postgresql://") && !to.starts_with("postgres://")) {
+    std::cerr << "callswap-server: copy-store --to: '" << to
+              << "' is not a postgresql://user@host/database URL\n";
+    return 2;
+  }
+  try {
+    const std::string path = from.substr(std::string_view("sqlite://").size());
+    for (const auto& t : callswap::server::copy_store(path, to))
+      std::cout << t.table << ": " << t.rows_copied << " rows copied, " << t.rows_in_target
+                << " in the target\n";
+    std::cout << "callswap-server: copied; the counts match table by table\n";
+    return 0;
+  } catch (const std::exception& e) {
+    return fail(std::string("copy-store: ") + e.what(), 1);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -99,6 +145,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (argc > 1 && std::string(argv[1]) == "keygen") return keygen(argc, argv);
+  if (argc > 1 && std::string(argv[1]) == "copy-store") return copy_store(argc, argv);
   std::string config_path = environment("CALLSWAP_CONFIG").value_or("");
   std::optional<std::string> database = environment("CALLSWAP_DB");
   std::optional<std::string> listen = environment("CALLSWAP_LISTEN");
@@ -213,8 +260,7 @@ int main(int argc, char** argv) {
   }
   if (!command.empty()) {
     try {
-      callswap::server::Server server(config,
-                                      callswap::server::open_configured_store(config, false));
+      callswap::server::Server server(config, callswap::server::open_configured_store(config));
       if (command == "migrate") {
         // Opening the store migrated it (under the database's lock when it is shared).
         std::cout << "callswap-server: the store's schema is current\n";
@@ -249,7 +295,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<callswap::server::Server> server;
   try {
     server = std::make_unique<callswap::server::Server>(
-        config, callswap::server::open_configured_store(config, true));
+        config, callswap::server::open_configured_store(config));
   } catch (const std::exception& e) {
     return fail(e.what(), 1);
   }

@@ -30,9 +30,9 @@ json::Value env_reference(const std::string& name) {
 
 }  // namespace
 
-std::unique_ptr<Store> open_configured_store(const OperatorConfig& config, bool serving) {
+std::unique_ptr<Store> open_configured_store(const OperatorConfig& config) {
   if (config.store_url.empty()) return open_sqlite_store(config.database);
-  return open_postgres_store(config.store_url, config.store_password, serving);
+  return open_postgres_store(config.store_url, config.store_password);
 }
 
 std::string describe_operator_config(const OperatorConfig& config) {

@@ -19,8 +19,7 @@ std::string describe_operator_config(const OperatorConfig& config);
 std::string fresh_keys(const std::string& key_id);
 
 /// The store the config names: its PostgreSQL database (`store: "postgresql://…"`), else its
-/// SQLite file. `serving`: for the server that hands out numbers (see open_postgres_store).
-/// Creates or migrates the schema; throws with the reason when it cannot.
-std::unique_ptr<Store> open_configured_store(const OperatorConfig& config, bool serving);
+/// SQLite file. Creates or migrates the schema; throws with the reason when it cannot.
+std::unique_ptr<Store> open_configured_store(const OperatorConfig& config);
 
 }  // namespace callswap::server

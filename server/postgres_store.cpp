@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <array>
 #include <condition_variable>
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "assignments.hpp"
 #include "store.hpp"
 
 namespace callswap::server {
@@ -144,13 +146,51 @@ constexpr const char* kMigrations[] = {
     CREATE INDEX outbox_by_call ON outbox (call_id) WHERE call_id IS NOT NULL;
     CREATE INDEX outbox_by_session ON outbox (session_id) WHERE session_id IS NOT NULL;
     )sql",
+    // The pools live in the database, so several serving instances share them: one row per
+    // number, with the session holding it (a column, so a number has at most one holder;
+    // unique, so a session holds at most one number) and when it was last active or let go.
+    // The sessions table says the same, and a constraint keeps two live sessions from ever
+    // naming one number, whatever writes them (checked at the end of each statement, since
+    // one statement both ends an idle session and starts the next on its number).
+    R"sql(
+    CREATE TABLE pool_numbers (
+      site TEXT NOT NULL,
+      number TEXT NOT NULL,
+      pool TEXT NOT NULL,
+      position INTEGER NOT NULL DEFAULT 0,
+      session_id TEXT UNIQUE,
+      last_activity BIGINT NOT NULL DEFAULT 0,
+      released_at BIGINT NOT NULL DEFAULT 0,
+      PRIMARY KEY (site, number)
+    );
+    CREATE INDEX pool_numbers_free ON pool_numbers (site, pool, released_at, position)
+      WHERE session_id IS NULL;
+    CREATE INDEX pool_numbers_held ON pool_numbers (site, pool, last_activity, position)
+      WHERE session_id IS NOT NULL;
+    -- Assignments that found no number, and those served by displacing a session, counted
+    -- for every instance together (the pool report's exhaustion over time).
+    CREATE TABLE pool_counters (
+      site TEXT NOT NULL,
+      pool TEXT NOT NULL,
+      exhausted BIGINT NOT NULL DEFAULT 0,
+      reused BIGINT NOT NULL DEFAULT 0,
+      PRIMARY KEY (site, pool)
+    );
+    ALTER TABLE sessions ADD CONSTRAINT sessions_one_live_holder_per_number
+      EXCLUDE USING btree (site WITH =, number WITH =) WHERE (released_at IS NULL)
+      DEFERRABLE INITIALLY IMMEDIATE;
+    )sql",
 };
 
 // Every instance of every version takes this lock to migrate: one migrates, the others
 // wait and then find the schema current. The number is arbitrary but fixed ("callswap").
 constexpr std::int64_t kMigrationLock = 0x63616c6c73776170;
-// Held by the one instance that hands out numbers (see open_postgres_store).
-constexpr std::int64_t kServingLock = kMigrationLock + 1;
+// Taken for a transaction that writes the pools' numbers from the config, so instances
+// starting together do it one after another.
+constexpr std::int64_t kPoolConfigLock = kMigrationLock + 1;
+
+// How long a delivery handed out to one instance's outbox is left to it.
+constexpr std::int64_t kDeliveryLeaseMs = 5 * 60'000;
 
 constexpr const char* kSessionColumns =
     "id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, "
@@ -221,6 +261,14 @@ enum class Q : std::size_t {
   restrict_session_deliveries,
   purge_deliveries,
   clicked_calls,
+  free_number,
+  assign_free,
+  assign_reuse,
+  touch_held,
+  expire_pool,
+  pool_stats,
+  erase_visit,
+  count_exhausted,
   update_session_ids,
   erase_id_deliveries,
   count
@@ -237,6 +285,31 @@ std::string purge_batch(const std::string& table, const std::string& age,
                         const std::string& also = "") {
   return "DELETE FROM " + table + " WHERE ctid = ANY(ARRAY(SELECT ctid FROM " + table +
          " WHERE site = $1 AND " + also + age + " < $2 LIMIT 5000))";
+}
+
+// One statement, so one transaction and one round trip: locks the number `pick` chooses
+// (skipping numbers other instances are locking at this moment), hands it to session $6, ends
+// the session that held it if any (idle, or displaced) with the release time `pick` says,
+// remembers that release for the cool-down, and stores the new session. Answers the number
+// and the session that lost it. $1 site, $2 pool, $3 hold, $4 cool-down, $5 now, $6 id, $7..
+// $14 the session's source, campaign, landing path and consented ids.
+std::string assign_number(const std::string& pick) {
+  return "WITH pick AS (" + pick +
+         "), took AS (UPDATE pool_numbers p SET session_id = $6, last_activity = $5::bigint "
+         "FROM pick WHERE p.site = pick.site AND p.number = pick.number "
+         "RETURNING p.number, pick.holder, pick.free_since), "
+         "ended AS (UPDATE sessions s SET released_at = took.free_since FROM took "
+         "WHERE s.id = took.holder AND s.released_at IS NULL), "
+         "remembered AS (INSERT INTO number_releases (site, number, released_at) "
+         "SELECT $1, number, free_since FROM took WHERE holder IS NOT NULL "
+         "ON CONFLICT (site, number) DO UPDATE "
+         "SET released_at = greatest(number_releases.released_at, excluded.released_at)), "
+         "inserted AS (INSERT INTO sessions (id, site, pool, number, source, campaign_json, "
+         "landing_path, created_at, last_activity, click_id_type, click_id, click_id_consent, "
+         "ga_client_id, ga_consent) SELECT $6, $1, $2, number, $7, $8, $9, $5::bigint, $5::bigint, "
+         "nullif($10, ''), nullif($11, ''), nullif($12, ''), nullif($13, ''), nullif($14, '') "
+         "FROM took RETURNING number) "
+         "SELECT took.number, coalesce(took.holder, '') FROM took JOIN inserted USING (number)";
 }
 
 const std::array<std::string, static_cast<std::size_t>(Q::count)>& statements() {
@@ -322,10 +395,17 @@ const std::array<std::string, static_cast<std::size_t>(Q::count)>& statements() 
       "created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, nullif($6, ''), nullif($7, ''), "
       "$8, "
       "$9) ON CONFLICT (idempotency_key) DO NOTHING",
-      std::string("SELECT ") + kDeliveryColumns +
-          " FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY "
-          "next_attempt_at, "
-          "id LIMIT $2",
+      // Handed out and claimed in one statement: the claim moves the next attempt a lease
+      // ahead, so another instance's outbox pass skips what this one is sending (and sends
+      // it once the lease runs out if this instance died meanwhile). Answers the due time.
+      "WITH due AS (SELECT id, next_attempt_at AS due_at FROM outbox WHERE state = 'pending' AND "
+      "next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED), "
+      "claimed AS (UPDATE outbox o SET next_attempt_at = $1::bigint + " +
+          std::to_string(kDeliveryLeaseMs) +
+          " FROM due WHERE o.id = due.id RETURNING o.*, due.due_at) "
+          "SELECT id, site, destination, event, idempotency_key, body, coalesce(call_id, ''), "
+          "coalesce(session_id, ''), created_at, due_at, attempts, state, last_error, finished_at "
+          "FROM claimed ORDER BY due_at, id",
       "UPDATE outbox SET state = $2, attempts = $3, next_attempt_at = $4, last_error = $5, "
       "finished_at = $6 WHERE id = $1 AND state = 'pending'",
       std::string("SELECT ") + kDeliveryColumns +
@@ -342,6 +422,65 @@ const std::array<std::string, static_cast<std::size_t>(Q::count)>& statements() 
       "s.click_id FROM calls c JOIN sessions s ON s.id = c.session_id WHERE c.site = $1 AND "
       "c.started_at >= $2 AND c.started_at < $3 AND NOT c.restricted AND NOT s.restricted AND "
       "s.click_id IS NOT NULL ORDER BY c.started_at",
+      // A session's number goes back to its pool, its cool-down starting at $2.
+      "UPDATE pool_numbers SET session_id = NULL, released_at = $2 WHERE session_id = $1",
+      // The least recently freed number whose cool-down is over (never-held numbers first,
+      // in the configured order); a number whose session has been idle for the hold counts
+      // as freed when the hold ran out, so the idle-expiry rule holds without waiting for the
+      // periodic expiry. Each side walks its index to its first unlocked row; the earlier of
+      // the two is taken (the other's lock ends with the statement).
+      assign_number(
+          "SELECT * FROM (SELECT site, number, NULL::text AS holder, released_at AS free_since, "
+          "position FROM pool_numbers WHERE site = $1 AND pool = $2 AND session_id IS NULL AND "
+          "(released_at = 0 OR released_at <= $5::bigint - $4::bigint) ORDER BY released_at, "
+          "position LIMIT 1 FOR UPDATE SKIP LOCKED) AS free UNION ALL SELECT * FROM (SELECT site, "
+          "number, session_id, last_activity + $3::bigint, position FROM pool_numbers WHERE site = "
+          "$1 AND pool = $2 AND session_id IS NOT NULL AND last_activity <= $5::bigint - "
+          "$3::bigint "
+          "- $4::bigint ORDER BY last_activity, position LIMIT 1 FOR UPDATE SKIP LOCKED) AS idle "
+          "ORDER BY free_since, position LIMIT 1"),
+      // Every number held: the session idle the longest loses its number (when the pool's
+      // policy says so).
+      assign_number(
+          "SELECT site, number, session_id AS holder, $5::bigint AS free_since FROM pool_numbers "
+          "WHERE site = $1 AND pool = $2 AND session_id IS NOT NULL AND $3::bigint >= 0 AND "
+          "$4::bigint >= 0 ORDER BY last_activity, position LIMIT 1 FOR UPDATE SKIP LOCKED"),
+      // A heartbeat keeps the number only while the session has not been idle for the hold.
+      "WITH held AS (UPDATE pool_numbers SET last_activity = greatest(last_activity, $2::bigint) "
+      "WHERE session_id = $1 AND last_activity + $3::bigint > $2::bigint RETURNING number) "
+      "UPDATE sessions SET last_activity = greatest(last_activity, $2::bigint) WHERE id = $1 AND "
+      "released_at IS NULL AND EXISTS (SELECT 1 FROM held) RETURNING id",
+      // Ends the pool's sessions idle for the hold; rows another instance is changing are
+      // skipped (it or the next pass ends them), so every instance may run it.
+      "WITH idle AS (SELECT site, number, session_id, last_activity + $3::bigint AS free_since "
+      "FROM pool_numbers WHERE site = $1 AND pool = $2 AND session_id IS NOT NULL AND "
+      "last_activity + $3::bigint <= $4::bigint FOR UPDATE SKIP LOCKED), "
+      "freed AS (UPDATE pool_numbers p SET session_id = NULL, released_at = idle.free_since "
+      "FROM idle WHERE p.site = idle.site AND p.number = idle.number "
+      "RETURNING idle.session_id, idle.free_since, p.site, p.number), "
+      "ended AS (UPDATE sessions s SET released_at = freed.free_since FROM freed "
+      "WHERE s.id = freed.session_id AND s.released_at IS NULL), "
+      "remembered AS (INSERT INTO number_releases (site, number, released_at) "
+      "SELECT site, number, free_since FROM freed ON CONFLICT (site, number) DO UPDATE "
+      "SET released_at = greatest(number_releases.released_at, excluded.released_at)) "
+      "SELECT count(*) FROM freed",
+      // size, active, cooling ($3 cool-down, $4 now)
+      "SELECT count(*), count(session_id), count(*) FILTER (WHERE session_id IS NULL AND "
+      "released_at <> 0 AND released_at + $3::bigint > $4::bigint), coalesce((SELECT exhausted "
+      "FROM pool_counters c WHERE c.site = $1 AND c.pool = $2), 0), coalesce((SELECT reused FROM "
+      "pool_counters c WHERE c.site = $1 AND c.pool = $2), 0) FROM pool_numbers "
+      "WHERE site = $1 AND pool = $2",
+      // A visitor's own erasure (one session, nothing else) in one statement, so one round
+      // trip: what erase() does for a session, in the same order of effects.
+      "WITH released AS (INSERT INTO number_releases (site, number, released_at) SELECT site, "
+      "number, $2::bigint FROM sessions WHERE id = $1 AND released_at IS NULL ON CONFLICT (site, "
+      "number) DO UPDATE SET released_at = greatest(number_releases.released_at, "
+      "excluded.released_at)), freed AS (UPDATE pool_numbers SET session_id = NULL, released_at = "
+      "$2 WHERE session_id = $1), erased AS (DELETE FROM sessions WHERE id = $1), deliveries AS "
+      "(DELETE FROM outbox WHERE session_id = $1) SELECT 1",
+      "INSERT INTO pool_counters (site, pool, exhausted, reused) VALUES ($1, $2, 1, $3) ON "
+      "CONFLICT (site, pool) DO UPDATE SET exhausted = pool_counters.exhausted + 1, reused = "
+      "pool_counters.reused + excluded.reused",
       // A session's ids set ($2, $6 true) or left as they are; an empty value removes one.
       "UPDATE sessions SET "
       "click_id_type = CASE WHEN $2::boolean THEN nullif($3, '') ELSE click_id_type END, "
@@ -446,6 +585,16 @@ class Connection {
     return checked(PQexec(conn_.get(), sql.c_str()), conn_.get());
   }
 
+  /// A statement run once (not prepared), with parameters.
+  Result query(const std::string& sql, const std::vector<Param>& params) {
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const Param& p : params) values.push_back(p.text ? p.text->c_str() : nullptr);
+    return checked(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
+                                values.data(), nullptr, nullptr, 0),
+                   conn_.get());
+  }
+
   Result run(Q q, const std::vector<Param>& params) {
     std::vector<const char*> values;
     values.reserve(params.size());
@@ -533,20 +682,8 @@ Store::Committed committed_now(F&& apply) {
 
 class PostgresStore final : public Store {
  public:
-  PostgresStore(std::string conninfo, std::string password, bool serving)
+  PostgresStore(std::string conninfo, std::string password)
       : conninfo_(std::move(conninfo)), password_(std::move(password)) {
-    if (serving) {
-      // On its own connection, so the lock lasts exactly as long as this store (or the
-      // process: a killed instance's connection drops and the lock with it).
-      serving_lock_ = std::make_unique<Connection>(conninfo_, password_);
-      if (!serving_lock_->exec("SELECT pg_try_advisory_lock(" + std::to_string(kServingLock) + ")")
-               .boolean(0, 0)) {
-        throw std::runtime_error(
-            "postgresql: another callswap-server is serving this database; number pools are "
-            "decided in one "
-            "instance's memory, so a second instance would hand out numbers the first one holds");
-      }
-    }
     // Migrating first: statements are prepared against the current schema.
     Connection first(conninfo_, password_);
     migrate(first);
@@ -586,6 +723,7 @@ class PostgresStore final : public Store {
       transaction([&](Connection& c) {
         c.run(Q::record_release, {id, now});  // before the session says it is released
         c.run(Q::release_session, {id, now});
+        c.run(Q::free_number, {id, now});
       });
     });
   }
@@ -652,6 +790,12 @@ class PostgresStore final : public Store {
   Committed erase(const Erasure& e) override {
     // synchronous_commit is on (PostgreSQL's default, and not changed here): the commit
     // returns once the erasure is in the write-ahead log on disk.
+    if (e.session_ids.size() == 1 && e.call_ids.empty() && e.tombstones.empty() &&
+        e.caller_hash.empty()) {
+      return committed_now([&] {
+        with_connection([&](Connection& c) { c.run(Q::erase_visit, {e.session_ids[0], e.at}); });
+      });
+    }
     return committed_now([&] {
       transaction([&](Connection& c) {
         for (const std::string& id : e.call_ids) {
@@ -661,6 +805,7 @@ class PostgresStore final : public Store {
         for (const auto& t : e.tombstones) c.run(Q::add_tombstone, {t.call_key, t.site, e.at});
         for (const std::string& id : e.session_ids) {
           c.run(Q::record_release, {id, e.at});
+          c.run(Q::free_number, {id, e.at});
           c.run(Q::erase_session, {id});  // the trigger cuts the session from its calls
           c.run(Q::erase_session_deliveries, {id});
         }
@@ -812,6 +957,80 @@ class PostgresStore final : public Store {
         out.push_back(ClickedCall{read_call(r, i), r.text(i, 15), r.text(i, 16), r.text(i, 17)});
       }
       return out;
+    });
+  }
+
+  std::unique_ptr<Assignments> shared_assignments(const std::vector<PoolSpec>& pools) override;
+
+  // The database's pools (assignments.hpp), for DatabaseAssignments.
+  void configure_pools(const std::vector<PoolSpec>& pools) {
+    transaction([&](Connection& c) {
+      c.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kPoolConfigLock) + ")");
+      for (const PoolSpec& spec : pools) {
+        std::string numbers = "{";
+        for (const std::string& n : spec.numbers) numbers += (numbers.size() > 1 ? "," : "") + n;
+        numbers += "}";
+        // Each configured number gets its row; a database that a single instance served
+        // before keeps its cool-downs (number_releases) and its live sessions.
+        c.query(
+            "INSERT INTO pool_numbers (site, number, pool, position, released_at) "
+            "SELECT $1, n.number, $2, n.position, coalesce((SELECT released_at FROM "
+            "number_releases r WHERE r.site = $1 AND r.number = n.number), 0) FROM "
+            "unnest($3::text[]) WITH ORDINALITY AS n(number, position) ON CONFLICT (site, number) "
+            "DO UPDATE SET pool = excluded.pool, position = excluded.position",
+            {spec.site, spec.pool, numbers});
+        c.query(
+            "UPDATE pool_numbers p SET session_id = s.id, last_activity = s.last_activity FROM "
+            "sessions s WHERE p.site = $1 AND p.pool = $2 AND p.session_id IS NULL AND s.site = "
+            "p.site AND s.number = p.number AND s.released_at IS NULL AND NOT EXISTS (SELECT 1 "
+            "FROM pool_numbers q WHERE q.session_id = s.id)",
+            {spec.site, spec.pool});
+        // A number taken out of the config is no longer handed out once its session ends.
+        c.query(
+            "DELETE FROM pool_numbers WHERE site = $1 AND pool = $2 AND session_id IS NULL AND "
+            "NOT (number = ANY($3::text[]))",
+            {spec.site, spec.pool, numbers});
+      }
+    });
+  }
+  std::optional<Assignment> assign_number(const SessionRow& r, const PoolSettings& settings,
+                                          Millis now, bool displace) {
+    return with_connection([&](Connection& c) -> std::optional<Assignment> {
+      const Result result = c.run(displace ? Q::assign_reuse : Q::assign_free,
+                                  {r.site, r.pool, settings.hold_ms, settings.cooldown_ms, now,
+                                   r.id, r.source, r.campaign_json, r.landing_path, r.click_id_type,
+                                   r.click_id, r.click_id_consent, r.ga_client_id, r.ga_consent});
+      if (result.rows() == 0) return std::nullopt;
+      return Assignment{result.text(0, 0), result.text(0, 1)};
+    });
+  }
+  void count_exhausted(const PoolSpec& spec, bool reused) {
+    with_connection([&](Connection& c) {
+      c.run(Q::count_exhausted, {spec.site, spec.pool, reused ? 1 : 0});
+    });
+  }
+  bool touch_held(const std::string& id, Millis hold_ms, Millis now) {
+    return with_connection([&](Connection& c) {
+      return c.run(Q::touch_held, {id, now, hold_ms}).rows() > 0;
+    });
+  }
+  std::int64_t expire_pool(const PoolSpec& spec, Millis now) {
+    return with_connection([&](Connection& c) {
+      return c.run(Q::expire_pool, {spec.site, spec.pool, spec.settings.hold_ms, now})
+          .integer(0, 0);
+    });
+  }
+  PoolStats pool_stats(const PoolSpec& spec, Millis now) {
+    return with_connection([&](Connection& c) {
+      const Result r = c.run(Q::pool_stats, {spec.site, spec.pool, spec.settings.cooldown_ms, now});
+      PoolStats stats;
+      stats.size = static_cast<std::size_t>(r.integer(0, 0));
+      stats.active = static_cast<std::size_t>(r.integer(0, 1));
+      stats.cooling = static_cast<std::size_t>(r.integer(0, 2));
+      stats.free = stats.size - stats.active - stats.cooling;
+      stats.exhausted = static_cast<std::uint64_t>(r.integer(0, 3));
+      stats.reused = static_cast<std::uint64_t>(r.integer(0, 4));
+      return stats;
     });
   }
 
@@ -970,22 +1189,87 @@ class PostgresStore final : public Store {
     given_back_.notify_one();
   }
 
-  static constexpr int kMaxConnections = 8;
+  // Each request holds a connection for one statement or transaction, mostly waiting for the
+  // commit to reach the disk: more connections than cores let commits share a flush.
+  static constexpr int kMaxConnections = 24;
 
   std::string conninfo_;
   std::string password_;
-  std::unique_ptr<Connection> serving_lock_;
   std::mutex pool_mutex_;
   std::condition_variable given_back_;
   std::vector<std::unique_ptr<Connection>> idle_;
   int open_ = 0;
 };
 
+// The pools decided by the database: every operation is one transaction on it, so any
+// number of instances may serve at once. What this process keeps is only the config and
+// the highest number of active sessions it has seen (the pool report's peak since start).
+class DatabaseAssignments final : public Assignments {
+ public:
+  DatabaseAssignments(std::vector<PoolSpec> pools, PostgresStore& store)
+      : pools_(std::move(pools)), store_(store), peaks_(pools_.size()) {
+    store_.configure_pools(pools_);
+  }
+
+  std::optional<Assignment> assign(SessionRow session, Millis now) override {
+    const auto index = find(session.site, session.pool);
+    if (!index) return std::nullopt;
+    const PoolSpec& spec = pools_[*index];
+    if (auto taken = store_.assign_number(session, spec.settings, now, false)) return taken;
+    std::optional<Assignment> taken;
+    if (spec.settings.when_exhausted == PoolSettings::WhenExhausted::reuse_least_active)
+      taken = store_.assign_number(session, spec.settings, now, true);
+    store_.count_exhausted(spec, taken.has_value());
+    return taken;
+  }
+
+  bool touch(const SessionRow& session, Millis now) override {
+    const auto index = find(session.site, session.pool);
+    return index && store_.touch_held(session.id, pools_[*index].settings.hold_ms, now);
+  }
+
+  // The store's erasure gives the numbers back in its own transaction.
+  void erase(const Store::Erasure& erasure) override { store_.erase(erasure).get(); }
+  void release_for_erasure(const SessionRow&, Millis) override {}
+
+  void expire(Millis now) override {
+    for (const PoolSpec& spec : pools_) store_.expire_pool(spec, now);
+  }
+
+  PoolStats stats(const std::string& site, const std::string& pool, Millis now) override {
+    const auto index = find(site, pool);
+    if (!index) return {};
+    PoolStats stats = store_.pool_stats(pools_[*index], now);
+    std::lock_guard lock(peaks_mutex_);
+    peaks_[*index] = std::max(peaks_[*index], stats.active);
+    stats.peak_active = peaks_[*index];
+    return stats;
+  }
+
+ private:
+  [[nodiscard]] std::optional<std::size_t> find(const std::string& site,
+                                                const std::string& pool) const {
+    for (std::size_t i = 0; i < pools_.size(); ++i) {
+      if (pools_[i].site == site && pools_[i].pool == pool) return i;
+    }
+    return std::nullopt;
+  }
+
+  std::vector<PoolSpec> pools_;
+  PostgresStore& store_;
+  std::mutex peaks_mutex_;
+  std::vector<std::size_t> peaks_;  // the most active sessions this instance has seen
+};
+
+std::unique_ptr<Assignments> PostgresStore::shared_assignments(const std::vector<PoolSpec>& pools) {
+  return std::make_unique<DatabaseAssignments>(pools, *this);
+}
+
 }  // namespace
 
-std::unique_ptr<Store> open_postgres_store(const std::string& conninfo, const std::string& password,
-                                           bool serving) {
-  return std::make_unique<PostgresStore>(conninfo, password, serving);
+std::unique_ptr<Store> open_postgres_store(const std::string& conninfo,
+                                           const std::string& password) {
+  return std::make_unique<PostgresStore>(conninfo, password);
 }
 
 int postgres_schema_version() {

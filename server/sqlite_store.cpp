@@ -15,6 +15,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "assignments.hpp"
 #include "store.hpp"
 
 namespace callswap::server {
@@ -819,6 +820,11 @@ class SqliteStore final : public Store {
 
   void set_purge_mark(const PurgeMark& mark) override {
     run(*set_watermark_, mark.purged_by, mark.clock);
+  }
+
+  // One process per SQLite file: it decides in memory (memory_assignments).
+  std::unique_ptr<Assignments> shared_assignments(const std::vector<PoolSpec>&) override {
+    return nullptr;
   }
 
   void insert_pool_sample(const PoolSample& p) override {

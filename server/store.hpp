@@ -13,6 +13,9 @@
 
 namespace callswap::server {
 
+class Assignments;
+struct PoolSpec;
+
 struct SessionRow {
   std::string id;  ///< random, 128 bits, hex
   std::string site;
@@ -250,7 +253,9 @@ class Store {
   /// The outbox. Queues a delivery once: false if one with its idempotency key exists.
   /// An erasure deletes a call's or session's deliveries; a restriction its pending ones.
   virtual bool enqueue_delivery(const Delivery& delivery) = 0;
-  /// Pending deliveries whose next attempt is due at `now`, oldest first.
+  /// Pending deliveries whose next attempt is due at `now`, oldest first. A store shared by
+  /// several instances hands a delivery to one of them: it is not due again for a lease of
+  /// five minutes unless its attempt is recorded sooner.
   [[nodiscard]] virtual std::vector<Delivery> due_deliveries(Millis now, int limit) = 0;
   /// After an attempt: state, attempts, next_attempt_at, last_error and finished_at of
   /// `delivery.id`.
@@ -261,6 +266,12 @@ class Store {
   /// Calls with from <= started_at < to of sessions with a click id, neither restricted.
   [[nodiscard]] virtual std::vector<ClickedCall> clicked_calls(const std::string& site, Millis from,
                                                                Millis to) = 0;
+
+  /// Who decides which session holds which number, when it is the database: several serving
+  /// instances on one database then share `pools` (assignments.hpp). nullptr when this store
+  /// is for one process, which decides in memory (memory_assignments).
+  [[nodiscard]] virtual std::unique_ptr<Assignments> shared_assignments(
+      const std::vector<PoolSpec>& pools) = 0;
 
   virtual void insert_pool_sample(const PoolSample& sample) = 0;
   /// Samples of one pool with from <= at < to, oldest first.
@@ -280,12 +291,10 @@ int sqlite_schema_version();
 /// leaves out comes from libpq's PG* environment variables) and creates or migrates the schema,
 /// one instance at a time; throws std::runtime_error with the reason when it cannot. A
 /// password read from a secret file is passed apart from the URL. Built with
-/// CALLSWAP_POSTGRESQL; without it, throws saying so.
-/// `serving`: the store of a server that hands out numbers. The pools are still decided in
-/// the serving process's memory, so one serving instance per database holds an advisory lock
-/// for its life and a second one is refused with the reason (one-shot commands need no lock).
+/// CALLSWAP_POSTGRESQL; without it, throws saying so. Any number of serving instances may
+/// share the database: the pools are decided in it (shared_assignments).
 std::unique_ptr<Store> open_postgres_store(const std::string& conninfo,
-                                           const std::string& password = "", bool serving = false);
+                                           const std::string& password = "");
 int postgres_schema_version();
 
 }  // namespace callswap::server

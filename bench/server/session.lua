@@ -8,8 +8,13 @@
 queue, head, tail = {}, 1, 0  -- globals, so done() can read what is left
 assigns, releases, fallbacks, other = 0, 0, 0, 0
 
-local assign = wrk.format("POST", "/v1/sites/acme/sessions", {["Content-Type"] = "application/json"},
-  '{"source": "ads", "consent": true, "landing_path": "/offer?utm_source=google"}')
+local assign
+-- Made in init, once wrk knows the host: a request formatted while the script loads has no
+-- Host header, which cpp-httplib lets pass and nginx (scale_out.sh) answers with 400.
+init = function(args)
+  assign = wrk.format("POST", "/v1/sites/acme/sessions", {["Content-Type"] = "application/json"},
+    '{"source": "ads", "consent": true, "landing_path": "/offer?utm_source=google"}')
+end
 
 request = function()
   if head <= tail then

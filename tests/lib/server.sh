@@ -40,3 +40,14 @@ stop_server() {
   pid=""
   return $code
 }
+
+# A shell test of callswap-server on the throwaway PostgreSQL cluster of
+# tests/server/with_postgres.sh: server_test_setup NAME, then an empty database DATABASE,
+# its URL in $url and the cluster's socket folder in $socket_dir.
+postgres_test_setup() {  # NAME DATABASE
+  : "${CALLSWAP_TEST_POSTGRES:?run through tests/server/with_postgres.sh}"
+  server_test_setup "$1"
+  socket_dir=$(sed 's/.*host=\([^ ]*\).*/\1/' <<<"$CALLSWAP_TEST_POSTGRES")
+  psql "$CALLSWAP_TEST_POSTGRES dbname=postgres" -qc "CREATE DATABASE $2" >/dev/null
+  url="postgresql:///$2?host=$socket_dir&user=postgres"
+}

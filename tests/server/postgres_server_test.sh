@@ -1,21 +1,16 @@
 #!/usr/bin/env bash
 # callswap-server on PostgreSQL as an operator runs it: migrate, serve, restart, the one-shot
-# commands, erasure leaving no row, and a second serving instance refused (pools are still
-# decided in the serving process's memory). Run inside tests/server/with_postgres.sh.
+# commands, erasure leaving no row, and a second serving instance beside the first (the
+# pools are decided in the database). Run inside tests/server/with_postgres.sh.
 # Usage: postgres_server_test.sh path/to/callswap-server
 set -u
 bin=${1:?usage: postgres_server_test.sh path/to/callswap-server}
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 root=$(cd "$(dirname "$0")/../.." && pwd)
-: "${CALLSWAP_TEST_POSTGRES:?run through tests/server/with_postgres.sh}"
 . "$root/tests/lib/check.sh"
 . "$root/tests/lib/server.sh"
-server_test_setup postgres_server
-
-socket_dir=$(sed 's/.*host=\([^ ]*\).*/\1/' <<<"$CALLSWAP_TEST_POSTGRES")
+postgres_test_setup postgres_server callswap
 sql() { psql "$CALLSWAP_TEST_POSTGRES dbname=callswap" -Atqc "$1"; }
-psql "$CALLSWAP_TEST_POSTGRES dbname=postgres" -qc "CREATE DATABASE callswap" >/dev/null
-url="postgresql:///callswap?host=$socket_dir&user=postgres"
 config=(--config "$root/examples/server/callswap.json" --db "$url")
 
 start() {
@@ -38,9 +33,23 @@ session=$(curl -s -X POST "http://127.0.0.1:$port/v1/sites/acme/sessions" -d '{"
 check "a session is created" [ ${#session} = 32 ]
 check "the session is a row in PostgreSQL, holding a number" [ "$(sql "SELECT count(*) FROM sessions WHERE id = '$session' AND released_at IS NULL")" = 1 ]
 
-"$bin" "${config[@]}" --static "$work" --listen 127.0.0.1:0 2>"$work/second.log"
-check "a second serving instance is refused (exit 1)" [ $? = 1 ]
-check "and says why" grep -q 'another callswap-server is serving this database' "$work/second.log"
+"$bin" "${config[@]}" --static "$work" --listen 127.0.0.1:0 2>"$work/second.log" &
+second_pid=$!
+trap 'kill "$second_pid" 2>/dev/null; server_test_cleanup' EXIT
+for _ in $(seq 100); do
+  second_port=$(grep -o '"port":[0-9]*' "$work/second.log" | tail -1 | cut -d: -f2)
+  [ -n "$second_port" ] && curl -sf "http://127.0.0.1:$second_port/healthz" >/dev/null && break
+  sleep 0.05
+done
+check "a second serving instance starts on the same database" curl -sf "http://127.0.0.1:$second_port/healthz"
+other=$(curl -s -X POST "http://127.0.0.1:$second_port/v1/sites/acme/sessions" -d '{"source": "google-ads", "consent": true}' | grep -o '"session":"[0-9a-f]*"' | cut -d'"' -f4)
+check "it hands out another number than the first instance's session holds" [ "$(sql "SELECT count(DISTINCT number) FROM sessions WHERE id IN ('$session', '$other') AND released_at IS NULL")" = 2 ]
+code=$(curl -s -o /dev/null -w "%{http_code}" -X POST -d "" "http://127.0.0.1:$second_port/v1/sessions/$session/heartbeat")
+check "the first instance's session is kept alive through the second" [ "$code" = 200 ]
+kill -TERM "$second_pid"
+wait "$second_pid"
+check "the second instance stops cleanly" [ $? = 0 ]
+cat "$work/second.log" >>"$work/log"
 
 check "SIGTERM stops it cleanly" stop
 check "the server starts again on the same database" start

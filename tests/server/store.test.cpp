@@ -16,11 +16,14 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "assignments.hpp"
 #include "store.hpp"
 #include "temp_dir.hpp"
 
@@ -477,7 +480,8 @@ TEST_CASE("The outbox queues a delivery once, hands out what is due and records 
   CHECK(all[0].state == "delivered");
   CHECK(all[0].attempts == 2);
   CHECK(all[0].finished_at == 6000);
-  CHECK(store->due_deliveries(6000, 10).size() == 1);
+  // After any lease a shared store took when it handed it out.
+  CHECK(store->due_deliveries(6000 + 5 * 60'000, 10).size() == 1);
 
   // A restriction drops pending deliveries only; an erasure every delivery of the call.
   store->restrict({{}, {"CA2"}, "", true, 7000});
@@ -582,3 +586,217 @@ TEST_CASE("A session keeps the click id it came with, and its calls are listed f
   store->erase({{"clicked"}, {}, {}, "", 4000}).get();
   CHECK(store->clicked_calls("acme", 0, 10'000).empty());
 }
+
+// The pools: who holds which number. On SQLite the one serving process decides in memory and
+// writes through to the store; on PostgreSQL the database decides. Both pass the same cases.
+namespace {
+
+using callswap::server::Assignment;
+using callswap::server::Assignments;
+using callswap::server::PoolSettings;
+using callswap::server::PoolSpec;
+
+const std::vector<std::string> kNumbers{"+493055510000", "+493055510001", "+493055510002"};
+
+PoolSpec pool_of(std::vector<std::string> numbers, PoolSettings settings) {
+  return PoolSpec{"acme", "google-ads", std::move(numbers), settings};
+}
+
+// The pools a serving instance of this backend would use on `store`.
+std::unique_ptr<Assignments> assignments_on(Store& store, const PoolSpec& spec) {
+  if (auto shared = store.shared_assignments({spec})) return shared;
+  return callswap::server::memory_assignments({spec}, store);
+}
+
+std::optional<std::string> assign(Assignments& pools, const std::string& id, callswap::Millis at) {
+  const auto got = pools.assign(session(id.c_str(), "", at), at);
+  if (!got) return std::nullopt;
+  return got->number;
+}
+
+void erase_session(Assignments& pools, const std::string& id, callswap::Millis at) {
+  Store::Erasure erasure;
+  erasure.session_ids.push_back(id);
+  erasure.at = at;
+  pools.erase(erasure);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "Pools hand out the least recently released number after its cool-down and end idle "
+    "sessions",
+    "[store][pool]") {
+  FOR_EACH_BACKEND;
+  auto store = db->open();
+  auto pools = assignments_on(*store, pool_of(kNumbers, {1000, 500}));
+  CHECK(assign(*pools, "s1", 0) == kNumbers[0]);  // never-held numbers in the configured order
+  CHECK(assign(*pools, "s2", 0) == kNumbers[1]);
+  CHECK(assign(*pools, "s3", 0) == kNumbers[2]);
+  CHECK_FALSE(assign(*pools, "s4", 0));  // exhausted: the static number
+  CHECK(store->find_session("s2")->number == kNumbers[1]);
+  CHECK(pools->touch(*store->find_session("s1"), 100));
+
+  erase_session(*pools, "s2", 200);
+  CHECK_FALSE(store->find_session("s2"));
+  CHECK_FALSE(assign(*pools, "s5", 300));  // s2's number rests until 700
+  CHECK(assign(*pools, "s5", 700) == kNumbers[1]);
+
+  // s3 has been idle since 0: its hold ran out at 1000, s1's at 1100.
+  CHECK_FALSE(pools->touch(*store->find_session("s3"), 1001));
+  CHECK(assign(*pools, "s6", 1600) == kNumbers[2]);
+  CHECK(store->find_session("s3")->released_at == 1000);
+  pools->expire(1600);
+  CHECK(store->find_session("s1")->released_at == 1100);
+  const auto stats = pools->stats("acme", "google-ads", 1600);
+  CHECK(stats.size == 3);
+  CHECK(stats.active == 2);  // s5 and s6
+  CHECK(stats.free == 1);    // s1's, rested since 1100
+  CHECK(stats.exhausted >= 2);
+
+  // A restart keeps the holders and the cool-downs.
+  pools.reset();
+  store.reset();
+  store = db->open();
+  pools = assignments_on(*store, pool_of(kNumbers, {1000, 500}));
+  CHECK(pools->touch(*store->find_session("s6"), 1700));
+  CHECK_FALSE(assign(*pools, "s7", 1500));  // s1's number rests until 1600
+  CHECK(assign(*pools, "s7", 1650) == kNumbers[0]);
+}
+
+TEST_CASE("A full pool that reuses numbers displaces the session idle the longest",
+          "[store][pool]") {
+  FOR_EACH_BACKEND;
+  auto store = db->open();
+  auto pools = assignments_on(
+      *store, pool_of({kNumbers[0], kNumbers[1]},
+                      {60'000, 60'000, PoolSettings::WhenExhausted::reuse_least_active}));
+  CHECK(assign(*pools, "s1", 0) == kNumbers[0]);
+  CHECK(assign(*pools, "s2", 10) == kNumbers[1]);
+  CHECK(pools->touch(*store->find_session("s1"), 20));
+  const auto got = pools->assign(session("s3", "", 30), 30);
+  REQUIRE(got);
+  CHECK(got->number == kNumbers[1]);
+  CHECK(got->displaced_session == "s2");
+  CHECK(store->find_session("s2")->released_at == 30);
+  CHECK_FALSE(pools->touch(*store->find_session("s2"), 40));
+  CHECK(store->find_session("s3")->number == kNumbers[1]);
+  CHECK(pools->stats("acme", "google-ads", 40).reused == 1);
+}
+
+// Many clients at once, on one serving instance (SQLite) or on two instances sharing the
+// database (PostgreSQL): a number is never held by two sessions, and every acknowledged
+// assignment is stored.
+TEST_CASE("Concurrent assignments never give one number to two live sessions", "[store][pool]") {
+  FOR_EACH_BACKEND;
+  std::vector<std::string> numbers;
+  for (int i = 0; i < 12; ++i) numbers.push_back("+4930555100" + std::to_string(10 + i));
+  const PoolSpec spec = pool_of(numbers, {3'600'000, 0});
+  auto first = db->open();
+  auto first_pools = assignments_on(*first, spec);
+  std::unique_ptr<Store> second;
+  std::unique_ptr<Assignments> second_pools;
+  Assignments* instances[2] = {first_pools.get(), first_pools.get()};
+  if (backend == "postgresql") {
+    second = db->open();
+    second_pools = assignments_on(*second, spec);
+    instances[1] = second_pools.get();
+  }
+
+  std::mutex holders_mutex;
+  std::map<std::string, std::string> holders;  // number -> session, as the clients saw them
+  std::atomic<int> double_holds{0}, lost{0}, assigned{0}, exhausted{0};
+  const auto client = [&](int index) {
+    Assignments& pools = *instances[index % 2];
+    for (int i = 0; i < 150; ++i) {
+      const std::string id = "c" + std::to_string(index) + "_" + std::to_string(i);
+      const callswap::Millis now = 1000 + i;
+      const auto number = assign(pools, id, now);
+      if (!number) {
+        ++exhausted;
+        continue;
+      }
+      ++assigned;
+      {
+        std::lock_guard lock(holders_mutex);
+        std::string& holder = holders[*number];
+        if (!holder.empty()) ++double_holds;
+        holder = id;
+      }
+      const auto row = first->find_session(id);
+      if (!row || row->number != *number || row->released_at) ++lost;
+      if (!pools.touch(*row, now + 1)) ++lost;
+      {
+        std::lock_guard lock(holders_mutex);
+        holders[*number].clear();  // before the number can go to anyone else
+      }
+      erase_session(pools, id, now + 2);
+    }
+  };
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 8; ++i) clients.emplace_back(client, i);
+  for (auto& t : clients) t.join();
+  CHECK(double_holds == 0);
+  CHECK(lost == 0);
+  CHECK(assigned > 0);
+  CHECK(assigned + exhausted == 8 * 150);
+  CHECK(first->active_sessions().empty());
+  CHECK(first_pools->stats("acme", "google-ads", 5000).active == 0);
+}
+
+#ifdef CALLSWAP_HAVE_POSTGRESQL
+// Two serving instances on one database: two stores, as two processes would open them.
+struct TwoInstances {
+  PostgresDatabase db;
+  std::unique_ptr<Store> first = db.open();
+  std::unique_ptr<Store> second = db.open();
+};
+
+TEST_CASE("Two instances' outbox passes at the same moment hand each delivery to one of them",
+          "[store][postgresql][outbox]") {
+  const TwoInstances instances;
+  Store& first = *instances.first;
+  constexpr int kDeliveries = 300;
+  for (int i = 0; i < kDeliveries; ++i) {
+    callswap::server::Delivery d;
+    d.site = "acme";
+    d.destination = "webhook:crm";
+    d.event = "call.attributed";
+    d.idempotency_key = "k" + std::to_string(i);
+    d.body = "{}";
+    d.created_at = d.next_attempt_at = 1000;
+    REQUIRE(first.enqueue_delivery(d));
+  }
+  std::mutex seen_mutex;
+  std::map<std::string, int> seen;
+  const auto pass = [&](Store& store) {
+    for (int round = 0; round < 20; ++round) {
+      for (const auto& d : store.due_deliveries(2000, 7)) {
+        std::lock_guard lock(seen_mutex);
+        ++seen[d.idempotency_key];
+      }
+    }
+  };
+  std::thread a([&] { pass(first); });
+  std::thread b([&] { pass(*instances.second); });
+  a.join();
+  b.join();
+  int twice = 0;
+  for (const auto& [key, times] : seen) twice += times > 1;
+  CHECK(twice == 0);
+  CHECK(seen.size() == 280);  // 2 instances x 20 rounds x 7
+  // An instance that died with its deliveries: they are due again once the lease runs out.
+  CHECK(first.due_deliveries(2000 + 5 * 60'000, 1000).size() == kDeliveries);
+}
+
+TEST_CASE("PostgreSQL refuses two live sessions on one number, whoever writes them",
+          "[store][postgresql][pool]") {
+  PostgresDatabase db;
+  auto store = db.open();
+  store->insert_session(session("s1", "+493055510000", 1000)).get();
+  CHECK_THROWS_WITH(store->insert_session(session("s2", "+493055510000", 1000)).get(),
+                    Catch::Contains("sessions_one_live_holder_per_number"));
+  store->release_session("s1", 2000).get();
+  CHECK_NOTHROW(store->insert_session(session("s2", "+493055510000", 3000)).get());
+}
+#endif
