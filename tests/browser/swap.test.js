@@ -15,7 +15,12 @@ const siteConfig = {
   ],
 };
 
-const env = useSiteAndServer(test, (origin) => [{ config: siteConfig, allowed_origins: [origin] }]);
+const flicker = { anti_flicker: { selector: '.phone', timeout_ms: 3000 } };
+// A second site (a number belongs to one site only) whose config the server serves compact.
+const flickerConfig = { site: 'flicker', country: 'DE', targets: ['+49301234567'],
+  sources: [{ id: 'direct', static: '+49309876549', default: true }], swap: flicker };
+const env = useSiteAndServer(test, (origin) => [{ config: siteConfig, allowed_origins: [origin] },
+  { config: flickerConfig, allowed_origins: [origin] }]);
 
 const SCRIPT = '<script src="{{CALLSWAP}}/callswap.js" data-site="acme" async></script>';
 
@@ -164,10 +169,26 @@ test('shadow roots: open now and opened later', async () => {
   await page.context().close();
 });
 
+test('anti-flicker from the server\'s compact config hides the configured elements until the first swap', async () => {
+  // The style sheets the page adopts, recorded as they are set.
+  const path = '/flicker-server.html';
+  env.site.pages[path] = `<!doctype html><html><head><script>
+      window.adopted = [];
+      const setter = Object.getOwnPropertyDescriptor(Document.prototype, 'adoptedStyleSheets').set;
+      Object.defineProperty(document, 'adoptedStyleSheets', { get: () => Object.getOwnPropertyDescriptor(Document.prototype, 'adoptedStyleSheets').get.call(document),
+        set(sheets) { window.adopted.push(sheets.map((s) => [...s.cssRules].map((r) => r.cssText).join()).join()); setter.call(document, sheets); } });
+    </script><script src="{{CALLSWAP}}/callswap.js" data-site="flicker"></script></head>
+    <body><p class="phone">030 1234567</p></body></html>`;
+  const { page } = await openPage(env.browser, env.site.url(path));
+  await until(page, () => document.querySelector('.phone').textContent === '030 9876549');
+  assert.deepEqual(await page.evaluate(() => window.adopted), ['.phone { visibility: hidden !important; }', '']);
+  assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('.phone')).visibility), 'visible');
+  await page.context().close();
+});
+
 test('anti-flicker hides the configured elements until the first swap, never longer', async () => {
   const path = '/flicker.html';
-  env.site.pages[path] = `<!doctype html><html><head><script>window.callswapConfig = ${JSON.stringify({
-    ...siteConfig, swap: { anti_flicker: { selector: '.phone', timeout_ms: 3000 } } })};</script>
+  env.site.pages[path] = `<!doctype html><html><head><script>window.callswapConfig = ${JSON.stringify({ ...siteConfig, swap: flicker })};</script>
     <script src="{{CALLSWAP}}/callswap.js" data-site="acme"></script></head>
     <body><p class="phone">030 1234567</p><script>
       window.seen = getComputedStyle(document.querySelector('.phone')).visibility;
