@@ -38,8 +38,8 @@ constexpr int kMatchFields = 7;  // start, end, target, kind, form, extension_en
 constexpr int kEditFields = 4;   // start, end, text offset, text length
 
 Registry<MatcherHandle> g_matchers;
-Registry<callswap::SiteConfig> g_sites;
 using callswap::wasm::g_last_error;
+using callswap::wasm::g_sites;
 
 // Answers cross as compact tokens (include/callswap/compact.hpp) that core.js reads: this
 // module carries no JSON code at all.
@@ -171,12 +171,7 @@ int cs_is_e164(const char* text) {
 /// Loads a compact site config (include/callswap/compact.hpp), already validated by the
 /// server or by the second module. Returns a handle > 0, or 0 when it is not one.
 int cs_site_load(const char* compact) {
-  auto config = callswap::from_compact(compact);
-  if (!config) {
-    g_last_error = "not a compact site config";
-    return 0;
-  }
-  return g_sites.add(std::make_unique<callswap::SiteConfig>(std::move(*config)));
+  return callswap::wasm::load_site(compact);
 }
 
 void cs_site_destroy(int site) {

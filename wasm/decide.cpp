@@ -18,7 +18,7 @@ namespace {
 using callswap::wasm::g_last_error;
 using callswap::wasm::Registry;
 
-Registry<callswap::SiteConfig> g_sites;
+using callswap::wasm::g_sites;
 Registry<callswap::SessionMachine> g_sessions;
 std::string g_compact;
 std::string g_result;  // the JSON answer of the last call that returns one
@@ -59,12 +59,7 @@ const char* cs_site_compact(const char* json_text) {
 
 /// Loads a compact site config. Returns a handle > 0, or 0 when it is not one.
 int cs_site_load(const char* compact) {
-  auto config = callswap::from_compact(compact);
-  if (!config) {
-    g_last_error = "not a compact site config";
-    return 0;
-  }
-  return g_sites.add(std::make_unique<callswap::SiteConfig>(std::move(*config)));
+  return callswap::wasm::load_site(compact);
 }
 
 void cs_site_destroy(int site) {

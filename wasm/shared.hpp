@@ -1,6 +1,8 @@
 #pragma once
 // What both wasm modules (bindings.cpp, decide.cpp) hand to JavaScript the same way.
 
+#include <callswap/compact.hpp>
+#include <callswap/config.hpp>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,5 +37,17 @@ class Registry {
 
 // Why the last call failed (cs_last_error), valid until the next call.
 inline std::string g_last_error;
+
+// The site configs a module holds (each module its own), read from the compact form: a
+// handle > 0, or 0 when the text is not a compact config.
+inline Registry<SiteConfig> g_sites;
+inline int load_site(const char* compact) {
+  auto config = from_compact(compact);
+  if (!config) {
+    g_last_error = "not a compact site config";
+    return 0;
+  }
+  return g_sites.add(std::make_unique<SiteConfig>(std::move(*config)));
+}
 
 }  // namespace callswap::wasm

@@ -12,14 +12,12 @@
 #include <cstdint>
 #include <string_view>
 
-namespace {
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
-}  // namespace
+#include "fuzz_check.hpp"
+
+using fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  const std::string_view text = fuzz::text(data, size);
   if (const auto touch = callswap::touch_from_compact(text)) {
     require(!touch->source.empty());
     require(callswap::to_compact(*touch) == text);
