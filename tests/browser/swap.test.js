@@ -80,6 +80,23 @@ test('the source decides the static number: a Google Ads click shows its number'
   await page.context().close();
 });
 
+test('a site without pools downloads only the first-swap files: no second module, no consent platform read', async () => {
+  // A TCF stub that counts the calls, there before the SDK: the default config lists tcf,
+  // yet without a pool nothing may ask it.
+  const path = '/no-pools.html';
+  env.site.pages[path] = `<!doctype html><html><head><meta charset="utf-8">${SCRIPT}</head><body><p>030 1234567</p></body></html>`;
+  const { page, requests } = await openPage(env.browser, env.site.url(path), {
+    init: 'window.tcfCalls = 0; window.__tcfapi = () => { window.tcfCalls++; };' });
+  await page.evaluate(() => window.callswap.consent.grant());
+  await page.waitForTimeout(500);
+  assert.equal(await bodyHtml(page), '<p>030 9876543</p>');
+  const ours = requests.map((r) => new URL(r.url).pathname).filter((p) => p.startsWith('/callswap') || p.startsWith('/v1/')).sort();
+  assert.deepEqual(ours, ['/callswap.js', '/callswap.wasm', '/v1/sites/acme/config/compact']);
+  assert.equal(await page.evaluate(() => window.tcfCalls), 0);
+  assert.equal((await page.evaluate(() => window.callswap.state())).mode, 'static');
+  await page.context().close();
+});
+
 test('content added later is swapped without a call from the site, and revert() restores it', async () => {
   const { page } = await open('<main id="app"><p>030 1234567</p></main>');
   await page.evaluate(() => {
