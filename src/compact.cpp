@@ -198,7 +198,6 @@ std::string to_compact(const SiteConfig& config) {
   write_strings(w, config.own_hosts);
   write_strings(w, config.pools);
   write_list(w, config.sources, write_source);
-  write_consent(w, config.consent);
   const SessionConfig& s = config.session;
   for (int n : {s.idle_timeout_seconds, s.heartbeat_seconds, s.request_timeout_ms})
     w.number(static_cast<std::uint32_t>(n));
@@ -209,10 +208,17 @@ std::string to_compact(const SiteConfig& config) {
   w.text(config.swap.noswap_attribute);
   w.text(config.swap.anti_flicker_selector);
   w.number(static_cast<std::uint32_t>(config.swap.anti_flicker_timeout_ms));
+  // Last, so that the first swap's reader can leave it unread (from_compact_without_consent).
+  write_consent(w, config.consent);
   return w.str();
 }
 
-std::optional<SiteConfig> from_compact(std::string_view text) {
+namespace {
+
+// The consent section is a third of the reader's code; the first-swap module never decides
+// consent, so it reads a config without it (a template, so that its copy has none of it).
+template <bool kWithConsent>
+std::optional<SiteConfig> read_compact(std::string_view text) {
   CompactReader r(text);
   SiteConfig config;
   if (r.number() != std::optional<std::uint32_t>(kCompactVersion) || !read_string(r, config.site))
@@ -222,8 +228,8 @@ std::optional<SiteConfig> from_compact(std::string_view text) {
   SessionConfig& s = config.session;
   const bool read = read_list(r, config.targets, read_e164) && read_strings(r, config.own_hosts) &&
                     read_strings(r, config.pools) && read_list(r, config.sources, read_source) &&
-                    read_consent(r, config.consent, false) && read_int(r, s.idle_timeout_seconds) &&
-                    read_int(r, s.heartbeat_seconds) && read_int(r, s.request_timeout_ms) &&
+                    read_int(r, s.idle_timeout_seconds) && read_int(r, s.heartbeat_seconds) &&
+                    read_int(r, s.request_timeout_ms) &&
                     read_enum<SessionStorage, SessionStorage::local_storage>(r, s.storage) &&
                     read_string(r, s.cookie_domain) &&
                     read_enum<TouchModel, TouchModel::last_touch>(r, s.touch) &&
@@ -231,8 +237,23 @@ std::optional<SiteConfig> from_compact(std::string_view text) {
                     read_string(r, config.swap.noswap_attribute) &&
                     read_string(r, config.swap.anti_flicker_selector) &&
                     read_int(r, config.swap.anti_flicker_timeout_ms);
-  if (!read || !r.finished()) return std::nullopt;
+  if (!read) return std::nullopt;
+  if constexpr (kWithConsent) {
+    if (!read_consent(r, config.consent, false) || !r.finished()) return std::nullopt;
+  } else if (!r.ok()) {
+    return std::nullopt;
+  }
   return config;
+}
+
+}  // namespace
+
+std::optional<SiteConfig> from_compact(std::string_view text) {
+  return read_compact<true>(text);
+}
+
+std::optional<SiteConfig> from_compact_without_consent(std::string_view text) {
+  return read_compact<false>(text);
 }
 
 namespace {

@@ -171,7 +171,7 @@ int cs_is_e164(const char* text) {
 /// Loads a compact site config (include/callswap/compact.hpp), already validated by the
 /// server or by the second module. Returns a handle > 0, or 0 when it is not one.
 int cs_site_load(const char* compact) {
-  return callswap::wasm::load_site(compact);
+  return callswap::wasm::load_site(compact, callswap::from_compact_without_consent);
 }
 
 void cs_site_destroy(int site) {
@@ -204,11 +204,6 @@ const char* cs_site_settings(int site) {
   out.text(config->session.cookie_domain);
   out.number(static_cast<std::uint32_t>(config->session.request_timeout_ms));
   out.text(config->swap.noswap_attribute);
-  out.number(static_cast<std::uint32_t>(config->consent.signals.size()));
-  for (const auto platform : config->consent.signals) out.text(callswap::to_string(platform));
-  // The WP Consent API has no list of what was chosen: the adapter asks about each category.
-  out.number(static_cast<std::uint32_t>(config->consent.wp_consent_categories.size()));
-  for (const auto& category : config->consent.wp_consent_categories) out.text(category);
   bool pools = false;
   for (const auto& source : config->sources) pools = pools || !source.pool.empty();
   out.number(pools ? 1 : 0);

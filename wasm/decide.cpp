@@ -59,7 +59,7 @@ const char* cs_site_compact(const char* json_text) {
 
 /// Loads a compact site config. Returns a handle > 0, or 0 when it is not one.
 int cs_site_load(const char* compact) {
-  return callswap::wasm::load_site(compact);
+  return callswap::wasm::load_site(compact, callswap::from_compact);
 }
 
 void cs_site_destroy(int site) {
@@ -87,6 +87,23 @@ int cs_session_create(int site, const char* source) {
 
 void cs_session_destroy(int session) {
   g_sessions.remove(session);
+}
+
+/// What the consent adapters read, as JSON {signals: [...], wp_consent_categories: [...]}.
+const char* cs_site_consent_settings(int site) {
+  const callswap::SiteConfig* config = g_sites.get(site);
+  if (!config) return answer_error("no such site");
+  callswap::json::Array signals;
+  for (const auto platform : config->consent.signals)
+    signals.emplace_back(callswap::to_string(platform));
+  // The WP Consent API has no list of what was chosen: the adapter asks about each category.
+  callswap::json::Array wp_categories;
+  for (const auto& category : config->consent.wp_consent_categories)
+    wp_categories.emplace_back(category);
+  callswap::json::Object out;
+  out.set("signals", std::move(signals));
+  out.set("wp_consent_categories", std::move(wp_categories));
+  return answer(out);
 }
 
 /// Feeds one event (JSON) to a session; answers {mode, actions: [...], wakeup: ms|null}.

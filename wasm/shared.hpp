@@ -38,11 +38,11 @@ class Registry {
 // Why the last call failed (cs_last_error), valid until the next call.
 inline std::string g_last_error;
 
-// The site configs a module holds (each module its own), read from the compact form: a
-// handle > 0, or 0 when the text is not a compact config.
+// The site configs a module holds (each module its own), read from the compact form by
+// `read` (the whole, or without consent): a handle > 0, or 0 when it is not a compact config.
 inline Registry<SiteConfig> g_sites;
-inline int load_site(const char* compact) {
-  auto config = from_compact(compact);
+inline int load_site(const char* compact, std::optional<SiteConfig> (*read)(std::string_view)) {
+  auto config = read(compact);
   if (!config) {
     g_last_error = "not a compact site config";
     return 0;

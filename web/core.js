@@ -171,7 +171,7 @@ export function loadSite(module, compact) {
   const settings = () => {
     const { next, list } = callCompact(module, module._cs_site_settings, site);
     const out = { site: next(), target_numbers: list(), storage: next(), cookie_domain: next(),
-      request_timeout_ms: next(), noswap_attribute: next(), signals: list(), wp_consent_categories: list(), pools: next() === 1 };
+      request_timeout_ms: next(), noswap_attribute: next(), pools: next() === 1 };
     out.targets = out.target_numbers.length;
     return out;
   };
@@ -229,7 +229,8 @@ export function compactConfig(module, config) {
  * session machine.
  * @param {object} module the resolved callswap-decide.wasm module
  * @param {string} compact the config in compact form
- * @returns {{consent(signals: object): object, session(source: string): object, destroy(): void}}
+ * @returns {{settings(): {signals: string[], wp_consent_categories: string[]},
+ *            consent(signals: object): object, session(source: string): object, destroy(): void}}
  */
 export function loadDecisions(module, compact) {
   const text = allocCString(module, compact);
@@ -237,6 +238,10 @@ export function loadDecisions(module, compact) {
   module._free(text);
   if (site === 0) throw new Error(readCString(module, module._cs_last_error()));
   return {
+    /** What the consent adapters read: the platforms and the WP Consent API categories. */
+    settings() {
+      return callJson(module, module._cs_site_consent_settings, site);
+    },
     consent(signals) {
       return callJson(module, module._cs_site_consent, site, JSON.stringify(signals));
     },

@@ -140,9 +140,10 @@ function startCallswap(window) {
 
   function followConsent(decisions) {
     const deciding = { ...site, consent: decisions.consent, session: decisions.session };
-    driver = createSessionDriver({ window, site: deciding, settings, serverUrl: options.serverUrl, problems, setMode,
-      attribution: () => attribution, reattribute, showStatic, showDynamic: replaceAllWith });
-    consent = watchConsent(window, settings, driver.decide);
+    const consentSettings = { ...settings, ...decisions.settings() };
+    driver = createSessionDriver({ window, site: deciding, settings: consentSettings, serverUrl: options.serverUrl, problems,
+      setMode, attribution: () => attribution, reattribute, showStatic, showDynamic: replaceAllWith });
+    consent = watchConsent(window, consentSettings, driver.decide);
     for (const choice of manualQueue.splice(0)) consent.setManual(choice);
     driver.decide(consent.signals);
   }

@@ -55,6 +55,10 @@ std::string to_compact(const SiteConfig& config);
 /// compact config of this version. A config that passed validation reads back equal.
 std::optional<SiteConfig> from_compact(std::string_view text);
 
+/// The same without the consent section, which is written last and left unread (`consent`
+/// keeps its defaults): what the first-swap module needs, and all of its reader's code.
+std::optional<SiteConfig> from_compact_without_consent(std::string_view text);
+
 /// An earlier touch as the browser hands it to the core: the source, then the campaign's
 /// utm_source, utm_medium, utm_campaign, utm_term, utm_content, click_id and click_id_value,
 /// as compact strings. nullopt when malformed or without a source.

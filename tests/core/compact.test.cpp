@@ -107,9 +107,13 @@ TEST_CASE("Every valid config reads back from its compact form and decides the s
     REQUIRE(read);
     CHECK(callswap::to_compact(*read) == compact);
     CHECK(callswap::summarize(*read) == callswap::summarize(json_config));
+    // The first-swap module's reader leaves consent out and attributes the same.
+    const auto first_swap = callswap::from_compact_without_consent(compact);
+    REQUIRE(first_swap);
     for (const Visit& visit : visits_for(json_config)) {
       INFO(visit.url << " from " << visit.referrer);
       CHECK(decided(*read, visit) == decided(json_config, visit));
+      CHECK(decided(*first_swap, visit) == decided(json_config, visit));
     }
     for (const auto& s : signals) {
       CHECK(callswap::decide_consent(read->consent, s).to_json().dump() ==

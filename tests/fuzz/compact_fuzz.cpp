@@ -23,6 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(callswap::to_compact(*touch) == text);
   }
   const auto config = callswap::from_compact(text);
+  // What the whole reader accepts, the first-swap reader (which stops before consent) does too.
+  require(!config || callswap::from_compact_without_consent(text));
   if (!config) return 0;
   // The country code is read case-insensitively; everything else has one spelling.
   const std::string canonical = callswap::to_compact(*config);

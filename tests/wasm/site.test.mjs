@@ -24,12 +24,16 @@ const decideReady = createCallswapDecideModule({ wasmBinary: fs.readFileSync(pat
 // A config as the SDK gets it: validated and compact (the server's work, here the second module's).
 const compactAcme = decideReady.then((module) => compactConfig(module, acme));
 
-test('the first-swap module reads only the compact form, and refuses anything else', async () => {
+test('both modules read only the compact form, and refuse anything else', async () => {
   const module = await ready;
   const compact = await compactAcme;
   assert.throws(() => loadSite(module, acme), /not a compact site config/);
-  assert.throws(() => loadSite(module, compact.slice(0, -1)), /not a compact site config/);
-  assert.throws(() => loadSite(module, `${compact}1,`), /not a compact site config/);
+  // Cut anywhere before the consent section (written last, which this module leaves unread).
+  assert.throws(() => loadSite(module, compact.slice(0, compact.indexOf('data-callswap-noswap'))), /not a compact site config/);
+  assert.throws(() => loadSite(module, compact.slice(0, 20)), /not a compact site config/);
+  const decide = await decideReady;
+  assert.throws(() => loadDecisions(decide, compact.slice(0, -1)), /not a compact site config/);
+  assert.throws(() => loadDecisions(decide, `${compact}1,`), /not a compact site config/);
 });
 
 test('a site config loads, and its matcher swaps the site numbers', async () => {
@@ -80,6 +84,8 @@ test('attribution picks the source and keeps only campaign details', async () =>
 
 test('the consent decision is the core\'s', async () => {
   const site = loadDecisions(await decideReady, await compactAcme);
+  const acmeConsent = JSON.parse(acme).consent;
+  assert.deepEqual(site.settings(), { signals: acmeConsent.signals, wp_consent_categories: ['marketing'] });
   assert.equal(site.consent({}).mode, 'static');
   const granted = site.consent({ cookieconsent: { valid: true, accepted: ['necessary', 'analytics'] } });
   assert.equal(granted.mode, 'dynamic');
