@@ -135,7 +135,7 @@ function startCallswap(window) {
     resolveReady(state());
     // Without a pool there is no dynamic number to consent to: consent is not read and the
     // second module is never fetched.
-    if (settings.pools) decideModule().then((module) => followConsent(loadDecisions(module, compact)), decideFailed);
+    if (settings.pools) decideModule().then((module) => followConsent(loadDecisions(module, compact))).catch(decideFailed);
   }
 
   function followConsent(decisions) {
