@@ -526,24 +526,28 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     reply(res, 200, body);
   });
 
-  // The public site config: cacheable, cookie-free, readable from any origin.
-  on(route_ids::site_config,
-     [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
-       // Readable from any origin, the 404 too: the SDK then tells the site owner that its
-       // data-site is wrong instead of seeing an opaque CORS failure.
-       res.set_header("Access-Control-Allow-Origin", "*");
-       const SiteEntry* site = s.site(req.matches[1]);
-       if (!site) return fail(res, 404, "unknown_site", "no such site");
-       const std::string etag = "\"" + sha256_hex(site->public_json).substr(0, 32) + "\"";
-       res.set_header("ETag", etag);
-       res.set_header("Cache-Control", "public, max-age=300");
-       if (req.get_header_value("If-None-Match") == etag) {
-         res.status = 304;
-         return;
-       }
-       res.status = 200;
-       res.set_content(site->public_json, kJson);
-     });
+  // The public site config, and its compact form the SDK reads: cacheable, cookie-free,
+  // readable from any origin.
+  const auto serve_site_config = [&s](std::string SiteEntry::*body) {
+    return [&s, body](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
+      // Readable from any origin, the 404 too: the SDK then tells the site owner that its
+      // data-site is wrong instead of seeing an opaque CORS failure.
+      res.set_header("Access-Control-Allow-Origin", "*");
+      const SiteEntry* site = s.site(req.matches[1]);
+      if (!site) return fail(res, 404, "unknown_site", "no such site");
+      const std::string etag = "\"" + sha256_hex(site->*body).substr(0, 32) + "\"";
+      res.set_header("ETag", etag);
+      res.set_header("Cache-Control", "public, max-age=300");
+      if (req.get_header_value("If-None-Match") == etag) {
+        res.status = 304;
+        return;
+      }
+      res.status = 200;
+      res.set_content(site->*body, kJson);
+    };
+  };
+  on(route_ids::site_config, serve_site_config(&SiteEntry::public_json));
+  on(route_ids::site_config_compact, serve_site_config(&SiteEntry::public_compact));
 
   const auto preflight = [&s](const httplib::Request& req, httplib::Response& res,
                               const SiteEntry* site) {

@@ -50,8 +50,9 @@ std::string describe_operator_config(const OperatorConfig& config) {
     out << "static      none (the SDK files are served elsewhere)\n";
   } else {
     out << "static      " << config.static_dir << " at /";
-    // The two files a page's script tag needs; a missing one is worth seeing before pages break.
-    for (const char* file : {"callswap.js", "callswap.wasm"}) {
+    // The files a page's script tag needs (the second module for sites with pools or an
+    // inline config); a missing one is worth seeing before pages break.
+    for (const char* file : {"callswap.js", "callswap.wasm", "callswap-decide.wasm"}) {
       if (!std::filesystem::exists(std::filesystem::path(config.static_dir) / file, ec))
         out << " (" << file << " is missing)";
     }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <callswap/compact.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +23,21 @@ using config_reader::index_path;
 using config_reader::join_path;
 using config_reader::quoted;
 using config_reader::Reader;
+
+// The SDK's config response: the compact form for callswap.wasm, and beside it, in JSON the
+// browser parses natively, the one setting the SDK applies before the wasm is ready.
+std::string compact_response(const SiteConfig& config) {
+  json::Object out;
+  out.set("format", static_cast<double>(kCompactVersion));
+  out.set("compact", to_compact(config));
+  if (!config.swap.anti_flicker_selector.empty()) {
+    json::Object flicker;
+    flicker.set("selector", config.swap.anti_flicker_selector);
+    flicker.set("timeout_ms", static_cast<double>(config.swap.anti_flicker_timeout_ms));
+    out.set("anti_flicker", std::move(flicker));
+  }
+  return json::Value(std::move(out)).dump();
+}
 
 bool is_hex64(std::string_view s) {
   return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
@@ -573,6 +589,7 @@ OperatorConfigResult load_operator_document(const json::Value& document,
         SiteEntry entry;
         entry.config = std::move(*site.config);
         entry.public_json = site_json->dump();
+        entry.public_compact = compact_response(entry.config);
         if (config.find_site(entry.config.site))
           r.error(join_path(sp, "config.site"),
                   quoted(entry.config.site) + " is used by an earlier site");

@@ -87,7 +87,10 @@ struct OutboxSettings {
 
 struct SiteEntry {
   SiteConfig config;
-  std::string public_json;                   ///< the site config as served to browsers
+  std::string public_json;  ///< the site config as served to browsers
+  /// What the SDK fetches instead: {"format", "compact", "anti_flicker"?} (docs/api.md), the
+  /// config already validated here in the form callswap.wasm reads without a validator.
+  std::string public_compact;
   std::vector<std::string> allowed_origins;  ///< "https://shop.example"
   std::vector<PoolConfig> pools;
   Millis attribution_grace_ms =

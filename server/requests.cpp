@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <callswap/attribution.hpp>
+#include <callswap/vocabulary.hpp>
 #include <cstdlib>
 #include <vector>
 
@@ -78,14 +79,9 @@ std::optional<RequestError> read_ids(const json::Value& ids, const SiteConfig& s
   if (const json::Value* click = given("click_id")) {
     if (!click->is_object())
       return invalid("ids.click_id: must be an object {type, value, consent}");
-    static constexpr std::string_view kTypes[] = {"gclid",  "gbraid", "wbraid",   "msclkid",
-                                                  "fbclid", "ttclid", "li_fat_id"};
     const std::string type = string_member(*click, "type");
-    if (std::find(std::begin(kTypes), std::end(kTypes), type) == std::end(kTypes)) {
-      return invalid(
-          "ids.click_id.type: not a known click id (gclid, gbraid, wbraid, msclkid, fbclid, "
-          "ttclid, li_fat_id)");
-    }
+    if (std::find(std::begin(kClickIds), std::end(kClickIds), type) == std::end(kClickIds))
+      return invalid("ids.click_id.type: not a known click id (" + click_id_names() + ")");
     const std::string value = string_member(*click, "value");
     if (!is_token(value, 512, "-_.~"))
       return invalid("ids.click_id.value: 1 to 512 letters, digits, '-', '_', '.' or '~'");
@@ -215,17 +211,15 @@ Parsed<SessionRequest> parse_session_request(std::string_view body_text, const S
     return invalid("landing_path: must be a path starting with '/', at most 2048 characters");
   }
   // Only the path and the campaign parameters are kept: no full URL, nothing else.
-  static const std::vector<std::string> kKeep = {"utm_source", "utm_medium", "utm_campaign",
-                                                 "utm_term", "utm_content"};
-  request.landing_path = landing ? url_path_with(landing->as_string(), kKeep) : std::string("/");
+  request.landing_path = landing ? url_path_with(landing->as_string(), kUtmKeys) : std::string("/");
   if (const json::Value* c = body->find("campaign")) {
     if (!c->is_object()) return invalid("campaign: must be an object");
     for (std::size_t i = 0; i < c->as_object().size(); ++i) {
       const std::string& key = c->as_object().keys[i];
       const json::Value& value = c->as_object().values[i];
-      const bool allowed = std::find(kKeep.begin(), kKeep.end(), key) != kKeep.end() ||
-                           key == "click_id" ||
-                           (key == "click_id_value" && site.session.keep_click_ids);
+      const bool allowed =
+          std::find(std::begin(kUtmKeys), std::end(kUtmKeys), key) != std::end(kUtmKeys) ||
+          key == "click_id" || (key == "click_id_value" && site.session.keep_click_ids);
       if (!allowed || !value.is_string() || value.as_string().size() > 512) {
         return invalid("campaign." + key + ": not a campaign detail this site keeps");
       }

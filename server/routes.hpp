@@ -39,6 +39,7 @@ namespace route_ids {
 enum : std::size_t {
   health,
   site_config,
+  site_config_compact,
   session_preflight,
   session_create,
   session_id_preflight,
@@ -70,6 +71,8 @@ inline constexpr std::array<Route, route_ids::count> kRoutes = {{
     {"GET", "/healthz", "/healthz", Scope::none, RateClass::unlimited},
     {"GET", "/v1/sites/" CALLSWAP_SITE "/config", "/v1/sites/{site}/config", Scope::none,
      RateClass::visitor},
+    {"GET", "/v1/sites/" CALLSWAP_SITE "/config/compact", "/v1/sites/{site}/config/compact",
+     Scope::none, RateClass::visitor},
     {"OPTIONS", "/v1/sites/" CALLSWAP_SITE "/sessions", "/v1/sites/{site}/sessions", Scope::none,
      RateClass::visitor},
     {"POST", "/v1/sites/" CALLSWAP_SITE "/sessions", "/v1/sites/{site}/sessions", Scope::none,

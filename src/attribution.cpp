@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <callswap/attribution.hpp>
+#include <callswap/vocabulary.hpp>
 
 namespace callswap {
 namespace {
@@ -130,11 +131,6 @@ bool in_group(std::string_view host, ReferrerGroup group) {
   return false;
 }
 
-constexpr std::string_view kUtm[] = {"utm_source", "utm_medium", "utm_campaign", "utm_term",
-                                     "utm_content"};
-constexpr std::string_view kClickIds[] = {"gclid",   "gbraid", "wbraid",   "fbclid",
-                                          "msclkid", "ttclid", "li_fat_id"};
-
 // UTM values are short campaign labels; anything longer is cut so no free text leaks.
 constexpr std::size_t kMaxCampaignValue = 100;
 
@@ -143,8 +139,8 @@ Campaign read_campaign(std::string_view query, bool keep_click_ids) {
   std::string* fields[] = {&c.utm_source, &c.utm_medium, &c.utm_campaign, &c.utm_term,
                            &c.utm_content};
   each_parameter(query, [&](const std::string& name, const std::string& value) {
-    for (std::size_t i = 0; i < std::size(kUtm); ++i) {
-      if (equals_ignoring_case(name, kUtm[i]) && fields[i]->empty())
+    for (std::size_t i = 0; i < std::size(kUtmKeys); ++i) {
+      if (equals_ignoring_case(name, kUtmKeys[i]) && fields[i]->empty())
         *fields[i] = value.substr(0, kMaxCampaignValue);
     }
     if (c.click_id.empty()) {
@@ -223,7 +219,7 @@ std::optional<std::string> url_parameter(std::string_view url, std::string_view 
   return found;
 }
 
-std::string url_path_with(std::string_view url, std::span<const std::string> keep) {
+std::string url_path_with(std::string_view url, std::span<const std::string_view> keep) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   const auto encode = [](std::string& out, std::string_view text) {
     for (char c : text) {
@@ -258,9 +254,9 @@ namespace {
 
 // The campaign's members by their JSON names, for writing and reading alike.
 constexpr std::pair<std::string_view, std::string Campaign::*> kCampaignFields[] = {
-    {"utm_source", &Campaign::utm_source},        {"utm_medium", &Campaign::utm_medium},
-    {"utm_campaign", &Campaign::utm_campaign},    {"utm_term", &Campaign::utm_term},
-    {"utm_content", &Campaign::utm_content},      {"click_id", &Campaign::click_id},
+    {kUtmKeys[0], &Campaign::utm_source},         {kUtmKeys[1], &Campaign::utm_medium},
+    {kUtmKeys[2], &Campaign::utm_campaign},       {kUtmKeys[3], &Campaign::utm_term},
+    {kUtmKeys[4], &Campaign::utm_content},        {"click_id", &Campaign::click_id},
     {"click_id_value", &Campaign::click_id_value}};
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <callswap/config.hpp>
+#include <callswap/vocabulary.hpp>
 #include <cmath>
 
 #include "config_reader.hpp"
@@ -19,9 +20,6 @@ using config_reader::index_path;
 using config_reader::join_path;
 using config_reader::quoted;
 using Reader = config_reader::Reader;
-
-constexpr std::string_view kClickIds[] = {"gclid",   "gbraid", "wbraid",   "fbclid",
-                                          "msclkid", "ttclid", "li_fat_id"};
 
 bool valid_host_pattern(std::string_view host) {
   if (host.empty() || host.size() > 253 || host.front() == '.' || host.back() == '.') return false;
@@ -100,9 +98,7 @@ std::optional<SourceRule> read_rule(Reader& r, const json::Value& v, const std::
     for (std::size_t i = 0; i < ids->size(); ++i) {
       if (std::find(std::begin(kClickIds), std::end(kClickIds), (*ids)[i]) == std::end(kClickIds)) {
         r.error(index_path(join_path(path, "click_ids"), i),
-                quoted((*ids)[i]) +
-                    " is not a known click id (gclid, gbraid, wbraid, fbclid, msclkid, ttclid, "
-                    "li_fat_id)");
+                quoted((*ids)[i]) + " is not a known click id (" + click_id_names() + ")");
       }
     }
     rule.click_ids = std::move(*ids);

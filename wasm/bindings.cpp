@@ -1,20 +1,26 @@
-// The C ABI the browser calls: one call per job (find, plan edits), results in flat
-// tables the JS shim reads straight from wasm memory. The export list is exports.json.
-// Text crosses as UTF-16 code units, so every offset is a JS string index.
+// The C ABI of callswap.wasm, the module a page needs for its first swap: the matcher, the
+// formatter, the compact site config and attribution. One call per job (find, plan edits),
+// results in flat tables the JS shim reads straight from wasm memory. The export list is
+// exports.json. Text crosses as UTF-16 code units, so every offset is a JS string index.
+// Consent and the session machine are in the second module (decide.cpp), which a page loads
+// only when a source has a pool; this one has no JSON reader and no config validator.
 
 #include <callswap/attribution.hpp>
+#include <callswap/compact.hpp>
 #include <callswap/config.hpp>
-#include <callswap/consent.hpp>
 #include <callswap/formatter.hpp>
 #include <callswap/matcher.hpp>
-#include <callswap/session.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "shared.hpp"
+
 namespace {
+
+using callswap::wasm::Registry;
 
 struct MatcherHandle {
   explicit MatcherHandle(callswap::Matcher m)
@@ -31,51 +37,20 @@ struct MatcherHandle {
 constexpr int kMatchFields = 7;  // start, end, target, kind, form, extension_end, national_start
 constexpr int kEditFields = 4;   // start, end, text offset, text length
 
-// Objects handed to JS as small integers: handle h is slots[h - 1].
-template <class T>
-class Registry {
- public:
-  int add(std::unique_ptr<T> item) {
-    for (std::size_t i = 0; i < slots_.size(); ++i) {
-      if (!slots_[i]) {
-        slots_[i] = std::move(item);
-        return static_cast<int>(i + 1);
-      }
-    }
-    slots_.push_back(std::move(item));
-    return static_cast<int>(slots_.size());
-  }
-  T* get(int handle) {
-    if (handle <= 0 || static_cast<std::size_t>(handle) > slots_.size()) return nullptr;
-    return slots_[static_cast<std::size_t>(handle) - 1].get();
-  }
-  void remove(int handle) {
-    if (get(handle)) slots_[static_cast<std::size_t>(handle) - 1].reset();
-  }
-
- private:
-  std::vector<std::unique_ptr<T>> slots_;
-};
-
 Registry<MatcherHandle> g_matchers;
-Registry<callswap::SiteConfig> g_sites;
-Registry<callswap::SessionMachine> g_sessions;
-std::string g_last_error;
-std::string g_result;  // the JSON answer of the last call that returns one
+using callswap::wasm::g_last_error;
+using callswap::wasm::g_sites;
 
-MatcherHandle* lookup(int handle) {
-  return g_matchers.get(handle);
-}
-
-const char* answer(const callswap::json::Value& value) {
-  g_result = value.dump();
+// Answers cross as compact tokens (include/callswap/compact.hpp) that core.js reads: this
+// module carries no JSON code at all.
+std::string g_result;
+const char* answer(const callswap::CompactWriter& out) {
+  g_result = out.str();
   return g_result.c_str();
 }
 
-const char* answer_error(const std::string& message) {
-  callswap::json::Object o;
-  o.set("error", message);
-  return answer(o);
+MatcherHandle* lookup(int handle) {
+  return g_matchers.get(handle);
 }
 
 std::u16string_view view(const char16_t* text, int length) {
@@ -193,17 +168,10 @@ int cs_is_e164(const char* text) {
   return callswap::parse_e164(text) ? 1 : 0;
 }
 
-/// Loads a site config (JSON text). Returns a handle > 0, or 0 with cs_last_error() holding
-/// a JSON array of every error ("path: reason").
-int cs_site_load(const char* json_text) {
-  auto result = callswap::parse_site_config(json_text);
-  if (!result.ok()) {
-    callswap::json::Array errors;
-    for (const auto& e : result.errors) errors.emplace_back(e.to_string());
-    g_last_error = callswap::json::Value(std::move(errors)).dump();
-    return 0;
-  }
-  return g_sites.add(std::make_unique<callswap::SiteConfig>(std::move(*result.config)));
+/// Loads a compact site config (include/callswap/compact.hpp), already validated by the
+/// server or by the second module. Returns a handle > 0, or 0 when it is not one.
+int cs_site_load(const char* compact) {
+  return callswap::wasm::load_site(compact, callswap::from_compact_without_consent);
 }
 
 void cs_site_destroy(int site) {
@@ -222,89 +190,43 @@ int cs_site_matcher(int site) {
 }
 
 /// What the browser shim needs from the validated config, defaults applied, so JavaScript
-/// never repeats a default: {site, targets (how many), storage, cookie_domain, request_timeout_ms,
-/// noswap_attribute, signals: [...], wp_consent_categories: [...]}.
+/// never repeats a default: {site, targets (how many), target_numbers (E.164), storage,
+/// cookie_domain, request_timeout_ms, noswap_attribute, signals: [...], wp_consent_categories:
+/// [...], pools: whether any source has one (then the page needs the second module)}.
 const char* cs_site_settings(int site) {
   const callswap::SiteConfig* config = g_sites.get(site);
-  if (!config) return answer_error("no such site");
-  callswap::json::Object out;
-  out.set("site", config->site);
-  out.set("targets", static_cast<double>(config->targets.size()));
-  out.set("storage",
-          config->session.storage == callswap::SessionStorage::cookie ? "cookie" : "localStorage");
-  out.set("cookie_domain", config->session.cookie_domain);
-  out.set("request_timeout_ms", static_cast<double>(config->session.request_timeout_ms));
-  out.set("noswap_attribute", config->swap.noswap_attribute);
-  callswap::json::Array signals;
-  for (const auto platform : config->consent.signals)
-    signals.emplace_back(callswap::to_string(platform));
-  out.set("signals", std::move(signals));
-  // The WP Consent API has no list of what was chosen: the adapter asks about each category.
-  callswap::json::Array wp_categories;
-  for (const auto& category : config->consent.wp_consent_categories)
-    wp_categories.emplace_back(category);
-  out.set("wp_consent_categories", std::move(wp_categories));
+  if (!config) return nullptr;
+  callswap::CompactWriter out;
+  out.text(config->site);
+  out.number(static_cast<std::uint32_t>(config->targets.size()));
+  for (const auto& target : config->targets) out.text(target.e164());
+  out.text(config->session.storage == callswap::SessionStorage::cookie ? "cookie" : "localStorage");
+  out.text(config->session.cookie_domain);
+  out.number(static_cast<std::uint32_t>(config->session.request_timeout_ms));
+  out.text(config->swap.noswap_attribute);
+  bool pools = false;
+  for (const auto& source : config->sources) pools = pools || !source.pool.empty();
+  out.number(pools ? 1 : 0);
   return answer(out);
 }
 
 /// The source of a visit, as JSON {source, reason, campaign, kept_earlier_touch, static, pool}.
-/// `earlier` is the stored touch as JSON ({source, campaign}) or "".
+/// `earlier` is the stored or carried touch in compact form (callswap::touch_from_compact) or "".
 const char* cs_site_attribute(int site, const char* landing_url, const char* referrer,
                               const char* earlier) {
   const callswap::SiteConfig* config = g_sites.get(site);
-  if (!config) return answer_error("no such site");
+  if (!config) return nullptr;
   std::optional<callswap::Touch> touch;
-  if (*earlier) {
-    if (auto v = callswap::json::parse(earlier)) touch = callswap::Touch::from_json(*v);
-  }
+  if (*earlier) touch = callswap::touch_from_compact(earlier);
   const auto attribution = callswap::attribute(*config, landing_url, referrer, touch);
-  callswap::json::Value out = attribution.to_json();
-  if (attribution.source) {
-    out.as_object().set("static", attribution.source->static_number.e164());
-    out.as_object().set("pool", attribution.source->pool);
-  }
-  return answer(out);
-}
-
-/// The consent decision for normalised signals (JSON), as JSON {mode, may_store, reason, signals}.
-const char* cs_site_consent(int site, const char* signals_json) {
-  const callswap::SiteConfig* config = g_sites.get(site);
-  if (!config) return answer_error("no such site");
-  auto signals = callswap::json::parse(signals_json);
-  if (!signals) return answer_error(signals.error().message);
-  return answer(callswap::decide_consent(config->consent, *signals).to_json());
-}
-
-/// A session state machine for the visit's source.
-int cs_session_create(int site, const char* source) {
-  const callswap::SiteConfig* config = g_sites.get(site);
-  if (!config) {
-    g_last_error = "no such site";
-    return 0;
-  }
-  return g_sessions.add(std::make_unique<callswap::SessionMachine>(config->session, source));
-}
-
-void cs_session_destroy(int session) {
-  g_sessions.remove(session);
-}
-
-/// Feeds one event (JSON) to a session; answers {mode, actions: [...], wakeup: ms|null}.
-const char* cs_session_handle(int session, const char* event_json) {
-  callswap::SessionMachine* machine = g_sessions.get(session);
-  if (!machine) return answer_error("no such session");
-  auto parsed = callswap::json::parse(event_json);
-  if (!parsed) return answer_error(parsed.error().message);
-  auto event = callswap::session_event_from_json(*parsed);
-  if (!event) return answer_error(event.error().message);
-  callswap::json::Array actions;
-  for (const auto& action : machine->handle(*event)) actions.push_back(callswap::to_json(action));
-  callswap::json::Object out;
-  out.set("mode", callswap::to_string(machine->mode()));
-  out.set("actions", std::move(actions));
-  const auto wakeup = machine->next_wakeup();
-  out.set("wakeup", wakeup ? callswap::json::Value(static_cast<double>(*wakeup))
-                           : callswap::json::Value(nullptr));
+  callswap::CompactWriter out;
+  out.text(attribution.reason);
+  out.number(attribution.kept_earlier_touch ? 1 : 0);
+  out.text(attribution.source ? attribution.source->static_number.e164() : std::string());
+  out.text(attribution.source ? std::string_view(attribution.source->pool) : std::string_view());
+  // The source and the campaign, as a touch is written (an empty source: none).
+  out.text(attribution.source ? std::string_view(attribution.source->id) : std::string_view());
+  callswap::write_campaign(out, attribution.campaign);
   return answer(out);
 }
 

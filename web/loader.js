@@ -1,9 +1,10 @@
-// Fetching what the SDK needs before the first swap: the site config and the wasm core.
+// Fetching what the SDK needs: before the first swap the site config and callswap.wasm, and
+// only when a source has a pool (or the config is inline) callswap-decide.wasm.
 // Each failure is turned into the site owner's problem (problems.js) that names its fix.
 
-import { WASM_INTEGRITY } from './build-info.js';
+import { DECIDE_INTEGRITY, WASM_INTEGRITY } from './build-info.js';
 import { classifyCompileError } from './problems.js';
-import { instantiateCore } from './wasm-runtime.js';
+import { DECIDE_NAMES, instantiateCore } from './wasm-runtime.js';
 
 // Requests before consent carry nothing about the visitor: no cookies, no referrer.
 export const ANONYMOUS = { credentials: 'omit', referrerPolicy: 'no-referrer' };
@@ -16,12 +17,17 @@ export function problem(code, details = {}) {
   return error;
 }
 
-/** The site config: inline (window.callswapConfig), from data-config, or from the server. */
+/**
+ * The site config, as {compact, antiFlicker} when it comes from the server (validated there,
+ * in the compact form callswap.wasm reads), or as {json, antiFlicker} when it is inline
+ * (window.callswapConfig) or a file (data-config): the second module validates those.
+ */
 export function loadConfig(options, baseUrl) {
-  if (options.inlineConfig) return Promise.resolve(options.inlineConfig);
+  const fromJson = (json) => ({ json, antiFlicker: json?.swap?.anti_flicker });
+  if (options.inlineConfig) return Promise.resolve(fromJson(options.inlineConfig));
   if (!options.configUrl && !options.siteId) return Promise.reject(problem('no_site'));
   const url = options.configUrl ? new URL(options.configUrl, baseUrl).href
-    : `${options.serverUrl}/v1/sites/${encodeURIComponent(options.siteId)}/config`;
+    : `${options.serverUrl}/v1/sites/${encodeURIComponent(options.siteId)}/config/compact`;
   return fetch(url, ANONYMOUS).then((response) => {
     if (response.status === 404 && !options.configUrl) throw problem('unknown_site', { site: options.siteId, server: options.serverUrl });
     if (!response.ok) throw problem('config_http', { url, status: response.status });
@@ -30,7 +36,7 @@ export function loadConfig(options, baseUrl) {
     });
   }, () => {
     throw problem('config_unreachable', { url });
-  });
+  }).then((body) => (options.configUrl ? fromJson(body) : { compact: body.compact, antiFlicker: body.anti_flicker }));
 }
 
 /**
@@ -39,8 +45,19 @@ export function loadConfig(options, baseUrl) {
  * the fetch runs alongside the config's. `mark(name)` records the phases for the benchmark.
  */
 export function loadModule(scriptUrl, mark) {
-  const url = new URL('callswap.wasm', scriptUrl).href;
-  const compiled = fetchWasm(url).then((response) => {
+  return loadWasm(new URL('callswap.wasm', scriptUrl).href, WASM_INTEGRITY, undefined).then((module) => {
+    mark('wasm');
+    return module;
+  });
+}
+
+/** callswap-decide.wasm: consent, the session machine and the config validator. */
+export function loadDecideModule(scriptUrl) {
+  return loadWasm(new URL('callswap-decide.wasm', scriptUrl).href, DECIDE_INTEGRITY, DECIDE_NAMES);
+}
+
+function loadWasm(url, integrity, names) {
+  const compiled = fetchWasm(url, integrity).then((response) => {
     const streaming = typeof WebAssembly.compileStreaming === 'function' &&
       (response.headers.get('Content-Type') || '').startsWith('application/wasm');
     return (streaming ? WebAssembly.compileStreaming(response)
@@ -50,25 +67,21 @@ export function loadModule(scriptUrl, mark) {
       });
   });
   return instantiateCore((imports) => compiled.then((module) => WebAssembly.instantiate(module, imports))
-    .then((instance) => ({ instance })))
-    .then((module) => {
-      mark('wasm');
-      return module;
-    });
+    .then((instance) => ({ instance })), names);
 }
 
 // A fetch refused by its integrity check and one that never reached the file look the same
 // (a TypeError); fetching again without the hash tells a changed file from a missing one.
-function fetchWasm(url) {
+function fetchWasm(url, integrity) {
   const unreachable = () => problem('wasm_unreachable', { url });
-  const checked = WASM_INTEGRITY ? { ...ANONYMOUS, integrity: WASM_INTEGRITY } : ANONYMOUS;
+  const checked = integrity ? { ...ANONYMOUS, integrity } : ANONYMOUS;
   return fetch(url, checked).then((response) => {
     if (!response.ok) throw unreachable();
     return response;
   }, () => {
-    if (!WASM_INTEGRITY) throw unreachable();
+    if (!integrity) throw unreachable();
     return fetch(url, ANONYMOUS).then((response) => {
-      throw response.ok ? problem('wasm_tampered', { url, integrity: WASM_INTEGRITY }) : unreachable();
+      throw response.ok ? problem('wasm_tampered', { url, integrity }) : unreachable();
     }, () => {
       throw unreachable();
     });

@@ -1,14 +1,15 @@
 // The browser SDK: one script tag. It loads the site config and the wasm core, swaps the
-// page's numbers to the visit's static number at once, follows consent, and only with
-// consent and a source that has a pool runs the session (session.js).
+// page's numbers to the visit's static number at once; then, only when a source has a pool,
+// it loads the second module (consent and the session machine), follows consent, and only
+// with consent and a source that has a pool runs the session (session.js).
 // Every decision is the core's; these modules only move events in and actions out.
 // Public API: window.callswap (docs/sdk.md).
 
 import { VERSION } from './build-info.js';
 import { carriedSource, carryOnLinks } from './carry.js';
 import { watchConsent } from './consent.js';
-import { loadSite } from './core.js';
-import { loadConfig, loadModule } from './loader.js';
+import { compactConfig, loadDecisions, loadSite } from './core.js';
+import { loadConfig, loadDecideModule, loadModule } from './loader.js';
 import { readOptions } from './options.js';
 import { createProblems, FATAL } from './problems.js';
 import { createSessionDriver } from './session.js';
@@ -30,6 +31,12 @@ function startCallswap(window) {
   // streams in): the first swap waits on both, nothing else is in their way.
   const configReady = loadConfig(options, document.baseURI);
   const moduleReady = loadModule(options.scriptUrl, mark);
+  let decideReady = null;
+  const decideModule = () => (decideReady ||= loadDecideModule(options.scriptUrl));
+  // The server's config comes validated and compact; an inline one (or a file's) is
+  // validated first, by the second module's full loader.
+  const compactReady = configReady.then((config) => (config.compact !== undefined ? config.compact
+    : decideModule().then((module) => compactConfig(module, config.json))));
 
   let site = null;
   let matcher = null;
@@ -107,8 +114,8 @@ function startCallswap(window) {
     resolveReady(state());
   }
 
-  function start(config, module) {
-    site = loadSite(module, config);
+  function start(compact, module) {
+    site = loadSite(module, compact);
     settings = site.settings();
     matcher = site.matcher();
     swapper = createSwapper(matcher, settings.noswap_attribute);
@@ -126,11 +133,24 @@ function startCallswap(window) {
     watchShadowRootsOpenedLater();
     if (options.carrySource) carryOnLinks(document, carriedFromHere);
     resolveReady(state());
-    driver = createSessionDriver({ window, site, settings, serverUrl: options.serverUrl, problems, setMode,
-      attribution: () => attribution, reattribute, showStatic, showDynamic: replaceAllWith });
-    consent = watchConsent(window, settings, driver.decide);
+    // Without a pool there is no dynamic number to consent to: consent is not read and the
+    // second module is never fetched.
+    if (settings.pools) decideModule().then((module) => followConsent(loadDecisions(module, compact))).catch(decideFailed);
+  }
+
+  function followConsent(decisions) {
+    const deciding = { ...site, consent: decisions.consent, session: decisions.session };
+    const consentSettings = { ...settings, ...decisions.settings() };
+    driver = createSessionDriver({ window, site: deciding, settings: consentSettings, serverUrl: options.serverUrl, problems,
+      setMode, attribution: () => attribution, reattribute, showStatic, showDynamic: replaceAllWith });
+    consent = watchConsent(window, consentSettings, driver.decide);
     for (const choice of manualQueue.splice(0)) consent.setManual(choice);
     driver.decide(consent.signals);
+  }
+
+  // The static numbers stay; the dynamic ones need the second module.
+  function decideFailed(error) {
+    problems.report(error?.code || 'start_failed', error?.code ? error.details : { detail: String(error?.message || error) });
   }
   let firstSwap = null;
 
@@ -279,7 +299,7 @@ function startCallswap(window) {
 
   configReady.then((config) => {
     mark('configFetched');
-    const flicker = config?.swap?.anti_flicker;
+    const flicker = config.antiFlicker;
     if (flicker?.selector && mode === 'loading') {
       // The core's default timeout (config.hpp) applies when the config gives none.
       const hidden = hideUntilSwapped(document, flicker.selector, flicker.timeout_ms || 400);
@@ -289,13 +309,13 @@ function startCallswap(window) {
       };
     }
   }, () => {});
-  Promise.all([configReady, moduleReady])
-    .then(([config, module]) => {
+  Promise.all([compactReady, moduleReady])
+    .then(([compact, module]) => {
       try {
-        start(config, module);
+        start(compact, module);
       } catch (error) {
         release();
-        fail(error.errors ? Object.assign(error, { code: 'invalid_config', details: { errors: error.errors } }) : error);
+        fail(error);
       }
     })
     .catch((error) => {

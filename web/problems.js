@@ -10,8 +10,8 @@ const FIXES = {
   config_not_json: ({ url }) => `the site config at ${url} is not JSON: data-config must point to the site config file`,
   invalid_config: ({ errors }) => `the site config is invalid: ${errors.join('; ')}. Fix these fields (docs/config.md)`,
   wasm_blocked_by_csp: () => 'the page\'s Content-Security-Policy does not allow WebAssembly: add \'wasm-unsafe-eval\' to its script-src',
-  wasm_unreachable: ({ url }) => `${url} could not be fetched: serve callswap.wasm next to callswap.js, and allow its origin in the Content-Security-Policy connect-src`,
-  wasm_tampered: ({ url, integrity }) => `${url} is not the file this callswap.js was built with (expected ${integrity}): it was changed or comes from another release; serve the callswap.wasm of the same build`,
+  wasm_unreachable: ({ url }) => `${url} could not be fetched: serve callswap.wasm and callswap-decide.wasm next to callswap.js, and allow its origin in the Content-Security-Policy connect-src`,
+  wasm_tampered: ({ url, integrity }) => `${url} is not the file this callswap.js was built with (expected ${integrity}): it was changed or comes from another release; serve the wasm files of the same build`,
   origin_not_allowed: ({ origin, site, server }) => `the server ${server} refused requests from ${origin}: add "${origin}" to allowed_origins of site "${site}" in the server config`,
   start_failed: ({ detail }) => `could not start: ${detail}`,
 };

@@ -6,8 +6,10 @@
 // The module object has the shape core.js expects: `_cs_*`, `_malloc`, `_free`, and the
 // HEAPU8 / HEAPU16 / HEAP32 views (fresh after the memory grew).
 
-/* global CALLSWAP_WASM_NAMES */
+/* global CALLSWAP_WASM_NAMES, CALLSWAP_DECIDE_NAMES */
 const BUNDLED_NAMES = typeof CALLSWAP_WASM_NAMES === 'object' ? CALLSWAP_WASM_NAMES : null;
+/** The names of callswap-decide.wasm, the second module (same runtime, its own exports). */
+export const DECIDE_NAMES = typeof CALLSWAP_DECIDE_NAMES === 'object' ? CALLSWAP_DECIDE_NAMES : null;
 
 const PAGE = 65536;
 const MAX_MEMORY = 2147483648; // Emscripten's default ceiling for a growable memory

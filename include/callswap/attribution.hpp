@@ -58,6 +58,6 @@ std::optional<std::string> url_parameter(std::string_view url, std::string_view 
 std::string url_decode(std::string_view text);
 
 /// The path of a URL with only the named query parameters kept (for storing landing pages).
-std::string url_path_with(std::string_view url, std::span<const std::string> keep);
+std::string url_path_with(std::string_view url, std::span<const std::string_view> keep);
 
 }  // namespace callswap

@@ -7,7 +7,7 @@ const path = require('node:path');
 const root = path.join(__dirname, '..', '..');
 const dist = process.env.CALLSWAP_DIST_DIR || path.join(root, 'dist');
 fs.mkdirSync(path.join(__dirname, 'dist'), { recursive: true });
-for (const file of ['callswap.js', 'callswap.wasm']) {
+for (const file of ['callswap.js', 'callswap.wasm', 'callswap-decide.wasm']) {
   const from = path.join(dist, file);
   if (!fs.existsSync(from)) {
     console.error(`callswap package: ${from} is missing: run 'make dist' first`);

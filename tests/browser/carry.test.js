@@ -32,7 +32,7 @@ test('a source without a pool never creates a session, even with consent', async
   await page.waitForTimeout(1500);
   assert.deepEqual(await page.evaluate(() => window.callswap.state()), { mode: 'static', source: 'print', number: '+49302222222' });
   assert.equal(await phone(page), '030 2222222');
-  assert.deepEqual(ours(requests).sort(), ['GET /callswap.js', 'GET /callswap.wasm', 'GET /v1/sites/acme/config']);
+  assert.deepEqual(ours(requests).sort(), ['GET /callswap-decide.wasm', 'GET /callswap.js', 'GET /callswap.wasm', 'GET /v1/sites/acme/config/compact']);
   assert.deepEqual(await deviceState(page), NOTHING);
   assert.deepEqual(errors, []);
   await context.close();
@@ -75,7 +75,7 @@ test('the source is carried over three pages by links, with consent refused: no 
   assert.equal(new URL(page.url()).searchParams.get('lang'), 'de', 'the link\'s own query stays');
   await page.waitForTimeout(500);
   const seen = ours(requests);
-  assert.deepEqual([...new Set(seen)].sort(), ['GET /callswap.js', 'GET /callswap.wasm', 'GET /v1/sites/acme/config']);
+  assert.deepEqual([...new Set(seen)].sort(), ['GET /callswap-decide.wasm', 'GET /callswap.js', 'GET /callswap.wasm', 'GET /v1/sites/acme/config/compact']);
   assert.ok(!requests.some((r) => r.method !== 'GET'), 'no request sends anything');
   for (const r of requests.filter((x) => x.url.startsWith(env.callswap.url))) assert.equal(r.headers.cookie, undefined);
   assert.deepEqual(errors, []);

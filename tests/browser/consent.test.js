@@ -35,9 +35,10 @@ const ourDevice = (device) => ({
 });
 const NOTHING = { cookies: [], local: [], session: [], indexedDB: [] };
 
-// Before consent: the only requests are the three anonymous GETs (two with an inline config),
-// and nothing is stored.
-const ANONYMOUS_GETS = ['GET /callswap.js', 'GET /callswap.wasm', 'GET /v1/sites/acme/config'];
+// Before consent: the only requests are the four anonymous GETs (the script, its two wasm
+// modules, the second because this site has pools, and the compact config; three with an
+// inline config), and nothing is stored.
+const ANONYMOUS_GETS = ['GET /callswap-decide.wasm', 'GET /callswap.js', 'GET /callswap.wasm', 'GET /v1/sites/acme/config/compact'];
 async function assertBeforeConsent(p, requests, expected = ANONYMOUS_GETS) {
   assert.equal(await shown(p), '030 9876543', 'the static number of the source');
   assert.equal((await p.evaluate(() => window.callswap.state())).mode, 'static');
@@ -298,7 +299,7 @@ function wpPage(type, config) {
   return page(`<script src="/fixtures/wp-consent-api.js"></script><script>window.wp_consent_type = '${type}';
     window.callswapConfig = ${JSON.stringify(config)};</script>${SDK}`);
 }
-const INLINE_GETS = ANONYMOUS_GETS.slice(0, 2);
+const INLINE_GETS = ANONYMOUS_GETS.slice(0, 3);
 const WP_CONFIG = { ...siteConfig, consent: { signals: ['wp_consent_api'] } };
 
 test('WordPress WP Consent API, opt-in site: marketing allowed, then denied', async () => {

@@ -118,10 +118,33 @@ test('a wasm that is not the one callswap.js was built with is refused (SRI), wi
   // The same files untouched load fine: the hash is the real one.
   env.site.files['/intact/callswap.js'] = { type: 'text/javascript', body: js };
   env.site.files['/intact/callswap.wasm'] = { type: 'application/wasm', body: fs.readFileSync(path.join(env.dist, 'callswap.wasm')) };
+  env.site.files['/intact/callswap-decide.wasm'] = { type: 'application/wasm', body: fs.readFileSync(path.join(env.dist, 'callswap-decide.wasm')) };
   const intact = await visit(doc(`<script src="/intact/callswap.js" data-site="acme" data-server="{{CALLSWAP}}" async></script>`));
   assert.equal(intact.state.mode, 'static');
   assert.equal(await phone(intact.page), '030 9876543');
   await intact.context.close();
+});
+
+test('a second module that is not the one callswap.js was built with is refused; the static numbers stay', async () => {
+  const js = fs.readFileSync(path.join(env.dist, 'callswap.js'), 'utf8');
+  const decide = fs.readFileSync(path.join(env.dist, 'callswap-decide.wasm'));
+  decide[decide.length - 1] ^= 1;
+  env.site.files['/decide-tampered/callswap.js'] = { type: 'text/javascript', body: js };
+  env.site.files['/decide-tampered/callswap.wasm'] = { type: 'application/wasm', body: fs.readFileSync(path.join(env.dist, 'callswap.wasm')) };
+  env.site.files['/decide-tampered/callswap-decide.wasm'] = { type: 'application/wasm', body: decide };
+  const { context, page, errors, consoleErrors } = await visit(doc(
+    `<script src="/decide-tampered/callswap.js" data-site="acme" data-server="{{CALLSWAP}}" async></script>`));
+  await until(page, () => window.callswap.state().error === 'wasm_tampered');
+  const state = await page.evaluate(() => window.callswap.state());
+  assert.equal(state.mode, 'static', 'the first swap stands');
+  assert.match(state.message, /callswap-decide\.wasm is not the file this callswap\.js was built with/);
+  assert.deepEqual(consoleErrors.filter((m) => m.startsWith('callswap:')), [state.message]);
+  assert.equal(await phone(page), '030 9876543');
+  await page.evaluate(() => window.callswap.consent.grant());
+  await page.waitForTimeout(500);
+  assert.equal((await page.evaluate(() => window.callswap.state())).mode, 'static', 'no dynamic number without the module');
+  assert.deepEqual(errors, []);
+  await context.close();
 });
 
 test('the site id may come from the script URL instead of data-site', async () => {

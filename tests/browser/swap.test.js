@@ -15,7 +15,12 @@ const siteConfig = {
   ],
 };
 
-const env = useSiteAndServer(test, (origin) => [{ config: siteConfig, allowed_origins: [origin] }]);
+const flicker = { anti_flicker: { selector: '.phone', timeout_ms: 3000 } };
+// A second site (a number belongs to one site only) whose config the server serves compact.
+const flickerConfig = { site: 'flicker', country: 'DE', targets: ['+49301234567'],
+  sources: [{ id: 'direct', static: '+49309876549', default: true }], swap: flicker };
+const env = useSiteAndServer(test, (origin) => [{ config: siteConfig, allowed_origins: [origin] },
+  { config: flickerConfig, allowed_origins: [origin] }]);
 
 const SCRIPT = '<script src="{{CALLSWAP}}/callswap.js" data-site="acme" async></script>';
 
@@ -72,6 +77,23 @@ test('the source decides the static number: a Google Ads click shows its number'
   assert.equal(await bodyHtml(page), '<p>030 1111111</p>');
   assert.deepEqual(await page.evaluate(() => window.callswap.state()),
     { mode: 'static', source: 'google-ads', number: '+49301111111' });
+  await page.context().close();
+});
+
+test('a site without pools downloads only the first-swap files: no second module, no consent platform read', async () => {
+  // A TCF stub that counts the calls, there before the SDK: the default config lists tcf,
+  // yet without a pool nothing may ask it.
+  const path = '/no-pools.html';
+  env.site.pages[path] = `<!doctype html><html><head><meta charset="utf-8">${SCRIPT}</head><body><p>030 1234567</p></body></html>`;
+  const { page, requests } = await openPage(env.browser, env.site.url(path), {
+    init: 'window.tcfCalls = 0; window.__tcfapi = () => { window.tcfCalls++; };' });
+  await page.evaluate(() => window.callswap.consent.grant());
+  await page.waitForTimeout(500);
+  assert.equal(await bodyHtml(page), '<p>030 9876543</p>');
+  const ours = requests.map((r) => new URL(r.url).pathname).filter((p) => p.startsWith('/callswap') || p.startsWith('/v1/')).sort();
+  assert.deepEqual(ours, ['/callswap.js', '/callswap.wasm', '/v1/sites/acme/config/compact']);
+  assert.equal(await page.evaluate(() => window.tcfCalls), 0);
+  assert.equal((await page.evaluate(() => window.callswap.state())).mode, 'static');
   await page.context().close();
 });
 
@@ -164,10 +186,26 @@ test('shadow roots: open now and opened later', async () => {
   await page.context().close();
 });
 
+test('anti-flicker from the server\'s compact config hides the configured elements until the first swap', async () => {
+  // The style sheets the page adopts, recorded as they are set.
+  const path = '/flicker-server.html';
+  env.site.pages[path] = `<!doctype html><html><head><script>
+      window.adopted = [];
+      const setter = Object.getOwnPropertyDescriptor(Document.prototype, 'adoptedStyleSheets').set;
+      Object.defineProperty(document, 'adoptedStyleSheets', { get: () => Object.getOwnPropertyDescriptor(Document.prototype, 'adoptedStyleSheets').get.call(document),
+        set(sheets) { window.adopted.push(sheets.map((s) => [...s.cssRules].map((r) => r.cssText).join()).join()); setter.call(document, sheets); } });
+    </script><script src="{{CALLSWAP}}/callswap.js" data-site="flicker"></script></head>
+    <body><p class="phone">030 1234567</p></body></html>`;
+  const { page } = await openPage(env.browser, env.site.url(path));
+  await until(page, () => document.querySelector('.phone').textContent === '030 9876549');
+  assert.deepEqual(await page.evaluate(() => window.adopted), ['.phone { visibility: hidden !important; }', '']);
+  assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('.phone')).visibility), 'visible');
+  await page.context().close();
+});
+
 test('anti-flicker hides the configured elements until the first swap, never longer', async () => {
   const path = '/flicker.html';
-  env.site.pages[path] = `<!doctype html><html><head><script>window.callswapConfig = ${JSON.stringify({
-    ...siteConfig, swap: { anti_flicker: { selector: '.phone', timeout_ms: 3000 } } })};</script>
+  env.site.pages[path] = `<!doctype html><html><head><script>window.callswapConfig = ${JSON.stringify({ ...siteConfig, swap: flicker })};</script>
     <script src="{{CALLSWAP}}/callswap.js" data-site="acme"></script></head>
     <body><p class="phone">030 1234567</p><script>
       window.seen = getComputedStyle(document.querySelector('.phone')).visibility;

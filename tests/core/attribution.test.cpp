@@ -131,7 +131,7 @@ TEST_CASE("First touch keeps the earlier source; last touch lets a new one repla
 
 TEST_CASE("Landing pages are stored as paths with only the named parameters",
           "[attribution][privacy]") {
-  const std::vector<std::string> keep = {"utm_source", "utm_campaign"};
+  const std::vector<std::string_view> keep = {"utm_source", "utm_campaign"};
   CHECK(callswap::url_path_with("https://acme.example/shop/"
                                 "chairs?utm_source=google&email=a%40b.c&utm_campaign=spring sale#x",
                                 keep) ==

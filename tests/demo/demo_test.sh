@@ -17,6 +17,7 @@ check "it prints the site's URL" [ -n "$site" ]
 check "it prints the admin page's URL" [ -n "$admin" ]
 check "the site is served with the SDK's script tag" bash -c "curl -sf '$site' | grep -q 'callswap.js\" data-site=\"demo\"'"
 check "the SDK is served" curl -sf -o /dev/null "${admin%/admin}/callswap.wasm"
+check "its second module is served" curl -sf -o /dev/null "${admin%/admin}/callswap-decide.wasm"
 check "the admin page is served" bash -c "curl -sf '$admin' | grep -q 'calls and pools'"
 check "the examples are served" curl -sf -o /dev/null "${site}tcf/"
 kill -INT "$pid"

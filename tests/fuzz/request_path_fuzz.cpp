@@ -102,12 +102,12 @@ void date(std::string_view text) {
 }
 
 void landing_path(std::string_view url) {
-  static const std::vector<std::string> keep = {"utm_source", "utm_medium", "utm_campaign",
-                                                "utm_term", "utm_content"};
+  static const std::vector<std::string_view> keep = {"utm_source", "utm_medium", "utm_campaign",
+                                                     "utm_term", "utm_content"};
   const std::string path = callswap::url_path_with(url, keep);
   require(!path.empty() && path.find('#') == std::string::npos);
   require(callswap::url_path_with(path, keep) == path);
-  for (const std::string& name : keep) {
+  for (const std::string_view name : keep) {
     // Every kept parameter reads back with the value the page had (the first one).
     require(callswap::url_parameter(path, name) == callswap::url_parameter(url, name));
   }

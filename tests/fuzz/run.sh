@@ -18,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-ALL_TARGETS=(matcher config operator_config session_request call_webhook twilio request_path admin conversion_feed time_zone)
+ALL_TARGETS=(matcher config compact operator_config session_request call_webhook twilio request_path admin conversion_feed time_zone)
 mode=${1:?"usage: $0 short SECONDS SEED | long RUNS JOBS | merge [TARGET...]"}
 shift
 

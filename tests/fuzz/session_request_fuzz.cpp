@@ -39,9 +39,10 @@ const callswap::SiteConfig& site(bool keep_click_ids) {
   return keep_click_ids ? keeping : not_keeping;
 }
 
-const std::vector<std::string>& kept_parameters() {
-  static const std::vector<std::string> keep = {"utm_source", "utm_medium", "utm_campaign",
-                                                "utm_term", "utm_content"};
+// Written out here, apart from the core's table, so that a wrong table fails the target.
+const std::vector<std::string_view>& kept_parameters() {
+  static const std::vector<std::string_view> keep = {"utm_source", "utm_medium", "utm_campaign",
+                                                     "utm_term", "utm_content"};
   return keep;
 }
 

@@ -63,9 +63,11 @@ test('npm pack makes a tarball with the module, its types, the dist files, the R
   env.tarball = path.join(work, packed.filename);
   assert.equal(packed.filename, `callswap-${packageJson.version}.tgz`);
   assert.deepEqual(packed.files.map((f) => f.path).sort(),
-    ['LICENSE', 'README.md', 'dist/callswap.js', 'dist/callswap.wasm', 'index.d.ts', 'index.js', 'package.json']);
-  assert.equal(fs.readFileSync(path.join(packageDir, 'dist', 'callswap.wasm')).compare(fs.readFileSync(path.join(dist, 'callswap.wasm'))), 0,
-    'the packed wasm is the one this checkout built');
+    ['LICENSE', 'README.md', 'dist/callswap-decide.wasm', 'dist/callswap.js', 'dist/callswap.wasm', 'index.d.ts', 'index.js', 'package.json']);
+  for (const file of ['callswap.wasm', 'callswap-decide.wasm']) {
+    assert.equal(fs.readFileSync(path.join(packageDir, 'dist', file)).compare(fs.readFileSync(path.join(dist, file))), 0,
+      `the packed ${file} is the one this checkout built`);
+  }
 });
 
 test('the types declare exactly what the module exports', async () => {
@@ -92,7 +94,9 @@ test('installed offline into a scratch project and bundled with esbuild, it swap
     format: 'iife', platform: 'browser', target: 'es2020', minify: true, outfile: path.join(app, 'public', 'app.js'),
     logLevel: 'silent' });
   assert.deepEqual(built.errors, []);
-  fs.copyFileSync(path.join(app, 'node_modules', 'callswap', 'dist', 'callswap.wasm'), path.join(app, 'public', 'callswap', 'callswap.wasm'));
+  for (const file of ['callswap.wasm', 'callswap-decide.wasm']) {
+    fs.copyFileSync(path.join(app, 'node_modules', 'callswap', 'dist', file), path.join(app, 'public', 'callswap', file));
+  }
   fs.writeFileSync(path.join(app, 'public', 'index.html'), `<!doctype html><html><head><meta charset="utf-8">
     <script>window.APP = { site: '${SITE}', server: '${env.callswap.url}' };</script>
     <script src="/app.js"></script></head>

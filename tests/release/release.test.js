@@ -14,7 +14,7 @@ const { useSiteAndServer, recordRequests, until, root, dist } = require('../brow
 const version = /^project\(callswap VERSION ([0-9.]+)/m.exec(fs.readFileSync(path.join(root, 'CMakeLists.txt'), 'utf8'))[1];
 const out = fs.mkdtempSync(path.join(os.tmpdir(), 'callswap-release-'));
 const sri = (file) => `sha384-${crypto.createHash('sha384').update(fs.readFileSync(file)).digest('base64')}`;
-for (const file of ['callswap.js', 'callswap.wasm']) fs.copyFileSync(path.join(dist, file), path.join(out, file));
+for (const file of ['callswap.js', 'callswap.wasm', 'callswap-decide.wasm']) fs.copyFileSync(path.join(dist, file), path.join(out, file));
 // The test site, and callswap-server serving the release folder.
 const env = useSiteAndServer(test, (siteOrigin) => [{
   config: { site: 'rel', country: 'DE', targets: ['+49301234567'], sources: [{ id: 'direct', static: '+49301111115', default: true }] },
@@ -33,14 +33,17 @@ test('the release files carry the version, and their hashes and the snippet matc
   release();
   const js = path.join(out, `callswap-${version}.js`);
   const wasm = path.join(out, `callswap-${version}.wasm`);
-  assert.ok(fs.existsSync(js) && fs.existsSync(wasm));
+  const decide = path.join(out, `callswap-decide-${version}.wasm`);
+  assert.ok(fs.existsSync(js) && fs.existsSync(wasm) && fs.existsSync(decide));
   assert.equal(fs.readFileSync(wasm).compare(fs.readFileSync(path.join(dist, 'callswap.wasm'))), 0, 'the module is the built one');
+  assert.equal(fs.readFileSync(decide).compare(fs.readFileSync(path.join(dist, 'callswap-decide.wasm'))), 0, 'the second module too');
   const script = fs.readFileSync(js, 'utf8');
   assert.ok(!script.includes('"callswap.wasm"') && script.includes(`"callswap-${version}.wasm"`), 'the script loads its own version\'s module');
-  assert.equal(script.replaceAll(`"callswap-${version}.wasm"`, '"callswap.wasm"'), fs.readFileSync(path.join(dist, 'callswap.js'), 'utf8'),
-    'and is otherwise the built script');
+  assert.ok(!script.includes('"callswap-decide.wasm"') && script.includes(`"callswap-decide-${version}.wasm"`), 'and its own second module');
+  assert.equal(script.replaceAll(`"callswap-${version}.wasm"`, '"callswap.wasm"').replaceAll(`"callswap-decide-${version}.wasm"`, '"callswap-decide.wasm"'),
+    fs.readFileSync(path.join(dist, 'callswap.js'), 'utf8'), 'and is otherwise the built script');
   assert.equal(fs.readFileSync(path.join(out, `callswap-${version}.sri`), 'utf8'),
-    `${sri(js)} callswap-${version}.js\n${sri(wasm)} callswap-${version}.wasm\n`);
+    `${sri(js)} callswap-${version}.js\n${sri(wasm)} callswap-${version}.wasm\n${sri(decide)} callswap-decide-${version}.wasm\n`);
   const snippet = fs.readFileSync(path.join(out, `callswap-${version}.snippet.html`), 'utf8');
   assert.equal(snippet, `<script src="${env.callswap.url}/callswap-${version}.js" integrity="${sri(js)}" crossorigin="anonymous" ` +
     'data-site="rel" referrerpolicy="no-referrer" async></script>\n');

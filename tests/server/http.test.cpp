@@ -6,6 +6,7 @@
 #include <openssl/hmac.h>
 
 #include <atomic>
+#include <callswap/compact.hpp>
 #include <callswap/json.hpp>
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -45,6 +46,31 @@ TEST_CASE_METHOD(ServerFixture, "Health and the public site config", "[http]") {
   auto nowhere = c.Get("/no/such/route");
   CHECK(nowhere->status == 404);
   CHECK(error_code(nowhere) == "not_found");
+}
+
+TEST_CASE_METHOD(ServerFixture, "The site config in the compact form the SDK reads", "[http]") {
+  auto compact = c.Get("/v1/sites/acme/config/compact");
+  REQUIRE(compact);
+  CHECK(compact->status == 200);
+  const auto body = body_of(compact);
+  CHECK(body.find("format")->as_number() == callswap::kCompactVersion);
+  CHECK(body.find("anti_flicker") == nullptr);  // this site sets none
+  // The config the server validated at start, read back whole by the browser's reader.
+  const auto read = callswap::from_compact(body.find("compact")->as_string());
+  REQUIRE(read);
+  const auto json = callswap::parse_site_config(body_of(c.Get("/v1/sites/acme/config")).dump());
+  REQUIRE(json.ok());
+  CHECK(callswap::to_compact(*read) == callswap::to_compact(*json.config));
+  CHECK(compact->get_header_value("Cache-Control") == "public, max-age=300");
+  CHECK(compact->get_header_value("Access-Control-Allow-Origin") == "*");
+  CHECK_FALSE(compact->has_header("Set-Cookie"));
+  const std::string etag = compact->get_header_value("ETag");
+  CHECK(etag != c.Get("/v1/sites/acme/config")->get_header_value("ETag"));
+  CHECK(c.Get("/v1/sites/acme/config/compact", httplib::Headers{{"If-None-Match", etag}})->status ==
+        304);
+  auto unknown = c.Get("/v1/sites/nope/config/compact");
+  CHECK(unknown->status == 404);
+  CHECK(error_code(unknown) == "unknown_site");
 }
 
 TEST_CASE_METHOD(ServerFixture,

@@ -131,7 +131,7 @@ out=$(cd / && env "${server_env[@]}" "$bin" check --config "$work/op/callswap.js
 check "check accepts keygen's output and exits 0" [ $? = 0 ]
 check "check says the config is valid" grep -q "^callswap-server $version: $work/op/callswap.json is valid$" <<<"$out"
 check "check resolves the database against the config's folder" grep -q "^database    $work/op/data/callswap.db (created at start)$" <<<"$out"
-check "check names the static folder and the missing wasm" grep -q "^static      $work/op/www at / (callswap.wasm is missing)$" <<<"$out"
+check "check names the static folder and the missing wasm files" grep -q "^static      $work/op/www at / (callswap.wasm is missing) (callswap-decide.wasm is missing)$" <<<"$out"
 check "check lists the site read from its own file" grep -q "^site shop: 1 sources" <<<"$out"
 check "check shows the keys by id" grep -q "^admin keys  admin (reports, subjects, config)$" <<<"$out"
 check "check starts nothing: no database is created" [ ! -e "$work/op/data/callswap.db" ]

@@ -35,3 +35,43 @@ test('the patterns accept and refuse the same ids as the core', () => {
   for (const ok of ['acme', 'a', 'shop-2_de', 'a'.repeat(64)]) assert.ok(id.test(ok), ok);
   for (const bad of ['', 'Acme', 'acme site', 'acme.de', 'a'.repeat(65), 'ä']) assert.ok(!id.test(bad), bad);
 });
+
+// include/callswap/vocabulary.hpp: the click ids and UTM keys, defined once for the C++ code.
+const vocabulary = read('include/callswap/vocabulary.hpp');
+const table = (name) => JSON.parse(`[${one(vocabulary, new RegExp(`${name}\\[\\] = \\{([^}]*)\\}`), `vocabulary.hpp ${name}`)}]`);
+const CLICK_IDS = table('kClickIds');
+const UTM_KEYS = table('kUtmKeys');
+
+test('the click ids and UTM keys are listed once in the C++ code', () => {
+  assert.deepEqual(CLICK_IDS, ['gclid', 'gbraid', 'wbraid', 'fbclid', 'msclkid', 'ttclid', 'li_fat_id']);
+  assert.deepEqual(UTM_KEYS, ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content']);
+  // No other list of them in the core or the server: a second list is how they drift apart.
+  const cpp = (dir) => fs.readdirSync(path.join(root, dir)).filter((f) => /\.(cpp|hpp)$/.test(f)).map((f) => `${dir}/${f}`);
+  for (const file of [...cpp('src'), ...cpp('server'), ...cpp('include/callswap'), ...cpp('wasm')]) {
+    if (file === 'include/callswap/vocabulary.hpp') continue;
+    const text = read(file);
+    assert.ok(!/"gbraid"|"li_fat_id"|"utm_term"/.test(text), `${file} spells the click ids or UTM keys itself: use callswap/vocabulary.hpp`);
+  }
+});
+
+test('the docs, the JSON schema, the API description and the SDK name the same click ids and UTM keys', () => {
+  const schema = JSON.parse(read('docs/site-config.schema.json'));
+  assert.deepEqual(schema.$defs.match.properties.click_ids.items.enum, CLICK_IDS);
+  const row = one(read('docs/config.md'), /\| `match\.click_ids` \| list \| any of (.+) present \|/, 'docs/config.md');
+  assert.deepEqual([...row.matchAll(/`(\w+)`/g)].map((m) => m[1]), CLICK_IDS);
+  const openapi = read('docs/openapi.json');
+  const campaign = JSON.parse(openapi).paths['/v1/sites/{site}/sessions'].post.requestBody.content['application/json'].schema;
+  const properties = Object.keys(findCampaign(campaign, JSON.parse(openapi)));
+  assert.deepEqual(properties.filter((p) => p.startsWith('utm_')), UTM_KEYS);
+  // The SDK's campaign fields (web/core.js), in the order the core's compact touch has them.
+  const sdk = JSON.parse(one(read('web/core.js'), /const CAMPAIGN = (\[[^\]]*\]);/, 'web/core.js').replaceAll("'", '"'));
+  assert.deepEqual(sdk, [...UTM_KEYS, 'click_id', 'click_id_value']);
+});
+
+// The campaign object of the session request, through $refs.
+function findCampaign(schema, spec) {
+  const resolve = (s) => (s.$ref ? s.$ref.slice(2).split('/').reduce((o, k) => o[k], spec) : s);
+  const found = resolve(schema).properties?.campaign;
+  assert.ok(found, 'docs/openapi.json: the session request has a campaign');
+  return resolve(found).properties;
+}

@@ -1,25 +1,43 @@
-// Site config, source attribution, consent decision and session machine through wasm:
-// the browser must decide exactly as the native core does.
+// Site config, source attribution, consent decision and session machine through wasm (the
+// first-swap module callswap.wasm and the second, callswap-decide.wasm): the browser must
+// decide exactly as the native core does.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { loadSite } from '../../web/core.js';
+import { compactConfig, loadDecisions, loadSite } from '../../web/core.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 const dist = process.env.CALLSWAP_DIST_DIR || path.join(here, '..', '..', 'dist');
 // The Emscripten glue of the same wasm build (dist/callswap.js bundles it for pages only).
 const glue = process.env.CALLSWAP_WASM_GLUE || path.join(here, '..', '..', 'build-wasm', 'wasm', 'callswap.js');
-const createCallswapModule = createRequire(import.meta.url)(glue);
+const require = createRequire(import.meta.url);
+const createCallswapModule = require(glue);
+const createCallswapDecideModule = require(path.join(path.dirname(glue), 'callswap-decide.js'));
 const acme = fs.readFileSync(path.join(here, '..', '..', 'examples', 'configs', 'acme.json'), 'utf8');
 
 const ready = createCallswapModule({ wasmBinary: fs.readFileSync(path.join(dist, 'callswap.wasm')) });
+const decideReady = createCallswapDecideModule({ wasmBinary: fs.readFileSync(path.join(dist, 'callswap-decide.wasm')) });
+// A config as the SDK gets it: validated and compact (the server's work, here the second module's).
+const compactAcme = decideReady.then((module) => compactConfig(module, acme));
+
+test('both modules read only the compact form, and refuse anything else', async () => {
+  const module = await ready;
+  const compact = await compactAcme;
+  assert.throws(() => loadSite(module, acme), /not a compact site config/);
+  // Cut anywhere before the consent section (written last, which this module leaves unread).
+  assert.throws(() => loadSite(module, compact.slice(0, compact.indexOf('data-callswap-noswap'))), /not a compact site config/);
+  assert.throws(() => loadSite(module, compact.slice(0, 20)), /not a compact site config/);
+  const decide = await decideReady;
+  assert.throws(() => loadDecisions(decide, compact.slice(0, -1)), /not a compact site config/);
+  assert.throws(() => loadDecisions(decide, `${compact}1,`), /not a compact site config/);
+});
 
 test('a site config loads, and its matcher swaps the site numbers', async () => {
-  const site = loadSite(await ready, acme);
+  const site = loadSite(await ready, await compactAcme);
   const matcher = site.matcher();
   matcher.setReplacement(0, '+49301111111');
   const text = 'Rufen Sie an: (030) 123 45 67 – danke!';
@@ -28,10 +46,11 @@ test('a site config loads, and its matcher swaps the site numbers', async () => 
 });
 
 test('every config error comes back with its path', async () => {
-  const module = await ready;
+  const module = await decideReady;
   assert.throws(
-    () => loadSite(module, { site: 'x', country: 'DE', targets: ['+49 30'], sources: [], colour: 1 }),
+    () => compactConfig(module, { site: 'x', country: 'DE', targets: ['+49 30'], sources: [], colour: 1 }),
     (error) => {
+      assert.equal(error.code, 'invalid_config');
       assert.deepEqual(error.errors, [
         'colour: unknown field',
         'targets[0]: "+49 30" is not a valid E.164 number (only digits may follow \'+\', without spaces or separators)',
@@ -40,11 +59,11 @@ test('every config error comes back with its path', async () => {
       return true;
     },
   );
-  assert.throws(() => loadSite(module, '{"site": '), /invalid JSON at line 1, column 10/);
+  assert.throws(() => compactConfig(module, '{"site": '), /invalid JSON at line 1, column 10/);
 });
 
 test('attribution picks the source and keeps only campaign details', async () => {
-  const site = loadSite(await ready, acme);
+  const site = loadSite(await ready, await compactAcme);
   const a = site.attribute('https://acme.example/?utm_source=google&utm_medium=cpc&gclid=SECRET&email=x%40y.z', 'https://www.google.de/search?q=me');
   assert.equal(a.source, 'google-ads');
   assert.equal(a.reason, 'click id gclid');
@@ -55,11 +74,18 @@ test('attribution picks the source and keeps only campaign details', async () =>
   const first = site.attribute('https://acme.example/?gclid=1', '', { source: 'organic', campaign: {} });
   assert.equal(first.source, 'organic');
   assert.equal(first.kept_earlier_touch, true);
+  // The earlier touch crosses in compact form: strings of any bytes, campaign included.
+  const stored = site.attribute('https://acme.example/', '', { source: 'google-ads', campaign: { utm_campaign: 'Sommer: 50% – ja' } });
+  assert.equal(stored.source, 'google-ads');
+  assert.equal(stored.campaign.utm_campaign, 'Sommer: 50% – ja');
+  assert.equal(site.settings().pools, true);
   site.destroy();
 });
 
 test('the consent decision is the core\'s', async () => {
-  const site = loadSite(await ready, acme);
+  const site = loadDecisions(await decideReady, await compactAcme);
+  const acmeConsent = JSON.parse(acme).consent;
+  assert.deepEqual(site.settings(), { signals: acmeConsent.signals, wp_consent_categories: ['marketing'] });
   assert.equal(site.consent({}).mode, 'static');
   const granted = site.consent({ cookieconsent: { valid: true, accepted: ['necessary', 'analytics'] } });
   assert.equal(granted.mode, 'dynamic');
@@ -70,7 +96,7 @@ test('the consent decision is the core\'s', async () => {
 });
 
 test('the session machine runs through wasm: consent, number, withdrawal', async () => {
-  const site = loadSite(await ready, acme);
+  const site = loadDecisions(await decideReady, await compactAcme);
   const session = site.session('google-ads');
   assert.deepEqual(session.handle({ kind: 'start', now: 0, consent: false }), { mode: 'static', actions: [], wakeup: null });
   const requested = session.handle({ kind: 'consent', now: 1000, consent: true });
@@ -88,12 +114,12 @@ test('the session machine runs through wasm: consent, number, withdrawal', async
 });
 
 test('the JSON Schema and the core accept the same fields', async () => {
-  const module = await ready;
+  const module = await decideReady;
   const schema = JSON.parse(fs.readFileSync(path.join(here, '..', '..', 'docs', 'site-config.schema.json'), 'utf8'));
   const base = JSON.parse(acme);
   const unknownFields = (config) => {
     try {
-      loadSite(module, config).destroy();
+      compactConfig(module, config);
       return [];
     } catch (error) {
       return (error.errors || [error.message]).filter((e) => e.includes('unknown field'));
