@@ -200,15 +200,18 @@ struct Server::State {
   void let_page_read_refusal(const Route& route, const httplib::Request& req,
                              httplib::Response& res) const {
     if (route.rate != RateClass::visitor || !req.has_header("Origin")) return;
-    if (&route == &kRoutes[route_ids::site_config]) {
+    // The site config, in either form, is readable from any origin.
+    if (&route == &kRoutes[route_ids::site_config] ||
+        &route == &kRoutes[route_ids::site_config_compact]) {
       res.set_header("Access-Control-Allow-Origin", "*");
       return;
     }
     const std::string origin = req.get_header_value("Origin");
-    const SiteEntry* only_site =
-        req.matches.size() > 1 && route.pattern.find("/sites/") != std::string_view::npos
-            ? site(req.matches[1])
-            : nullptr;
+    const SiteEntry* only_site = nullptr;
+    if (route.pattern.find("/sites/") != std::string_view::npos) {
+      only_site = req.matches.size() > 1 ? site(req.matches[1]) : nullptr;
+      if (!only_site) return;  // no such site: no page of it to answer
+    }
     if (!origin_allowed(origin, only_site)) return;
     res.set_header("Access-Control-Allow-Origin", origin);
     res.set_header("Vary", "Origin");

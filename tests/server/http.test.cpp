@@ -669,6 +669,9 @@ TEST_CASE("Public endpoints are rate limited per client address; webhooks and he
     return r->get_header_value("Access-Control-Allow-Origin");
   };
   CHECK(cors(c.Get("/v1/sites/acme/config", other_page)) == "*");
+  CHECK(cors(c.Get("/v1/sites/acme/config/compact", other_page)) == "*");
+  CHECK(cors(c.Post("/v1/sites/nosuchsite/sessions", site_page, R"({})", "application/json"))
+            .empty());
   CHECK(cors(c.Post("/v1/sites/acme/sessions", site_page, R"({})", "application/json")) ==
         "https://acme.example");
   CHECK(cors(c.Post("/v1/sites/acme/sessions", other_page, R"({})", "application/json")).empty());
