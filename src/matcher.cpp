@@ -323,7 +323,7 @@ class RunScanner {
   // ("5551 2345 67" inside a card number) are something else.
   bool plausible_grouping(std::size_t national_digit, std::size_t last_group,
                           std::uint32_t target) const {
-    const Region* region = matcher_.targets()[target].region();
+    const Region* region = matcher_.target_regions_[target];
     if (!region || region->grouping != Grouping::nanp) return true;
     for (std::size_t g = 0; g < last_group; ++g) {
       const std::size_t boundary = groups_[g].first_digit + groups_[g].digit_count;
@@ -457,7 +457,7 @@ class RunScanner {
 
   void try_target(std::size_t g, std::uint32_t t, std::optional<Candidate>& best) const {
     const PhoneNumber& target = matcher_.targets()[t];
-    const Region* target_region = target.region();
+    const Region* target_region = matcher_.target_regions_[t];
     const std::string_view trunk = target_region ? target_region->trunk_prefix : std::string_view{};
     const Region& home = matcher_.default_region();
 
@@ -527,7 +527,10 @@ class RunScanner {
 };
 
 Matcher::Matcher(const Region& default_region, std::vector<PhoneNumber> targets)
-    : default_region_(&default_region), targets_(std::move(targets)) {}
+    : default_region_(&default_region), targets_(std::move(targets)) {
+  target_regions_.reserve(targets_.size());
+  for (const PhoneNumber& target : targets_) target_regions_.push_back(target.region());
+}
 
 Expected<Matcher> Matcher::create(std::string_view default_region_iso,
                                   std::span<const std::string> targets_e164) {

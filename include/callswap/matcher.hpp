@@ -70,6 +70,8 @@ class Matcher {
 
   const Region* default_region_;
   std::vector<PhoneNumber> targets_;
+  // Each target's region, looked up once: the scanner needs it for every candidate run.
+  std::vector<const Region*> target_regions_;
 };
 
 }  // namespace callswap

@@ -33,6 +33,7 @@ template <class CharT>
 void check(const callswap::Matcher& matcher, std::basic_string_view<CharT> text,
            const callswap::PhoneNumber& replacement) {
   const auto matches = matcher.find(text);
+  const callswap::Matcher again_matcher(matcher.default_region(), {replacement});
   std::size_t previous_end = 0;
   for (const callswap::Match& m : matches) {
     require(m.start >= previous_end && m.start < m.end && m.end <= text.size());
@@ -48,7 +49,6 @@ void check(const callswap::Matcher& matcher, std::basic_string_view<CharT> text,
     // country, reads back as one whole number (rescans and revert rely on this).
     if (m.kind == callswap::MatchKind::text) {
       const auto swapped = callswap::format_like(matched, m, target, replacement);
-      const callswap::Matcher again_matcher(matcher.default_region(), {replacement});
       const auto found = again_matcher.find(std::basic_string_view<CharT>(swapped));
       require(found.size() == 1 && found[0].start == 0 && found[0].end == swapped.size());
     }
