@@ -22,165 +22,11 @@
 #include <vector>
 
 #include "assignments.hpp"
+#include "schema.hpp"
 #include "store.hpp"
 
 namespace callswap::server {
 namespace {
-
-// Each entry moves the schema one version up; never edit one that has shipped. The schema
-// is the SQLite one's (same tables, same meaning), written in PostgreSQL's types.
-constexpr const char* kMigrations[] = {
-    R"sql(
-    CREATE TABLE sessions (
-      id TEXT PRIMARY KEY,
-      site TEXT NOT NULL,
-      pool TEXT NOT NULL,
-      number TEXT NOT NULL,
-      source TEXT NOT NULL,
-      campaign_json TEXT NOT NULL DEFAULT '{}',
-      landing_path TEXT NOT NULL DEFAULT '',
-      created_at BIGINT NOT NULL,
-      last_activity BIGINT NOT NULL,
-      released_at BIGINT,
-      restricted BOOLEAN NOT NULL DEFAULT false
-    );
-    CREATE INDEX sessions_by_number ON sessions (site, number, created_at);
-    CREATE INDEX sessions_active ON sessions (released_at) WHERE released_at IS NULL;
-    CREATE INDEX sessions_ended ON sessions (site, last_activity) WHERE released_at IS NOT NULL;
-    CREATE TABLE calls (
-      provider_call_id TEXT PRIMARY KEY,
-      site TEXT NOT NULL,
-      called_number TEXT NOT NULL,
-      status TEXT NOT NULL,
-      duration_seconds INTEGER NOT NULL DEFAULT 0,
-      started_at BIGINT NOT NULL,
-      session_id TEXT,
-      source TEXT,
-      attribution TEXT NOT NULL,
-      campaign_json TEXT NOT NULL DEFAULT '{}',
-      caller_key_id TEXT,
-      caller_ciphertext TEXT,
-      caller_hash TEXT,
-      restricted BOOLEAN NOT NULL DEFAULT false,
-      classification TEXT NOT NULL DEFAULT ''
-    );
-    CREATE INDEX calls_by_caller ON calls (caller_hash) WHERE caller_hash IS NOT NULL;
-    CREATE INDEX calls_by_site_time ON calls (site, started_at);
-    CREATE INDEX calls_by_session ON calls (session_id) WHERE session_id IS NOT NULL;
-    CREATE TABLE number_releases (
-      site TEXT NOT NULL,
-      number TEXT NOT NULL,
-      released_at BIGINT NOT NULL,
-      PRIMARY KEY (site, number)
-    );
-    CREATE TABLE pool_samples (
-      site TEXT NOT NULL,
-      pool TEXT NOT NULL,
-      at BIGINT NOT NULL,
-      active BIGINT NOT NULL,
-      size BIGINT NOT NULL,
-      exhausted_total BIGINT NOT NULL
-    );
-    CREATE INDEX pool_samples_by_time ON pool_samples (site, pool, at);
-    CREATE TABLE audit (
-      id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-      at BIGINT NOT NULL,
-      actor TEXT NOT NULL,
-      action TEXT NOT NULL,
-      site TEXT NOT NULL DEFAULT '',
-      detail_json TEXT NOT NULL DEFAULT '{}'
-    );
-    CREATE INDEX audit_by_site_time ON audit (site, at);
-    CREATE TABLE erased_calls (
-      call_key TEXT PRIMARY KEY,
-      site TEXT NOT NULL,
-      erased_at BIGINT NOT NULL
-    );
-    CREATE INDEX erased_calls_by_site_time ON erased_calls (site, erased_at);
-    CREATE TABLE restricted_callers (
-      caller_hash TEXT PRIMARY KEY,
-      since BIGINT NOT NULL
-    );
-    CREATE TABLE meta (
-      key TEXT PRIMARY KEY,
-      value BIGINT NOT NULL
-    );
-    -- A deleted session (erasure, withdrawal or retention) is cut from its calls whatever
-    -- deleted it, in the same transaction.
-    CREATE FUNCTION sessions_unlink_calls() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      UPDATE calls SET session_id = NULL WHERE session_id = OLD.id;
-      RETURN OLD;
-    END
-    $$;
-    CREATE TRIGGER sessions_unlink_calls AFTER DELETE ON sessions
-      FOR EACH ROW EXECUTE FUNCTION sessions_unlink_calls();
-    )sql",
-    // Conversions: the ad click id and the analytics client id a visitor consented to, with
-    // the consent each came with; the outbox keeps every outgoing delivery until it is
-    // delivered or given up (SQLite's version 4).
-    R"sql(
-    ALTER TABLE sessions ADD COLUMN click_id_type TEXT;
-    ALTER TABLE sessions ADD COLUMN click_id TEXT;
-    ALTER TABLE sessions ADD COLUMN click_id_consent TEXT;
-    ALTER TABLE sessions ADD COLUMN ga_client_id TEXT;
-    ALTER TABLE sessions ADD COLUMN ga_consent TEXT;
-    CREATE TABLE outbox (
-      id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-      site TEXT NOT NULL,
-      destination TEXT NOT NULL,
-      event TEXT NOT NULL,
-      idempotency_key TEXT NOT NULL UNIQUE,
-      body TEXT NOT NULL,
-      call_id TEXT,
-      session_id TEXT,
-      created_at BIGINT NOT NULL,
-      next_attempt_at BIGINT NOT NULL,
-      attempts INTEGER NOT NULL DEFAULT 0,
-      state TEXT NOT NULL DEFAULT 'pending',
-      last_error TEXT NOT NULL DEFAULT '',
-      finished_at BIGINT NOT NULL DEFAULT 0
-    );
-    CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state = 'pending';
-    CREATE INDEX outbox_by_site_time ON outbox (site, created_at);
-    CREATE INDEX outbox_by_call ON outbox (call_id) WHERE call_id IS NOT NULL;
-    CREATE INDEX outbox_by_session ON outbox (session_id) WHERE session_id IS NOT NULL;
-    )sql",
-    // The pools live in the database, so several serving instances share them: one row per
-    // number, with the session holding it (a column, so a number has at most one holder;
-    // unique, so a session holds at most one number) and when it was last active or let go.
-    // The sessions table says the same, and a constraint keeps two live sessions from ever
-    // naming one number, whatever writes them (checked at the end of each statement, since
-    // one statement both ends an idle session and starts the next on its number).
-    R"sql(
-    CREATE TABLE pool_numbers (
-      site TEXT NOT NULL,
-      number TEXT NOT NULL,
-      pool TEXT NOT NULL,
-      position INTEGER NOT NULL DEFAULT 0,
-      session_id TEXT UNIQUE,
-      last_activity BIGINT NOT NULL DEFAULT 0,
-      released_at BIGINT NOT NULL DEFAULT 0,
-      PRIMARY KEY (site, number)
-    );
-    CREATE INDEX pool_numbers_free ON pool_numbers (site, pool, released_at, position)
-      WHERE session_id IS NULL;
-    CREATE INDEX pool_numbers_held ON pool_numbers (site, pool, last_activity, position)
-      WHERE session_id IS NOT NULL;
-    -- Assignments that found no number, and those served by displacing a session, counted
-    -- for every instance together (the pool report's exhaustion over time).
-    CREATE TABLE pool_counters (
-      site TEXT NOT NULL,
-      pool TEXT NOT NULL,
-      exhausted BIGINT NOT NULL DEFAULT 0,
-      reused BIGINT NOT NULL DEFAULT 0,
-      PRIMARY KEY (site, pool)
-    );
-    ALTER TABLE sessions ADD CONSTRAINT sessions_one_live_holder_per_number
-      EXCLUDE USING btree (site WITH =, number WITH =) WHERE (released_at IS NULL)
-      DEFERRABLE INITIALLY IMMEDIATE;
-    )sql",
-};
 
 // Every instance of every version takes this lock to migrate: one migrates, the others
 // wait and then find the schema current. The number is arbitrary but fixed ("callswap").
@@ -1061,23 +907,8 @@ class PostgresStore final : public Store {
       c.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
       const int version = static_cast<int>(
           c.exec("SELECT coalesce(max(version), 0) FROM schema_version").integer(0, 0));
-      const int latest = static_cast<int>(std::size(kMigrations));
-      if (version > latest) {
-        throw std::runtime_error("the database has schema version " + std::to_string(version) +
-                                 ", newer than this server's " + std::to_string(latest) +
-                                 ": upgrade the server");
-      }
-      for (int v = version; v < latest; ++v) {
-        c.exec("BEGIN");
-        try {
-          c.exec(kMigrations[v]);
-          c.exec("INSERT INTO schema_version (version) VALUES (" + std::to_string(v + 1) + ")");
-          c.exec("COMMIT");
-        } catch (...) {
-          c.exec("ROLLBACK");
-          throw;
-        }
-      }
+      apply_migrations(SqlDialect::postgresql, version,
+                       [&c](const std::string& sql) { c.exec(sql); });
     } catch (...) {
       c.exec("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLock) + ")");
       throw;
@@ -1273,7 +1104,7 @@ std::unique_ptr<Store> open_postgres_store(const std::string& conninfo,
 }
 
 int postgres_schema_version() {
-  return static_cast<int>(std::size(kMigrations));
+  return static_cast<int>(schema_migrations(SqlDialect::postgresql).size());
 }
 
 }  // namespace callswap::server

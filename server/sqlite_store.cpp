@@ -16,134 +16,11 @@
 #include <utility>
 
 #include "assignments.hpp"
+#include "schema.hpp"
 #include "store.hpp"
 
 namespace callswap::server {
 namespace {
-
-// Each entry moves the schema one version up; never edit one that has shipped.
-constexpr const char* kMigrations[] = {
-    R"sql(
-    CREATE TABLE sessions (
-      id TEXT PRIMARY KEY,
-      site TEXT NOT NULL,
-      pool TEXT NOT NULL,
-      number TEXT NOT NULL,
-      source TEXT NOT NULL,
-      campaign_json TEXT NOT NULL DEFAULT '{}',
-      landing_path TEXT NOT NULL DEFAULT '',
-      created_at INTEGER NOT NULL,
-      last_activity INTEGER NOT NULL,
-      released_at INTEGER
-    );
-    CREATE INDEX sessions_by_number ON sessions (site, number, created_at);
-    CREATE INDEX sessions_active ON sessions (released_at) WHERE released_at IS NULL;
-    CREATE INDEX sessions_ended ON sessions (site, last_activity) WHERE released_at IS NOT NULL;
-    CREATE TABLE calls (
-      provider_call_id TEXT PRIMARY KEY,
-      site TEXT NOT NULL,
-      called_number TEXT NOT NULL,
-      status TEXT NOT NULL,
-      duration_seconds INTEGER NOT NULL DEFAULT 0,
-      started_at INTEGER NOT NULL,
-      session_id TEXT,
-      source TEXT,
-      attribution TEXT NOT NULL,
-      campaign_json TEXT NOT NULL DEFAULT '{}',
-      caller_key_id TEXT,
-      caller_ciphertext TEXT,
-      caller_hash TEXT
-    );
-    CREATE INDEX calls_by_caller ON calls (caller_hash) WHERE caller_hash IS NOT NULL;
-    CREATE INDEX calls_by_site_time ON calls (site, started_at);
-    CREATE TABLE number_releases (
-      site TEXT NOT NULL,
-      number TEXT NOT NULL,
-      released_at INTEGER NOT NULL,
-      PRIMARY KEY (site, number)
-    );
-    CREATE TABLE pool_samples (
-      site TEXT NOT NULL,
-      pool TEXT NOT NULL,
-      at INTEGER NOT NULL,
-      active INTEGER NOT NULL,
-      size INTEGER NOT NULL,
-      exhausted_total INTEGER NOT NULL
-    );
-    CREATE INDEX pool_samples_by_time ON pool_samples (site, pool, at);
-    )sql",
-    // Version 2: restriction, rectification and the audit log.
-    R"sql(
-    ALTER TABLE sessions ADD COLUMN restricted INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE calls ADD COLUMN restricted INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE calls ADD COLUMN classification TEXT NOT NULL DEFAULT '';
-    CREATE INDEX calls_by_session ON calls (session_id) WHERE session_id IS NOT NULL;
-    CREATE TABLE audit (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
-      at INTEGER NOT NULL,
-      actor TEXT NOT NULL,
-      action TEXT NOT NULL,
-      site TEXT NOT NULL DEFAULT '',
-      detail_json TEXT NOT NULL DEFAULT '{}'
-    );
-    CREATE INDEX audit_by_site_time ON audit (site, at);
-    )sql",
-    // Version 3: nothing outlives what it points to. A deleted session (erasure, withdrawal
-    // or retention) is cut from its calls whatever deleted it; erased calls leave a tombstone
-    // of a keyed hash so a replayed webhook stores nothing; a caller's restriction reaches
-    // later calls; the purge keeps its last clock reading to notice clock jumps.
-    R"sql(
-    CREATE TRIGGER sessions_unlink_calls AFTER DELETE ON sessions
-    BEGIN
-      UPDATE calls SET session_id = NULL WHERE session_id = OLD.id;
-    END;
-    UPDATE calls SET session_id = NULL WHERE session_id IS NOT NULL AND session_id NOT IN (SELECT id FROM sessions);
-    CREATE TABLE erased_calls (
-      call_key TEXT PRIMARY KEY,
-      site TEXT NOT NULL,
-      erased_at INTEGER NOT NULL
-    );
-    CREATE INDEX erased_calls_by_site_time ON erased_calls (site, erased_at);
-    CREATE TABLE restricted_callers (
-      caller_hash TEXT PRIMARY KEY,
-      since INTEGER NOT NULL
-    );
-    CREATE TABLE meta (
-      key TEXT PRIMARY KEY,
-      value INTEGER NOT NULL
-    );
-    )sql",
-    // Version 4: conversions. A session keeps the ad click id and the analytics client id the
-    // visitor consented to, with the consent each came with; the outbox keeps every outgoing
-    // delivery until it is delivered or given up.
-    R"sql(
-    ALTER TABLE sessions ADD COLUMN click_id_type TEXT;
-    ALTER TABLE sessions ADD COLUMN click_id TEXT;
-    ALTER TABLE sessions ADD COLUMN click_id_consent TEXT;
-    ALTER TABLE sessions ADD COLUMN ga_client_id TEXT;
-    ALTER TABLE sessions ADD COLUMN ga_consent TEXT;
-    CREATE TABLE outbox (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
-      site TEXT NOT NULL,
-      destination TEXT NOT NULL,
-      event TEXT NOT NULL,
-      idempotency_key TEXT NOT NULL UNIQUE,
-      body TEXT NOT NULL,
-      call_id TEXT,
-      session_id TEXT,
-      created_at INTEGER NOT NULL,
-      next_attempt_at INTEGER NOT NULL,
-      attempts INTEGER NOT NULL DEFAULT 0,
-      state TEXT NOT NULL DEFAULT 'pending',
-      last_error TEXT NOT NULL DEFAULT '',
-      finished_at INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state = 'pending';
-    CREATE INDEX outbox_by_site_time ON outbox (site, created_at);
-    CREATE INDEX outbox_by_call ON outbox (call_id) WHERE call_id IS NOT NULL;
-    CREATE INDEX outbox_by_session ON outbox (session_id) WHERE session_id IS NOT NULL;
-    )sql",
-};
 
 class Statement {
  public:
@@ -858,23 +735,7 @@ class SqliteStore final : public Store {
       Statement s(db_, "SELECT coalesce(max(version), 0) FROM schema_version");
       if (s.step()) version = static_cast<int>(s.integer(0));
     }
-    const int latest = static_cast<int>(std::size(kMigrations));
-    if (version > latest) {
-      throw std::runtime_error("the database has schema version " + std::to_string(version) +
-                               ", newer than this server's " + std::to_string(latest) +
-                               ": upgrade the server");
-    }
-    for (int v = version; v < latest; ++v) {
-      exec("BEGIN IMMEDIATE");
-      try {
-        exec(kMigrations[v]);
-        exec("INSERT INTO schema_version (version) VALUES (" + std::to_string(v + 1) + ")");
-        exec("COMMIT");
-      } catch (...) {
-        exec("ROLLBACK");
-        throw;
-      }
-    }
+    apply_migrations(SqlDialect::sqlite, version, [this](const std::string& sql) { exec(sql); });
   }
 
   // Deletes in batches of 5,000, one commit each: requests get the database between them.
@@ -1107,7 +968,7 @@ std::unique_ptr<Store> open_sqlite_store(const std::string& path) {
 }
 
 int sqlite_schema_version() {
-  return static_cast<int>(std::size(kMigrations));
+  return static_cast<int>(schema_migrations(SqlDialect::sqlite).size());
 }
 
 }  // namespace callswap::server

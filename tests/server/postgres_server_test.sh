@@ -27,6 +27,10 @@ max_version=$(sql 'SELECT max(version) FROM schema_version')
 check "migrate made the schema" [ "$versions" -ge 1 -a "$max_version" = "$versions" ]
 "$bin" migrate "${config[@]}" >/dev/null 2>>"$work/migrate.log"
 check "migrate again changes nothing" [ "$(sql 'SELECT count(*) FROM schema_version')" = "$versions" ]
+# The schema as written down, without pg_dump's comments, blank lines and per-run tokens.
+check "the PostgreSQL schema is tests/server/schema/postgresql.txt" \
+  diff -u "$root/tests/server/schema/postgresql.txt" \
+  <(pg_dump -s "$CALLSWAP_TEST_POSTGRES dbname=callswap" | grep -v -e '^--' -e '^$' -e '^\\')
 
 check "the server starts on PostgreSQL" start
 session=$(curl -s -X POST "http://127.0.0.1:$port/v1/sites/acme/sessions" -d '{"source": "google-ads", "consent": true}' | grep -o '"session":"[0-9a-f]*"' | cut -d'"' -f4)

@@ -27,6 +27,10 @@ check "the server starts" start
 session=$(curl -s -X POST "http://127.0.0.1:$port/v1/sites/acme/sessions" -d '{"source": "google-ads", "consent": true}' | grep -o '"session":"[0-9a-f]*"' | cut -d'"' -f4)
 check "a session is created" [ ${#session} = 32 ]
 check "SIGTERM stops it cleanly" stop
+# The schema a new database gets is the one written down; a migration that has shipped must
+# not change (a change to the schema is a new migration and a new snapshot).
+check "the SQLite schema is tests/server/schema/sqlite.txt" \
+  diff -u "$root/tests/server/schema/sqlite.txt" <(sqlite3 "$work/callswap.db" .schema)
 check "it says it stopped" grep -q '"msg":"stopped"' "$work/log"
 check "the session id is not in the log" bash -c "! grep -q '$session' '$work/log'"
 
