@@ -24,6 +24,7 @@
 #include "assignments.hpp"
 #include "schema.hpp"
 #include "store.hpp"
+#include "store_rows.hpp"
 
 namespace callswap::server {
 namespace {
@@ -37,22 +38,6 @@ constexpr std::int64_t kPoolConfigLock = kMigrationLock + 1;
 
 // How long a delivery handed out to one instance's outbox is left to it.
 constexpr std::int64_t kDeliveryLeaseMs = 5 * 60'000;
-
-constexpr const char* kSessionColumns =
-    "id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, "
-    "released_at, restricted, coalesce(click_id_type, ''), coalesce(click_id, ''), "
-    "coalesce(click_id_consent, ''), coalesce(ga_client_id, ''), coalesce(ga_consent, '')";
-
-constexpr const char* kDeliveryColumns =
-    "id, site, destination, event, idempotency_key, body, coalesce(call_id, ''), "
-    "coalesce(session_id, ''), created_at, next_attempt_at, attempts, state, last_error, "
-    "finished_at";
-
-constexpr const char* kCallColumns =
-    "provider_call_id, site, called_number, status, duration_seconds, started_at, "
-    "coalesce(session_id, ''), "
-    "coalesce(source, ''), attribution, campaign_json, coalesce(caller_key_id, ''), "
-    "coalesce(caller_ciphertext, ''), coalesce(caller_hash, ''), restricted, classification";
 
 // The prepared statements, by what they are for; kSql holds their text in the same order.
 enum class Q : std::size_t {
@@ -261,13 +246,10 @@ const std::array<std::string, static_cast<std::size_t>(Q::count)>& statements() 
       "DELETE FROM outbox WHERE call_id = $1 AND state = 'pending'",
       "DELETE FROM outbox WHERE session_id = $1 AND state = 'pending'",
       purge_batch("outbox", "created_at"),
-      "SELECT c.provider_call_id, c.site, c.called_number, c.status, c.duration_seconds, "
-      "c.started_at, coalesce(c.session_id, ''), coalesce(c.source, ''), c.attribution, "
-      "c.campaign_json, coalesce(c.caller_key_id, ''), coalesce(c.caller_ciphertext, ''), "
-      "coalesce(c.caller_hash, ''), c.restricted, c.classification, s.pool, s.click_id_type, "
-      "s.click_id FROM calls c JOIN sessions s ON s.id = c.session_id WHERE c.site = $1 AND "
-      "c.started_at >= $2 AND c.started_at < $3 AND NOT c.restricted AND NOT s.restricted AND "
-      "s.click_id IS NOT NULL ORDER BY c.started_at",
+      std::string("SELECT ") + kClickedCallColumns +
+          " FROM calls c JOIN sessions s ON s.id = c.session_id WHERE c.site = $1 AND "
+          "c.started_at >= $2 AND c.started_at < $3 AND NOT c.restricted AND NOT s.restricted AND "
+          "s.click_id IS NOT NULL ORDER BY c.started_at",
       // A session's number goes back to its pool, its cool-down starting at $2.
       "UPDATE pool_numbers SET session_id = NULL, released_at = $2 WHERE session_id = $1",
       // The least recently freed number whose cool-down is over (never-held numbers first,
@@ -461,54 +443,22 @@ class Connection {
   std::unique_ptr<PGconn, void (*)(PGconn*)> conn_{nullptr, &PQfinish};
 };
 
-SessionRow read_session(const Result& r, int row) {
-  SessionRow s{r.text(row, 0),    r.text(row, 1),  r.text(row, 2),     r.text(row, 3),
-               r.text(row, 4),    r.text(row, 5),  r.text(row, 6),     r.integer(row, 7),
-               r.integer(row, 8), std::nullopt,    r.boolean(row, 10), r.text(row, 11),
-               r.text(row, 12),   r.text(row, 13), r.text(row, 14),    r.text(row, 15)};
-  if (!r.is_null(row, 9)) s.released_at = r.integer(row, 9);
-  return s;
-}
+// Row `row` of a result, as the shared row readers (store_rows.hpp) read it.
+struct ResultRow {
+  const Result& result;
+  int row;
+  [[nodiscard]] std::string text(int column) const { return result.text(row, column); }
+  [[nodiscard]] std::int64_t integer(int column) const { return result.integer(row, column); }
+  [[nodiscard]] bool flag(int column) const { return result.boolean(row, column); }
+  [[nodiscard]] bool is_null(int column) const { return result.is_null(row, column); }
+};
 
-CallRow read_call(const Result& r, int row) {
-  return CallRow{r.text(row, 0),
-                 r.text(row, 1),
-                 r.text(row, 2),
-                 r.text(row, 3),
-                 static_cast<int>(r.integer(row, 4)),
-                 r.integer(row, 5),
-                 r.text(row, 6),
-                 r.text(row, 7),
-                 r.text(row, 8),
-                 r.text(row, 9),
-                 r.text(row, 10),
-                 r.text(row, 11),
-                 r.text(row, 12),
-                 r.boolean(row, 13),
-                 r.text(row, 14)};
-}
-
-Delivery read_delivery(const Result& r, int row) {
-  return Delivery{r.integer(row, 0),
-                  r.text(row, 1),
-                  r.text(row, 2),
-                  r.text(row, 3),
-                  r.text(row, 4),
-                  r.text(row, 5),
-                  r.text(row, 6),
-                  r.text(row, 7),
-                  r.integer(row, 8),
-                  r.integer(row, 9),
-                  static_cast<int>(r.integer(row, 10)),
-                  r.text(row, 11),
-                  r.text(row, 12),
-                  r.integer(row, 13)};
-}
-
-std::vector<CallRow> read_calls(const Result& r) {
-  std::vector<CallRow> out;
+// Every row of a result, read by `read` (one of store_rows.hpp's readers).
+template <class Read>
+auto read_rows(const Result& r, Read read) {
+  std::vector<decltype(read(ResultRow{r, 0}))> out;
   out.reserve(static_cast<std::size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) out.push_back(read_call(r, i));
+  for (int i = 0; i < r.rows(); ++i) out.push_back(read(ResultRow{r, i}));
   return out;
 }
 
@@ -577,15 +527,12 @@ class PostgresStore final : public Store {
     return with_connection([&](Connection& c) -> std::optional<SessionRow> {
       const Result r = c.run(Q::find_session, {id});
       if (r.rows() == 0) return std::nullopt;
-      return read_session(r, 0);
+      return read_session(ResultRow{r, 0});
     });
   }
   std::vector<SessionRow> active_sessions() override {
     return with_connection([&](Connection& c) {
-      const Result r = c.run(Q::active_sessions, {});
-      std::vector<SessionRow> out;
-      for (int i = 0; i < r.rows(); ++i) out.push_back(read_session(r, i));
-      return out;
+      return read_rows(c.run(Q::active_sessions, {}), read_session<ResultRow>);
     });
   }
   std::vector<std::pair<std::string, Millis>> last_releases(const std::string& site) override {
@@ -601,7 +548,7 @@ class PostgresStore final : public Store {
     return with_connection([&](Connection& c) -> std::optional<SessionRow> {
       const Result r = c.run(Q::holding, {site, number, at, grace});
       if (r.rows() == 0) return std::nullopt;
-      return read_session(r, 0);
+      return read_session(ResultRow{r, 0});
     });
   }
 
@@ -619,7 +566,7 @@ class PostgresStore final : public Store {
     return with_connection([&](Connection& c) -> std::optional<CallRow> {
       const Result r = c.run(Q::find_call, {id});
       if (r.rows() == 0) return std::nullopt;
-      return read_call(r, 0);
+      return read_call(ResultRow{r, 0});
     });
   }
   std::int64_t count_calls(const std::string& site) override {
@@ -797,12 +744,7 @@ class PostgresStore final : public Store {
   }
   std::vector<ClickedCall> clicked_calls(const std::string& site, Millis from, Millis to) override {
     return with_connection([&](Connection& c) {
-      const Result r = c.run(Q::clicked_calls, {site, from, to});
-      std::vector<ClickedCall> out;
-      for (int i = 0; i < r.rows(); ++i) {
-        out.push_back(ClickedCall{read_call(r, i), r.text(i, 15), r.text(i, 16), r.text(i, 17)});
-      }
-      return out;
+      return read_rows(c.run(Q::clicked_calls, {site, from, to}), read_clicked_call<ResultRow>);
     });
   }
 
@@ -929,15 +871,12 @@ class PostgresStore final : public Store {
   }
 
   std::vector<CallRow> calls(Q q, const std::vector<Param>& params) {
-    return with_connection([&](Connection& c) { return read_calls(c.run(q, params)); });
+    return with_connection(
+        [&](Connection& c) { return read_rows(c.run(q, params), read_call<ResultRow>); });
   }
   std::vector<Delivery> read_deliveries(Q q, const std::vector<Param>& params) {
-    return with_connection([&](Connection& c) {
-      const Result r = c.run(q, params);
-      std::vector<Delivery> out;
-      for (int i = 0; i < r.rows(); ++i) out.push_back(read_delivery(r, i));
-      return out;
-    });
+    return with_connection(
+        [&](Connection& c) { return read_rows(c.run(q, params), read_delivery<ResultRow>); });
   }
 
   // A connection for one operation: an idle one, a new one while fewer than kMaxConnections

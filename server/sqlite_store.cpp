@@ -18,6 +18,7 @@
 #include "assignments.hpp"
 #include "schema.hpp"
 #include "store.hpp"
+#include "store_rows.hpp"
 
 namespace callswap::server {
 namespace {
@@ -67,6 +68,7 @@ class Statement {
              : std::string();
   }
   std::int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
+  bool flag(int column) const { return integer(column) != 0; }
   bool is_null(int column) const { return sqlite3_column_type(statement_, column) == SQLITE_NULL; }
 
  private:
@@ -102,68 +104,8 @@ constexpr const char* kEraseIdDeliveries =
     "(?2 AND instr(body, (SELECT click_id FROM sessions WHERE id = ?1)) > 0) OR "
     "(?3 AND instr(body, (SELECT ga_client_id FROM sessions WHERE id = ?1)) > 0))";
 
-constexpr const char* kSessionColumns =
-    "id, site, pool, number, source, campaign_json, landing_path, created_at, last_activity, "
-    "released_at, restricted, "
-    "coalesce(click_id_type, ''), coalesce(click_id, ''), coalesce(click_id_consent, ''), "
-    "coalesce(ga_client_id, ''), "
-    "coalesce(ga_consent, '')";
-
-constexpr const char* kDeliveryColumns =
-    "id, site, destination, event, idempotency_key, body, coalesce(call_id, ''), "
-    "coalesce(session_id, ''), created_at, "
-    "next_attempt_at, attempts, state, last_error, finished_at";
-
-Delivery read_delivery(const Statement& r) {
-  return Delivery{r.integer(0),
-                  r.text(1),
-                  r.text(2),
-                  r.text(3),
-                  r.text(4),
-                  r.text(5),
-                  r.text(6),
-                  r.text(7),
-                  r.integer(8),
-                  r.integer(9),
-                  static_cast<int>(r.integer(10)),
-                  r.text(11),
-                  r.text(12),
-                  r.integer(13)};
-}
-
-// The columns read_call reads, in its order.
-constexpr const char* kCallColumns =
-    "provider_call_id, site, called_number, status, duration_seconds, started_at, "
-    "coalesce(session_id, ''), "
-    "coalesce(source, ''), attribution, campaign_json, coalesce(caller_key_id, ''), "
-    "coalesce(caller_ciphertext, ''), "
-    "coalesce(caller_hash, ''), restricted, classification";
-
-// The same columns of `calls c` in a join.
-constexpr const char* kPrefixedCallColumns =
-    "c.provider_call_id, c.site, c.called_number, c.status, c.duration_seconds, c.started_at, "
-    "coalesce(c.session_id, ''), "
-    "coalesce(c.source, ''), c.attribution, c.campaign_json, coalesce(c.caller_key_id, ''), "
-    "coalesce(c.caller_ciphertext, ''), "
-    "coalesce(c.caller_hash, ''), c.restricted, c.classification";
-
-CallRow read_call(const Statement& r) {
-  return CallRow{
-      r.text(0),    r.text(1),  r.text(2),  r.text(3),          static_cast<int>(r.integer(4)),
-      r.integer(5), r.text(6),  r.text(7),  r.text(8),          r.text(9),
-      r.text(10),   r.text(11), r.text(12), r.integer(13) != 0, r.text(14)};
-}
-
 std::int64_t read_integer(const Statement& r) {
   return r.integer(0);
-}
-
-SessionRow read_session(const Statement& s) {
-  SessionRow r{s.text(0),  s.text(1),    s.text(2),    s.text(3),    s.text(4),          s.text(5),
-               s.text(6),  s.integer(7), s.integer(8), std::nullopt, s.integer(10) != 0, s.text(11),
-               s.text(12), s.text(13),   s.text(14),   s.text(15)};
-  if (!s.is_null(9)) r.released_at = s.integer(9);
-  return r;
 }
 
 class SqliteStore final : public Store {
@@ -378,12 +320,10 @@ class SqliteStore final : public Store {
         db_, "DELETE FROM outbox WHERE session_id = ?1 AND state = 'pending'");
     purge_deliveries_ = purge_batch("outbox", "created_at");
     clicked_calls_ = std::make_unique<Statement>(
-        reader_, (std::string("SELECT ") + kPrefixedCallColumns +
-                  ", s.pool, s.click_id_type, s.click_id FROM calls c JOIN sessions s ON s.id = "
-                  "c.session_id "
+        reader_, (std::string("SELECT ") + kClickedCallColumns +
+                  " FROM calls c JOIN sessions s ON s.id = c.session_id "
                   "WHERE c.site = ?1 AND c.started_at >= ?2 AND c.started_at < ?3 AND c.restricted "
-                  "= 0 AND s.restricted = 0 "
-                  "AND s.click_id IS NOT NULL ORDER BY c.started_at")
+                  "= 0 AND s.restricted = 0 AND s.click_id IS NOT NULL ORDER BY c.started_at")
                      .c_str());
     writer_ = std::thread([this] { writer_loop(); });
   }
@@ -474,11 +414,11 @@ class SqliteStore final : public Store {
     });
   }
   std::optional<SessionRow> find_session(const std::string& id) override {
-    return first_row(read_session, *find_session_, id);
+    return first_row(read_session<Statement>, *find_session_, id);
   }
 
   std::vector<SessionRow> active_sessions() override {
-    return rows(read_session, *active_sessions_);
+    return rows(read_session<Statement>, *active_sessions_);
   }
 
   std::vector<std::pair<std::string, Millis>> last_releases(const std::string& site) override {
@@ -491,7 +431,7 @@ class SqliteStore final : public Store {
 
   std::optional<SessionRow> session_holding(const std::string& site, const std::string& number,
                                             Millis at, Millis grace) override {
-    return first_row(read_session, *holding_, site, number, at, grace);
+    return first_row(read_session<Statement>, *holding_, site, number, at, grace);
   }
 
   bool insert_call(const CallRow& c) override {
@@ -523,7 +463,7 @@ class SqliteStore final : public Store {
   }
 
   std::optional<CallRow> find_call(const std::string& id) override {
-    return first_row(read_call, *find_call_, id);
+    return first_row(read_call<Statement>, *find_call_, id);
   }
 
   std::vector<CallRow> calls_to_reseal(const std::string& current_key_id) override {
@@ -664,11 +604,7 @@ class SqliteStore final : public Store {
   }
 
   std::vector<ClickedCall> clicked_calls(const std::string& site, Millis from, Millis to) override {
-    return rows(
-        [](const Statement& r) {
-          return ClickedCall{read_call(r), r.text(15), r.text(16), r.text(17)};
-        },
-        *clicked_calls_, site, from, to);
+    return rows(read_clicked_call<Statement>, *clicked_calls_, site, from, to);
   }
 
   std::int64_t purge_restrictions(Millis before) override {
@@ -786,12 +722,12 @@ class SqliteStore final : public Store {
 
   template <class... Args>
   std::vector<Delivery> read_deliveries(Statement& statement, const Args&... args) {
-    return rows(read_delivery, statement, args...);
+    return rows(read_delivery<Statement>, statement, args...);
   }
 
   template <class... Args>
   std::vector<CallRow> calls(Statement& statement, const Args&... args) {
-    return rows(read_call, statement, args...);
+    return rows(read_call<Statement>, statement, args...);
   }
 
   // One use of a statement, with the mutex already held.
