@@ -142,66 +142,57 @@ class SqliteStore final : public Store {
       sqlite3_busy_timeout(reader_, 5000);
       sqlite3_exec(reader_, "PRAGMA query_only = ON", nullptr, nullptr, nullptr);
     }
-    insert_session_ = std::make_unique<Statement>(
-        db_,
+    // Statements that write go to the writing connection, reads to the reading one.
+    const auto writing = [this](const std::string& sql) {
+      return std::make_unique<Statement>(db_, sql.c_str());
+    };
+    const auto reading = [this](const std::string& sql) {
+      return std::make_unique<Statement>(reader_, sql.c_str());
+    };
+    insert_session_ = writing(
         "INSERT INTO sessions (id, site, pool, number, source, campaign_json, landing_path, "
         "created_at, last_activity, released_at, "
         "click_id_type, click_id, click_id_consent, ga_client_id, ga_consent) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, nullif(?11, ''), nullif(?12, ''), "
         "nullif(?13, ''), nullif(?14, ''), nullif(?15, ''))");
-    touch_session_ =
-        std::make_unique<Statement>(db_,
-                                    "UPDATE sessions SET last_activity = max(last_activity, ?2) "
-                                    "WHERE id = ?1 AND released_at IS NULL");
-    release_session_ = std::make_unique<Statement>(
-        db_, "UPDATE sessions SET released_at = ?2 WHERE id = ?1 AND released_at IS NULL");
-    update_session_ids_ = std::make_unique<Statement>(db_, kUpdateSessionIds);
-    erase_id_deliveries_ = std::make_unique<Statement>(db_, kEraseIdDeliveries);
+    touch_session_ = writing(
+        "UPDATE sessions SET last_activity = max(last_activity, ?2) "
+        "WHERE id = ?1 AND released_at IS NULL");
+    release_session_ =
+        writing("UPDATE sessions SET released_at = ?2 WHERE id = ?1 AND released_at IS NULL");
+    update_session_ids_ = writing(kUpdateSessionIds);
+    erase_id_deliveries_ = writing(kEraseIdDeliveries);
     // The pool's cool-downs survive a restart even when the session itself is erased.
-    record_release_ = std::make_unique<Statement>(
-        db_,
+    record_release_ = writing(
         "INSERT INTO number_releases (site, number, released_at) SELECT site, number, ?2 FROM "
         "sessions "
         "WHERE id = ?1 AND released_at IS NULL ON CONFLICT (site, number) DO UPDATE SET "
         "released_at = max(released_at, excluded.released_at)");
-    erase_session_ = std::make_unique<Statement>(db_, "DELETE FROM sessions WHERE id = ?1");
-    add_tombstone_ = std::make_unique<Statement>(
-        db_,
+    erase_session_ = writing("DELETE FROM sessions WHERE id = ?1");
+    add_tombstone_ = writing(
         "INSERT INTO erased_calls (call_key, site, erased_at) VALUES (?1, ?2, ?3) "
         "ON CONFLICT (call_key) DO UPDATE SET erased_at = excluded.erased_at");
-    call_erased_ =
-        std::make_unique<Statement>(reader_, "SELECT 1 FROM erased_calls WHERE call_key = ?1");
-    add_restriction_ = std::make_unique<Statement>(
-        db_,
+    call_erased_ = reading("SELECT 1 FROM erased_calls WHERE call_key = ?1");
+    add_restriction_ = writing(
         "INSERT INTO restricted_callers (caller_hash, since) VALUES (?1, ?2) "
         "ON CONFLICT (caller_hash) DO UPDATE SET since = max(since, excluded.since)");
-    remove_restriction_ =
-        std::make_unique<Statement>(db_, "DELETE FROM restricted_callers WHERE caller_hash = ?1");
-    restriction_exists_ = std::make_unique<Statement>(
-        reader_, "SELECT 1 FROM restricted_callers WHERE caller_hash = ?1");
-    refresh_restriction_ = std::make_unique<Statement>(
-        db_, "UPDATE restricted_callers SET since = max(since, ?2) WHERE caller_hash = ?1");
-    find_session_ = std::make_unique<Statement>(
-        reader_,
-        (std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id = ?1").c_str());
-    active_sessions_ = std::make_unique<Statement>(
-        reader_, (std::string("SELECT ") + kSessionColumns +
-                  " FROM sessions WHERE released_at IS NULL ORDER BY last_activity")
-                     .c_str());
-    last_releases_ = std::make_unique<Statement>(
-        reader_, "SELECT number, released_at FROM number_releases WHERE site = ?1");
-    holding_ = std::make_unique<Statement>(
-        reader_,
-        (std::string("SELECT ") + kSessionColumns +
-         " FROM sessions WHERE site = ?1 AND number = ?2 AND created_at <= ?3 "
-         "AND (released_at IS NULL OR released_at + ?4 >= ?3) ORDER BY created_at DESC LIMIT 1")
-            .c_str());
+    remove_restriction_ = writing("DELETE FROM restricted_callers WHERE caller_hash = ?1");
+    restriction_exists_ = reading("SELECT 1 FROM restricted_callers WHERE caller_hash = ?1");
+    refresh_restriction_ =
+        writing("UPDATE restricted_callers SET since = max(since, ?2) WHERE caller_hash = ?1");
+    find_session_ =
+        reading(std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id = ?1");
+    active_sessions_ = reading(std::string("SELECT ") + kSessionColumns +
+                               " FROM sessions WHERE released_at IS NULL ORDER BY last_activity");
+    last_releases_ = reading("SELECT number, released_at FROM number_releases WHERE site = ?1");
+    holding_ = reading(
+        std::string("SELECT ") + kSessionColumns +
+        " FROM sessions WHERE site = ?1 AND number = ?2 AND created_at <= ?3 "
+        "AND (released_at IS NULL OR released_at + ?4 >= ?3) ORDER BY created_at DESC LIMIT 1");
     // A repeated delivery (or the next status of the same call) updates status and duration;
     // the attribution made at the first delivery stays.
-    call_exists_ =
-        std::make_unique<Statement>(db_, "SELECT 1 FROM calls WHERE provider_call_id = ?1");
-    insert_call_ = std::make_unique<Statement>(
-        db_,
+    call_exists_ = writing("SELECT 1 FROM calls WHERE provider_call_id = ?1");
+    insert_call_ = writing(
         "INSERT INTO calls (provider_call_id, site, called_number, status, duration_seconds, "
         "started_at, session_id, source, attribution, "
         "campaign_json, caller_key_id, caller_ciphertext, caller_hash, restricted) "
@@ -210,121 +201,91 @@ class SqliteStore final : public Store {
         "ON CONFLICT (provider_call_id) DO UPDATE SET status = excluded.status, "
         "duration_seconds = max(duration_seconds, excluded.duration_seconds), restricted = "
         "max(restricted, excluded.restricted)");
-    find_call_ = std::make_unique<Statement>(
-        reader_, (std::string("SELECT ") + kCallColumns + " FROM calls WHERE provider_call_id = ?1")
-                     .c_str());
-    to_reseal_ = std::make_unique<Statement>(
-        reader_, (std::string("SELECT ") + kCallColumns +
-                  " FROM calls WHERE caller_key_id IS NOT NULL AND caller_key_id != ?1")
-                     .c_str());
-    reseal_ = std::make_unique<Statement>(
-        db_,
+    find_call_ =
+        reading(std::string("SELECT ") + kCallColumns + " FROM calls WHERE provider_call_id = ?1");
+    to_reseal_ = reading(std::string("SELECT ") + kCallColumns +
+                         " FROM calls WHERE caller_key_id IS NOT NULL AND caller_key_id != ?1");
+    reseal_ = writing(
         "UPDATE calls SET caller_key_id = ?2, caller_ciphertext = ?3 WHERE provider_call_id = ?1");
-    count_calls_ =
-        std::make_unique<Statement>(reader_, "SELECT count(*) FROM calls WHERE site = ?1");
+    count_calls_ = reading("SELECT count(*) FROM calls WHERE site = ?1");
     // In batches, so a purge of millions of rows never holds the database for long: a site's
     // rows whose `age` column is before ?2 (and that meet `also`).
-    const auto purge_batch = [this](const std::string& table, const std::string& age,
-                                    const std::string& also = "") {
-      return std::make_unique<Statement>(
-          db_, ("DELETE FROM " + table + " WHERE rowid IN (SELECT rowid FROM " + table +
-                " WHERE site = ?1 AND " + also + age + " < ?2 LIMIT 5000)")
-                   .c_str());
+    const auto purge_batch = [&writing](const std::string& table, const std::string& age,
+                                        const std::string& also = "") {
+      return writing("DELETE FROM " + table + " WHERE rowid IN (SELECT rowid FROM " + table +
+                     " WHERE site = ?1 AND " + also + age + " < ?2 LIMIT 5000)");
     };
     purge_sessions_ = purge_batch("sessions", "last_activity", "released_at IS NOT NULL AND ");
     purge_calls_ = purge_batch("calls", "started_at");
     purge_samples_ = purge_batch("pool_samples", "at");
     purge_tombstones_ = purge_batch("erased_calls", "erased_at");
     purge_audit_ = purge_batch("audit", "at");
-    purge_restrictions_ =
-        std::make_unique<Statement>(db_, "DELETE FROM restricted_callers WHERE since < ?1");
-    sites_with_data_ = std::make_unique<Statement>(
-        reader_,
+    purge_restrictions_ = writing("DELETE FROM restricted_callers WHERE since < ?1");
+    sites_with_data_ = reading(
         "SELECT site FROM sessions UNION SELECT site FROM calls UNION SELECT site FROM audit "
         "UNION SELECT site FROM pool_samples UNION SELECT site FROM erased_calls UNION SELECT site "
         "FROM number_releases "
         "UNION SELECT site FROM outbox");
-    watermark_ =
-        std::make_unique<Statement>(reader_,
-                                    "SELECT (SELECT value FROM meta WHERE key = 'purged_by'), "
-                                    "(SELECT value FROM meta WHERE key = 'purge_clock')");
-    set_watermark_ = std::make_unique<Statement>(
-        db_,
+    watermark_ = reading(
+        "SELECT (SELECT value FROM meta WHERE key = 'purged_by'), "
+        "(SELECT value FROM meta WHERE key = 'purge_clock')");
+    set_watermark_ = writing(
         "INSERT INTO meta (key, value) VALUES ('purged_by', ?1), ('purge_clock', ?2) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-    calls_by_caller_ = std::make_unique<Statement>(
-        reader_, (std::string("SELECT ") + kCallColumns +
-                  " FROM calls WHERE caller_hash = ?1 ORDER BY started_at")
-                     .c_str());
-    calls_by_session_ = std::make_unique<Statement>(
-        reader_, (std::string("SELECT ") + kCallColumns +
-                  " FROM calls WHERE session_id = ?1 ORDER BY started_at")
-                     .c_str());
-    erase_call_ = std::make_unique<Statement>(db_, "DELETE FROM calls WHERE provider_call_id = ?1");
-    restrict_call_ = std::make_unique<Statement>(
-        db_, "UPDATE calls SET restricted = ?2 WHERE provider_call_id = ?1");
-    restrict_session_ =
-        std::make_unique<Statement>(db_, "UPDATE sessions SET restricted = ?2 WHERE id = ?1");
-    rectify_call_ = std::make_unique<Statement>(db_,
-                                                "UPDATE calls SET source = nullif(?2, ''), "
-                                                "classification = ?3 WHERE provider_call_id = ?1");
-    reportable_calls_ = std::make_unique<Statement>(
-        reader_, (std::string("SELECT ") + kCallColumns +
-                  " FROM calls WHERE site = ?1 AND started_at >= ?2 AND started_at < ?3 AND "
-                  "restricted = 0 ORDER BY started_at")
-                     .c_str());
-    first_call_ = std::make_unique<Statement>(
-        reader_, "SELECT min(started_at) FROM calls WHERE site = ?1 AND caller_hash = ?2");
-    append_audit_ = std::make_unique<Statement>(
-        db_,
+    calls_by_caller_ = reading(std::string("SELECT ") + kCallColumns +
+                               " FROM calls WHERE caller_hash = ?1 ORDER BY started_at");
+    calls_by_session_ = reading(std::string("SELECT ") + kCallColumns +
+                                " FROM calls WHERE session_id = ?1 ORDER BY started_at");
+    erase_call_ = writing("DELETE FROM calls WHERE provider_call_id = ?1");
+    restrict_call_ = writing("UPDATE calls SET restricted = ?2 WHERE provider_call_id = ?1");
+    restrict_session_ = writing("UPDATE sessions SET restricted = ?2 WHERE id = ?1");
+    rectify_call_ = writing(
+        "UPDATE calls SET source = nullif(?2, ''), "
+        "classification = ?3 WHERE provider_call_id = ?1");
+    reportable_calls_ =
+        reading(std::string("SELECT ") + kCallColumns +
+                " FROM calls WHERE site = ?1 AND started_at >= ?2 AND started_at < ?3 AND "
+                "restricted = 0 ORDER BY started_at");
+    first_call_ = reading("SELECT min(started_at) FROM calls WHERE site = ?1 AND caller_hash = ?2");
+    append_audit_ = writing(
         "INSERT INTO audit (at, actor, action, site, detail_json) VALUES (?1, ?2, ?3, ?4, ?5)");
-    audit_entries_ = std::make_unique<Statement>(reader_,
-                                                 "SELECT at, actor, action, site, detail_json FROM "
-                                                 "audit WHERE at >= ?1 AND at < ?2 ORDER BY id");
-    insert_sample_ =
-        std::make_unique<Statement>(db_,
-                                    "INSERT INTO pool_samples (site, pool, at, active, size, "
-                                    "exhausted_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    samples_ = std::make_unique<Statement>(
-        reader_,
+    audit_entries_ = reading(
+        "SELECT at, actor, action, site, detail_json FROM "
+        "audit WHERE at >= ?1 AND at < ?2 ORDER BY id");
+    insert_sample_ = writing(
+        "INSERT INTO pool_samples (site, pool, at, active, size, "
+        "exhausted_total) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    samples_ = reading(
         "SELECT site, pool, at, active, size, exhausted_total FROM pool_samples WHERE site = ?1 "
         "AND pool = ?2 AND at >= ?3 AND at < ?4 ORDER BY at");
-    enqueue_delivery_ = std::make_unique<Statement>(
-        db_,
+    enqueue_delivery_ = writing(
         "INSERT INTO outbox (site, destination, event, idempotency_key, body, call_id, session_id, "
         "created_at, next_attempt_at) "
         "VALUES (?1, ?2, ?3, ?4, ?5, nullif(?6, ''), nullif(?7, ''), ?8, ?9) ON CONFLICT "
         "(idempotency_key) DO NOTHING");
-    due_deliveries_ = std::make_unique<Statement>(
-        reader_, (std::string("SELECT ") + kDeliveryColumns +
-                  " FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY "
-                  "next_attempt_at, id LIMIT ?2")
-                     .c_str());
-    record_attempt_ =
-        std::make_unique<Statement>(db_,
-                                    "UPDATE outbox SET state = ?2, attempts = ?3, next_attempt_at "
-                                    "= ?4, last_error = ?5, finished_at = ?6 "
-                                    "WHERE id = ?1 AND state = 'pending'");
-    deliveries_ = std::make_unique<Statement>(
-        reader_,
-        (std::string("SELECT ") + kDeliveryColumns +
-         " FROM outbox WHERE site = ?1 AND created_at >= ?2 AND created_at < ?3 ORDER BY id")
-            .c_str());
-    erase_call_deliveries_ =
-        std::make_unique<Statement>(db_, "DELETE FROM outbox WHERE call_id = ?1");
-    erase_session_deliveries_ =
-        std::make_unique<Statement>(db_, "DELETE FROM outbox WHERE session_id = ?1");
-    restrict_call_deliveries_ = std::make_unique<Statement>(
-        db_, "DELETE FROM outbox WHERE call_id = ?1 AND state = 'pending'");
-    restrict_session_deliveries_ = std::make_unique<Statement>(
-        db_, "DELETE FROM outbox WHERE session_id = ?1 AND state = 'pending'");
+    due_deliveries_ =
+        reading(std::string("SELECT ") + kDeliveryColumns +
+                " FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY "
+                "next_attempt_at, id LIMIT ?2");
+    record_attempt_ = writing(
+        "UPDATE outbox SET state = ?2, attempts = ?3, next_attempt_at "
+        "= ?4, last_error = ?5, finished_at = ?6 "
+        "WHERE id = ?1 AND state = 'pending'");
+    deliveries_ = reading(
+        std::string("SELECT ") + kDeliveryColumns +
+        " FROM outbox WHERE site = ?1 AND created_at >= ?2 AND created_at < ?3 ORDER BY id");
+    erase_call_deliveries_ = writing("DELETE FROM outbox WHERE call_id = ?1");
+    erase_session_deliveries_ = writing("DELETE FROM outbox WHERE session_id = ?1");
+    restrict_call_deliveries_ =
+        writing("DELETE FROM outbox WHERE call_id = ?1 AND state = 'pending'");
+    restrict_session_deliveries_ =
+        writing("DELETE FROM outbox WHERE session_id = ?1 AND state = 'pending'");
     purge_deliveries_ = purge_batch("outbox", "created_at");
-    clicked_calls_ = std::make_unique<Statement>(
-        reader_, (std::string("SELECT ") + kClickedCallColumns +
-                  " FROM calls c JOIN sessions s ON s.id = c.session_id "
-                  "WHERE c.site = ?1 AND c.started_at >= ?2 AND c.started_at < ?3 AND c.restricted "
-                  "= 0 AND s.restricted = 0 AND s.click_id IS NOT NULL ORDER BY c.started_at")
-                     .c_str());
+    clicked_calls_ =
+        reading(std::string("SELECT ") + kClickedCallColumns +
+                " FROM calls c JOIN sessions s ON s.id = c.session_id "
+                "WHERE c.site = ?1 AND c.started_at >= ?2 AND c.started_at < ?3 AND c.restricted "
+                "= 0 AND s.restricted = 0 AND s.click_id IS NOT NULL ORDER BY c.started_at");
     writer_ = std::thread([this] { writer_loop(); });
   }
 
