@@ -1,5 +1,6 @@
 #include "json_text.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <iterator>
 #include <unordered_set>
@@ -120,24 +121,32 @@ class StrictHandler {
   std::size_t error_position_ = 0;
 };
 
-// Line and column (1-based, counting UTF-8 characters) of the byte at `offset`.
+// Line and column (1-based, a column counting UTF-8 characters) of the byte at `offset`.
 std::string position_of(std::string_view text, std::size_t offset) {
-  std::size_t line = 1;
-  std::size_t column = 1;
-  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
-      ++column;
-    }
-  }
+  const std::string_view before = text.substr(0, std::min(offset, text.size()));
+  const std::size_t newline = before.rfind('\n');
+  const std::string_view line_so_far =
+      newline == std::string_view::npos ? before : before.substr(newline + 1);
+  const auto line = std::count(before.begin(), before.end(), '\n') + 1;
+  // Each character has one byte that is not a continuation byte (10xxxxxx).
+  const auto column =
+      std::count_if(line_so_far.begin(), line_so_far.end(),
+                    [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }) +
+      1;
   return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
 
 }  // namespace
 
 Expected<Json> parse_json(std::string_view text, std::size_t max_depth) {
+  // nlohmann skips a UTF-8 byte order mark; RFC 8259 lets a parser refuse one, and the server
+  // always has (the core's reader refuses it too).
+  if (text.starts_with("\xEF\xBB\xBF"))
+    return Error{"invalid JSON at line 1, column 1: a byte order mark before the value"};
+  // nlohmann takes a NUL byte between tokens for the end of the input, so text after one would
+  // pass unread; JSON allows a raw NUL nowhere, not even in a string.
+  if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos)
+    return Error{"invalid JSON at " + position_of(text, nul) + ": a NUL byte"};
   Json out;
   const char* reached = text.data();
   StrictHandler handler(out, max_depth);
@@ -168,27 +177,6 @@ const Json* member(const Json& value, std::string_view key) {
   if (!value.is_object()) return nullptr;
   const auto it = value.find(key);
   return it == value.end() ? nullptr : &*it;
-}
-
-const char* json_type_name(const Json& value) {
-  switch (value.type()) {
-    case Json::value_t::null:
-      return "null";
-    case Json::value_t::boolean:
-      return "a boolean";
-    case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned:
-    case Json::value_t::number_float:
-      return "a number";
-    case Json::value_t::string:
-      return "a string";
-    case Json::value_t::array:
-      return "an array";
-    case Json::value_t::object:
-      return "an object";
-    default:
-      return "a value";
-  }
 }
 
 json::Value to_core(const Json& value) {

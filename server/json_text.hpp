@@ -19,8 +19,9 @@ namespace callswap::server {
 using Json = nlohmann::ordered_json;
 
 /// One JSON document, strictly: a duplicate member, nesting deeper than `max_depth` (the
-/// outermost value is at depth 0), invalid UTF-8, a number beyond a double's range or text
-/// after the value is an error naming the line and column ("invalid JSON at line 1, column 5:
+/// outermost value is at depth 0), invalid UTF-8, a number beyond a double's range, a byte
+/// order mark, a NUL byte or text after the value is an error naming the line and column ("invalid JSON at line
+/// 1, column 5:
 /// ..."). The error never quotes the input, so it can be logged.
 Expected<Json> parse_json(std::string_view text, std::size_t max_depth = 64);
 
@@ -34,9 +35,6 @@ Json json_number(double n);
 
 /// The member `key` of an object, or nullptr (also when `value` is not an object).
 const Json* member(const Json& value, std::string_view key);
-
-/// "a string", "a number", ... for error messages.
-const char* json_type_name(const Json& value);
 
 /// The same value as the core's callswap::json reads and writes it (numbers become doubles).
 json::Value to_core(const Json& value);

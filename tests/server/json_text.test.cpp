@@ -24,6 +24,9 @@ TEST_CASE("The server reads JSON strictly and says where it breaks", "[json]") {
   // A duplicate is reported at the end of its name.
   CHECK(refusal(R"({"a": 1, "a": 2})") ==
         R"(invalid JSON at line 1, column 12: duplicate member "a")");
+  // The example docs/api.md gives.
+  CHECK(refusal(R"({"consent": true, "consent": false})") ==
+        R"(invalid JSON at line 1, column 27: duplicate member "consent")");
   // The same name in different objects is no duplicate.
   CHECK(refusal(R"({"a": {"a": 1}, "b": {"a": 2}})") == "accepted");
   CHECK(refusal("{\"a\": 1,\n \"b\": {\"c\": 1, \"c\": 2}}") ==
@@ -36,6 +39,13 @@ TEST_CASE("The server reads JSON strictly and says where it breaks", "[json]") {
   CHECK(refusal("") ==
         "invalid JSON at line 1, column 1: syntax error while parsing value - "
         "unexpected end of input; expected '[', '{', or a literal");
+  CHECK(refusal("\xEF\xBB\xBF{}") ==
+        "invalid JSON at line 1, column 1: a byte order mark before the value");
+  // nlohmann alone would stop reading at a NUL byte and accept what came before it.
+  CHECK(refusal(std::string("{}\0 trailing", 12)) ==
+        "invalid JSON at line 1, column 3: a NUL byte");
+  CHECK(refusal(std::string("{}\0", 3)) == "invalid JSON at line 1, column 3: a NUL byte");
+  CHECK(refusal(std::string("[\"a\0\"]", 6)) == "invalid JSON at line 1, column 4: a NUL byte");
   CHECK(refusal("1e400") == "invalid JSON at line 1, column 5: number out of range");
   CHECK(refusal("-1e400") == "invalid JSON at line 1, column 6: number out of range");
   CHECK(refusal("[\"caf\xC3\xA9\"]") == "accepted");
