@@ -20,9 +20,9 @@ using Json = nlohmann::ordered_json;
 
 /// One JSON document, strictly: a duplicate member, nesting deeper than `max_depth` (the
 /// outermost value is at depth 0), invalid UTF-8, a number beyond a double's range, a byte
-/// order mark, a NUL byte or text after the value is an error naming the line and column ("invalid JSON at line
-/// 1, column 5:
-/// ..."). The error never quotes the input, so it can be logged.
+/// order mark, a NUL byte or text after the value is an error naming the line and column
+/// ("invalid JSON at line 1, column 5: ..."). The error quotes nothing of the input but a
+/// duplicate member's name, so it can be logged.
 Expected<Json> parse_json(std::string_view text, std::size_t max_depth = 64);
 
 /// Compact JSON text. Never throws: invalid UTF-8 in a string (text from URLs, headers and
