@@ -3,7 +3,6 @@
 #include <httplib.h>
 
 #include <algorithm>
-#include <callswap/json.hpp>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -154,56 +153,56 @@ void queue_call_events(Store& store, const CallEvents& e) {
   for (const WebhookDestination& hook : rules.webhooks) {
     for (const std::string& event : hook.events) {
       if (event == "call.attributed" ? !(e.first_report && attributed) : !ended) continue;
-      json::Object call;
-      call.set("id", e.call.provider_call_id);
-      call.set("called_number", e.call.called_number);
-      call.set("status", e.call.status);
-      call.set("duration_seconds", e.call.duration_seconds);
-      call.set("started_at", iso_time(e.call.started_at));
-      call.set("attribution", e.call.attribution);
-      call.set("source", e.call.source);
-      auto campaign = json::parse(e.call.campaign_json);
-      call.set("campaign", campaign ? *campaign : json::Value(json::Object{}));
+      Json call = Json::object();
+      call["id"] = e.call.provider_call_id;
+      call["called_number"] = e.call.called_number;
+      call["status"] = e.call.status;
+      call["duration_seconds"] = e.call.duration_seconds;
+      call["started_at"] = iso_time(e.call.started_at);
+      call["attribution"] = e.call.attribution;
+      call["source"] = e.call.source;
+      auto campaign = parse_json(e.call.campaign_json);
+      call["campaign"] = campaign ? *campaign : Json::object();
       // The click id exists only when the visitor consented to advertising; it goes with that
       // consent.
       if (e.session && !e.session->click_id.empty()) {
-        json::Object click;
-        click.set("type", e.session->click_id_type);
-        click.set("value", e.session->click_id);
-        click.set("consent", e.session->click_id_consent);
-        call.set("click_id", std::move(click));
+        Json click = Json::object();
+        click["type"] = e.session->click_id_type;
+        click["value"] = e.session->click_id;
+        click["consent"] = e.session->click_id_consent;
+        call["click_id"] = std::move(click);
       }
-      if (ended) call.set("conversion", counts_as_conversion(rules, e.call, e.first_time_caller));
+      if (ended) call["conversion"] = counts_as_conversion(rules, e.call, e.first_time_caller);
       if (!hook.caller_number_key.empty() && !e.caller_number.empty())
-        call.set("caller_number", e.caller_number);
-      json::Object body;
-      body.set("id", event_key(site, "webhook:" + hook.id, event, e.call.provider_call_id));
-      body.set("type", event);
-      body.set("site", site);
-      body.set("created_at", iso_time(e.now));
-      body.set("call", std::move(call));
-      queue("webhook:" + hook.id, event, json::Value(std::move(body)).dump());
+        call["caller_number"] = e.caller_number;
+      Json body = Json::object();
+      body["id"] = event_key(site, "webhook:" + hook.id, event, e.call.provider_call_id);
+      body["type"] = event;
+      body["site"] = site;
+      body["created_at"] = iso_time(e.now);
+      body["call"] = std::move(call);
+      queue("webhook:" + hook.id, event, dump_json(body));
     }
   }
   if (rules.ga4 && ended && e.session && !e.session->ga_client_id.empty() &&
       counts_as_conversion(rules, e.call, e.first_time_caller)) {
     // No caller number, no call id: the event says a call of this length came from this source.
-    json::Object params;
-    params.set("duration_seconds", e.call.duration_seconds);
-    params.set("source", e.call.source);
+    Json params = Json::object();
+    params["duration_seconds"] = e.call.duration_seconds;
+    params["source"] = e.call.source;
     const ConversionValue value = conversion_value(rules, e.call.source, e.session->pool);
-    params.set("value", value.value);
-    params.set("currency", rules.currency);
-    json::Object event;
-    event.set("name", rules.ga4->event_name);
-    event.set("params", std::move(params));
-    json::Array events;
+    params["value"] = json_number(value.value);
+    params["currency"] = rules.currency;
+    Json event = Json::object();
+    event["name"] = rules.ga4->event_name;
+    event["params"] = std::move(params);
+    Json events = Json::array();
     events.push_back(std::move(event));
-    json::Object body;
-    body.set("client_id", e.session->ga_client_id);
-    body.set("timestamp_micros", static_cast<double>(e.call.started_at) * 1000);
-    body.set("events", std::move(events));
-    queue("ga4", rules.ga4->event_name, json::Value(std::move(body)).dump());
+    Json body = Json::object();
+    body["client_id"] = e.session->ga_client_id;
+    body["timestamp_micros"] = e.call.started_at * 1000;
+    body["events"] = std::move(events);
+    queue("ga4", rules.ga4->event_name, dump_json(body));
   }
 }
 

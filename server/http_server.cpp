@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <callswap/attribution.hpp>
-#include <callswap/json.hpp>
 #include <cctype>
 #include <chrono>
 #include <cmath>
@@ -38,12 +37,12 @@ constexpr const char* kJson = "application/json";
 // {"error": {"code", "message"}}, the one error shape of the whole API.
 void fail(httplib::Response& res, int status, std::string_view code, std::string_view message) {
   res.status = status;
-  res.set_content(error_body(code, message).dump(), kJson);
+  res.set_content(dump_json(error_body(code, message)), kJson);
 }
 
-void reply(httplib::Response& res, int status, const json::Value& body) {
+void reply(httplib::Response& res, int status, const Json& body) {
   res.status = status;
-  res.set_content(body.dump(), kJson);
+  res.set_content(dump_json(body), kJson);
 }
 
 // The code and message for errors the router or httplib itself produced.
@@ -68,25 +67,25 @@ std::pair<const char*, const char*> default_error(int status) {
 
 // The report's view of the outbox: how many deliveries are pending, delivered and given up,
 // and why each given-up one failed.
-json::Object delivery_summary(const std::vector<Delivery>& deliveries) {
+Json delivery_summary(const std::vector<Delivery>& deliveries) {
   double pending = 0;
   double delivered = 0;
-  json::Array failed;
+  Json failed = Json::array();
   for (const Delivery& d : deliveries) {
     if (d.state == "pending") ++pending;
     if (d.state == "delivered") ++delivered;
     if (d.state != "failed") continue;
-    json::Object item;
-    item.set("destination", d.destination);
-    item.set("event", d.event);
-    item.set("reason", d.last_error);
-    item.set("created_at", static_cast<double>(d.created_at));
+    Json item = Json::object();
+    item["destination"] = d.destination;
+    item["event"] = d.event;
+    item["reason"] = d.last_error;
+    item["created_at"] = d.created_at;
     failed.push_back(std::move(item));
   }
-  json::Object out;
-  out.set("pending", pending);
-  out.set("delivered", delivered);
-  out.set("failed", std::move(failed));
+  Json out = Json::object();
+  out["pending"] = pending;
+  out["delivered"] = delivered;
+  out["failed"] = std::move(failed);
   return out;
 }
 
@@ -272,10 +271,8 @@ struct Server::State {
   }
 
   // Every admin action goes to the audit log: who, what, which site, never personal data.
-  void audit(const AdminKey& key, std::string action, const std::string& site,
-             json::Object detail = {}) {
-    store->append_audit(AuditEntry{clock(), key.id, std::move(action), site,
-                                   json::Value(std::move(detail)).dump()});
+  void audit(const AdminKey& key, std::string action, const std::string& site, Json detail = {}) {
+    store->append_audit(AuditEntry{clock(), key.id, std::move(action), site, dump_json(detail)});
   }
 
   // A session erased on request while it still holds a number gives the number back to its
@@ -306,8 +303,8 @@ struct Server::State {
   }
 
   // The report's pool section and the pools endpoint: each pool now and over [from, to).
-  json::Array pool_reports(const SiteEntry& site, Millis from, Millis to, double target) {
-    json::Array out;
+  Json pool_reports(const SiteEntry& site, Millis from, Millis to, double target) {
+    Json out = Json::array();
     const Millis now = clock();
     for (const PoolConfig& pool_config : site.pools) {
       out.push_back(
@@ -318,9 +315,8 @@ struct Server::State {
   }
 
   // Records a call from either webhook and attributes it.
-  json::Value record_call(const std::string& provider_id, const std::string& to,
-                          const std::string& from, const std::string& status, int duration,
-                          Millis at, httplib::Response& res) {
+  Json record_call(const std::string& provider_id, const std::string& to, const std::string& from,
+                   const std::string& status, int duration, Millis at, httplib::Response& res) {
     auto number = parse_e164(to);
     if (!number) {
       fail(res, 400, "invalid_number", "to: " + number.error().message);
@@ -334,10 +330,10 @@ struct Server::State {
     // An erased call stays erased: a replay of its webhook (Twilio signs no timestamp) is
     // acknowledged, so the provider stops retrying, and stores nothing.
     if (store->call_erased(erased_call_key(vault ? &*vault : nullptr, provider_id))) {
-      json::Object body;
-      body.set("call", provider_id);
-      body.set("new", false);
-      body.set("stored", false);
+      Json body = Json::object();
+      body["call"] = provider_id;
+      body["new"] = false;
+      body["stored"] = false;
       res.status = 200;
       return body;
     }
@@ -389,11 +385,11 @@ struct Server::State {
           *store, CallEvents{*owner->site, *stored, session, fresh, first_time, caller, clock()});
       outbox->wake();
     }
-    json::Object body;
-    body.set("call", provider_id);
-    body.set("new", fresh);
-    body.set("attribution", stored ? stored->attribution : call.attribution);
-    body.set("source", stored ? stored->source : call.source);
+    Json body = Json::object();
+    body["call"] = provider_id;
+    body["new"] = fresh;
+    body["attribution"] = stored ? stored->attribution : call.attribution;
+    body["source"] = stored ? stored->source : call.source;
     res.status = fresh ? 201 : 200;
     return body;
   }
@@ -524,8 +520,8 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   };
 
   on(route_ids::health, [](const httplib::Request&, httplib::Response& res, const AdminKey*) {
-    json::Object body;
-    body.set("status", "ok");
+    Json body = Json::object();
+    body["status"] = "ok";
     reply(res, 200, body);
   });
 
@@ -576,50 +572,50 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
      });
 
   // A dynamic number for a consenting visitor's session.
-  on(route_ids::session_create, [&s](const httplib::Request& req, httplib::Response& res,
-                                     const AdminKey*) {
-    const SiteEntry* site = s.site(req.matches[1]);
-    if (!site) return fail(res, 404, "unknown_site", "no such site");
-    if (!s.allow_origin(*site, req, res))
-      return fail(res, 403, "origin_not_allowed",
-                  "this origin may not ask for numbers for this site");
-    auto parsed = parse_session_request(req.body, site->config);
-    if (const auto* error = std::get_if<RequestError>(&parsed))
-      return fail(res, error->status, error->code, error->message);
-    SessionRequest& request = std::get<SessionRequest>(parsed);
-    const Source* source = request.source;
-    const std::string& landing_path = request.landing_path;
-    json::Object& campaign = request.campaign;
+  on(route_ids::session_create,
+     [&s](const httplib::Request& req, httplib::Response& res, const AdminKey*) {
+       const SiteEntry* site = s.site(req.matches[1]);
+       if (!site) return fail(res, 404, "unknown_site", "no such site");
+       if (!s.allow_origin(*site, req, res))
+         return fail(res, 403, "origin_not_allowed",
+                     "this origin may not ask for numbers for this site");
+       auto parsed = parse_session_request(req.body, site->config);
+       if (const auto* error = std::get_if<RequestError>(&parsed))
+         return fail(res, error->status, error->code, error->message);
+       SessionRequest& request = std::get<SessionRequest>(parsed);
+       const Source* source = request.source;
+       const std::string& landing_path = request.landing_path;
+       const Json& campaign = request.campaign;
 
-    const auto static_reply = [&](const char* reason) {
-      json::Object out;
-      out.set("number", source->static_number.e164());
-      out.set("display", format_for_display(source->static_number, *site->config.country));
-      out.set("reason", reason);
-      reply(res, 200, out);
-    };
-    if (source->pool.empty()) return static_reply("static_only");
+       const auto static_reply = [&](const char* reason) {
+         Json out = Json::object();
+         out["number"] = source->static_number.e164();
+         out["display"] = format_for_display(source->static_number, *site->config.country);
+         out["reason"] = reason;
+         reply(res, 200, out);
+       };
+       if (source->pool.empty()) return static_reply("static_only");
 
-    const PoolConfig* pool = find_pool(*site, source->pool);
-    if (!pool) return static_reply("static_only");
-    const Millis now = s.clock();
-    const std::string id = random_id();
-    const Millis hold_ms = pool->settings.hold_ms;
-    const std::optional<Assignment> assignment = s.assignments->assign(
-        SessionRow{id, site->config.site, source->pool, "", source->id,
-                   json::Value(std::move(campaign)).dump(), landing_path, now, now, std::nullopt,
-                   false, request.click_id_type, request.click_id, request.click_id_consent,
-                   request.ga_client_id, request.ga_consent},
-        now);
-    if (!assignment) return static_reply("pool_exhausted");
-    json::Object out;
-    out.set("session", id);
-    out.set("number", assignment->number);
-    out.set("display", format_for_display(*parse_e164(assignment->number), *site->config.country));
-    out.set("expires_in", static_cast<double>(hold_ms / 1000));
-    if (!assignment->displaced_session.empty()) out.set("reason", "reused_least_active");
-    reply(res, 201, out);
-  });
+       const PoolConfig* pool = find_pool(*site, source->pool);
+       if (!pool) return static_reply("static_only");
+       const Millis now = s.clock();
+       const std::string id = random_id();
+       const Millis hold_ms = pool->settings.hold_ms;
+       const std::optional<Assignment> assignment = s.assignments->assign(
+           SessionRow{id, site->config.site, source->pool, "", source->id, dump_json(campaign),
+                      landing_path, now, now, std::nullopt, false, request.click_id_type,
+                      request.click_id, request.click_id_consent, request.ga_client_id,
+                      request.ga_consent},
+           now);
+       if (!assignment) return static_reply("pool_exhausted");
+       Json out = Json::object();
+       out["session"] = id;
+       out["number"] = assignment->number;
+       out["display"] = format_for_display(*parse_e164(assignment->number), *site->config.country);
+       out["expires_in"] = hold_ms / 1000;
+       if (!assignment->displaced_session.empty()) out["reason"] = "reused_least_active";
+       reply(res, 201, out);
+     });
 
   on(route_ids::session_heartbeat, [&s](const httplib::Request& req, httplib::Response& res,
                                         const AdminKey*) {
@@ -645,8 +641,8 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
                                                     ids.ga_named, ids.ga_client_id, ids.ga_consent})
           .get();
     }
-    json::Object out;
-    out.set("expires_in", static_cast<double>(pool->settings.hold_ms / 1000));
+    Json out = Json::object();
+    out["expires_in"] = pool->settings.hold_ms / 1000;
     reply(res, 200, out);
   });
 
@@ -688,9 +684,9 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
        if (const auto* error = std::get_if<RequestError>(&parsed))
          return fail(res, error->status, error->code, error->message);
        const CallReport& call = std::get<CallReport>(parsed);
-       json::Value body = s.record_call(call.id, call.to, call.from, call.status,
-                                        call.duration_seconds, s.clock(), res);
-       if (!body.is_null()) res.set_content(body.dump(), kJson);
+       Json body = s.record_call(call.id, call.to, call.from, call.status, call.duration_seconds,
+                                 s.clock(), res);
+       if (!body.is_null()) res.set_content(dump_json(body), kJson);
      });
 
   // A generic call event: JSON signed with HMAC-SHA256 over "<timestamp>.<body>".
@@ -716,9 +712,9 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
        if (const auto* error = std::get_if<RequestError>(&parsed))
          return fail(res, error->status, error->code, error->message);
        const CallReport& call = std::get<CallReport>(parsed);
-       json::Value out =
+       Json out =
            s.record_call(call.id, call.to, call.from, call.status, call.duration_seconds, now, res);
-       if (!out.is_null()) res.set_content(out.dump(), kJson);
+       if (!out.is_null()) res.set_content(dump_json(out), kJson);
      });
 
   // amp-call-tracking: the static number of the default source (AMP pages carry no consent).
@@ -728,9 +724,9 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
        if (!site) return fail(res, 404, "unknown_site", "no such site");
        const Source* source = site->config.default_source();
        const PhoneNumber number = source ? source->static_number : site->config.targets.front();
-       json::Object out;
-       out.set("phoneNumber", number.e164());
-       out.set("formattedPhoneNumber", format_for_display(number, *site->config.country));
+       Json out = Json::object();
+       out["phoneNumber"] = number.e164();
+       out["formattedPhoneNumber"] = format_for_display(number, *site->config.country);
        // AMP's rules for its CORS requests (the "CORS in AMP" guide, "Verify CORS requests"): the
        // Origin must be one of the publisher's own origins or an AMP cache serving the page; a
        // request without Origin must carry "AMP-Same-Origin: true" (the AMP runtime on the
@@ -787,10 +783,10 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
                   "from and to: milliseconds since the epoch, from before to");
     if (!target)
       return fail(res, 400, "invalid_target", "target: a utilisation between 0.05 and 1");
-    json::Object body;
-    body.set("site", site->config.site);
-    body.set("pools",
-             s.pool_reports(*site, static_cast<Millis>(*from), static_cast<Millis>(*to), *target));
+    Json body = Json::object();
+    body["site"] = site->config.site;
+    body["pools"] =
+        s.pool_reports(*site, static_cast<Millis>(*from), static_cast<Millis>(*to), *target);
     s.audit(*key, "pools", site->config.site);
     reply(res, 200, body);
   });
@@ -798,10 +794,10 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   // The sites an admin key may report on (for the admin page).
   on(route_ids::admin_sites,
      [&s](const httplib::Request&, httplib::Response& res, const AdminKey* key) {
-       json::Array sites;
+       Json sites = Json::array();
        for (const SiteEntry& site : s.config.sites) sites.emplace_back(site.config.site);
-       json::Object body;
-       body.set("sites", std::move(sites));
+       Json body = Json::object();
+       body["sites"] = std::move(sites);
        s.audit(*key, "sites", "");
        reply(res, 200, body);
      });
@@ -826,19 +822,18 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
        }
        const Millis to = *last + kDay;
        const std::string site_id = site->config.site;
-       json::Value report = call_report(
+       Json report = call_report(
            s.store->reportable_calls(site_id, *from, to), *from, to,
            [&](const std::string& hash) { return s.store->first_call_at(site_id, hash); });
-       report.as_object().set("site", site_id);
-       report.as_object().set("from", utc_date(*from));
-       report.as_object().set("to", utc_date(*last));
-       report.as_object().set("pools", s.pool_reports(*site, *from, to, 0.75));
+       report["site"] = site_id;
+       report["from"] = utc_date(*from);
+       report["to"] = utc_date(*last);
+       report["pools"] = s.pool_reports(*site, *from, to, 0.75);
        if (site->conversions.enabled)
-         report.as_object().set("deliveries",
-                                delivery_summary(s.store->deliveries(site_id, *from, to)));
-       json::Object detail;
-       detail.set("from", utc_date(*from));
-       detail.set("to", utc_date(*last));
+         report["deliveries"] = delivery_summary(s.store->deliveries(site_id, *from, to));
+       Json detail = Json::object();
+       detail["from"] = utc_date(*from);
+       detail["to"] = utc_date(*last);
        s.audit(*key, "report", site_id, std::move(detail));
        reply(res, 200, report);
      });
@@ -846,7 +841,7 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
   // Data-subject rights: access, erase, restrict, unrestrict, rectify (subjects.hpp).
   on(route_ids::admin_subjects,
      [&s](const httplib::Request& req, httplib::Response& res, const AdminKey* key) {
-       auto body = json::parse(req.body);
+       auto body = parse_json(req.body);
        if (!body) return fail(res, 400, "invalid_json", body.error().message);
        const SubjectOutcome outcome = s.subjects->handle(
            std::string(req.matches[1]), *body, {key->id, State::has_scope(*key, Scope::callers)});
@@ -855,44 +850,44 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
 
   // What the server holds for a site, for the operator's and the DPO's checks: origins,
   // pools, retention and what is kept of callers. Never a secret or a key.
-  on(route_ids::admin_site_settings, [&s](const httplib::Request& req, httplib::Response& res,
-                                          const AdminKey* key) {
-    const SiteEntry* site = s.site(req.matches[1]);
-    if (!site) return fail(res, 404, "unknown_site", "no such site");
-    json::Array origins;
-    for (const std::string& origin : site->allowed_origins) origins.emplace_back(origin);
-    json::Array pools;
-    for (const PoolConfig& pool : site->pools) {
-      json::Array numbers;
-      for (const PhoneNumber& n : pool.numbers) numbers.emplace_back(n.e164());
-      json::Object p;
-      p.set("id", pool.id);
-      p.set("numbers", std::move(numbers));
-      p.set("hold_minutes", static_cast<double>(pool.settings.hold_ms / 60'000));
-      p.set("cooldown_minutes", static_cast<double>(pool.settings.cooldown_ms / 60'000));
-      p.set("when_exhausted",
-            pool.settings.when_exhausted == PoolSettings::WhenExhausted::static_number
-                ? "static_number"
-                : "reuse_least_active");
-      pools.push_back(std::move(p));
-    }
-    json::Object retention;
-    retention.set("sessions_days", site->retention.sessions_days);
-    retention.set("calls_days", site->retention.calls_days);
-    retention.set("audit_days", site->retention.audit_days);
-    json::Object callers;
-    callers.set("kept", s.vault.has_value() && site->keep_caller_numbers);
-    callers.set("hashed", s.vault.has_value());
-    json::Object body;
-    body.set("site", site->config.site);
-    body.set("allowed_origins", std::move(origins));
-    body.set("pools", std::move(pools));
-    body.set("attribution_grace_minutes", static_cast<double>(site->attribution_grace_ms / 60'000));
-    body.set("retention", std::move(retention));
-    body.set("callers", std::move(callers));
-    s.audit(*key, "settings", site->config.site);
-    reply(res, 200, body);
-  });
+  on(route_ids::admin_site_settings,
+     [&s](const httplib::Request& req, httplib::Response& res, const AdminKey* key) {
+       const SiteEntry* site = s.site(req.matches[1]);
+       if (!site) return fail(res, 404, "unknown_site", "no such site");
+       Json origins = Json::array();
+       for (const std::string& origin : site->allowed_origins) origins.emplace_back(origin);
+       Json pools = Json::array();
+       for (const PoolConfig& pool : site->pools) {
+         Json numbers = Json::array();
+         for (const PhoneNumber& n : pool.numbers) numbers.emplace_back(n.e164());
+         Json p = Json::object();
+         p["id"] = pool.id;
+         p["numbers"] = std::move(numbers);
+         p["hold_minutes"] = pool.settings.hold_ms / 60'000;
+         p["cooldown_minutes"] = pool.settings.cooldown_ms / 60'000;
+         p["when_exhausted"] =
+             pool.settings.when_exhausted == PoolSettings::WhenExhausted::static_number
+                 ? "static_number"
+                 : "reuse_least_active";
+         pools.push_back(std::move(p));
+       }
+       Json retention = Json::object();
+       retention["sessions_days"] = site->retention.sessions_days;
+       retention["calls_days"] = site->retention.calls_days;
+       retention["audit_days"] = site->retention.audit_days;
+       Json callers = Json::object();
+       callers["kept"] = s.vault.has_value() && site->keep_caller_numbers;
+       callers["hashed"] = s.vault.has_value();
+       Json body = Json::object();
+       body["site"] = site->config.site;
+       body["allowed_origins"] = std::move(origins);
+       body["pools"] = std::move(pools);
+       body["attribution_grace_minutes"] = site->attribution_grace_ms / 60'000;
+       body["retention"] = std::move(retention);
+       body["callers"] = std::move(callers);
+       s.audit(*key, "settings", site->config.site);
+       reply(res, 200, body);
+     });
 
   // The record of processing (GDPR Art. 30) for the configured sites, as Markdown: what
   // `callswap-server privacy-record` prints, for the DPO who holds a config-scoped key.
@@ -948,8 +943,8 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
     if (!site->conversions.enabled)
       return fail(res, 404, "no_conversions", "this site has no conversion rules");
     const std::string platform = req.matches[2];
-    json::Object detail;
-    detail.set("platform", platform);
+    Json detail = Json::object();
+    detail["platform"] = platform;
     s.audit(*key, "conversion-feed", site->config.site, std::move(detail));
     res.set_header("Cache-Control", "no-store");
     res.set_header("Content-Disposition", "attachment; filename=\"" + site->config.site + '-' +
@@ -975,25 +970,24 @@ Server::Server(OperatorConfig config, std::unique_ptr<Store> store, Clock clock)
        if (!from || !to || *from >= *to)
          return fail(res, 400, "invalid_range",
                      "from and to: milliseconds since the epoch, from before to");
-       json::Array list;
+       Json list = Json::array();
        for (const Delivery& d : s.store->deliveries(site->config.site, static_cast<Millis>(*from),
                                                     static_cast<Millis>(*to))) {
-         json::Object item;
-         item.set("idempotency_key", d.idempotency_key);
-         item.set("destination", d.destination);
-         item.set("event", d.event);
-         item.set("state", d.state);
-         item.set("attempts", d.attempts);
-         item.set("last_error", d.last_error);
-         item.set("created_at", static_cast<double>(d.created_at));
-         if (d.state == "pending")
-           item.set("next_attempt_at", static_cast<double>(d.next_attempt_at));
-         if (d.state != "pending") item.set("finished_at", static_cast<double>(d.finished_at));
+         Json item = Json::object();
+         item["idempotency_key"] = d.idempotency_key;
+         item["destination"] = d.destination;
+         item["event"] = d.event;
+         item["state"] = d.state;
+         item["attempts"] = d.attempts;
+         item["last_error"] = d.last_error;
+         item["created_at"] = d.created_at;
+         if (d.state == "pending") item["next_attempt_at"] = d.next_attempt_at;
+         if (d.state != "pending") item["finished_at"] = d.finished_at;
          list.push_back(std::move(item));
        }
-       json::Object body;
-       body.set("site", site->config.site);
-       body.set("deliveries", std::move(list));
+       Json body = Json::object();
+       body["site"] = site->config.site;
+       body["deliveries"] = std::move(list);
        s.audit(*key, "deliveries", site->config.site);
        reply(res, 200, body);
      });
@@ -1027,7 +1021,7 @@ bool Server::listen_after_bind() {
         state_->clock(), LogLevel::warning,
         "the open-file limit is below what limits.max_connections needs; raise LimitNOFILE or "
         "lower max_connections",
-        {{"open_files", static_cast<double>(limit)}, {"wanted", static_cast<double>(wanted)}}));
+        {{"open_files", limit}, {"wanted", wanted}}));
   }
   return http_->listen_after_bind();
 }
@@ -1075,8 +1069,7 @@ std::int64_t Server::purge(bool accept_clock) {
       s.log(log_line(now, LogLevel::error,
                      "clock moved far ahead since the last purge: purge held; if the clock is "
                      "right, run callswap-server purge --accept-clock",
-                     {{"ahead_ms", static_cast<double>(moved)},
-                      {"max_step_hours", s.config.purge_max_step_hours}}));
+                     {{"ahead_ms", moved}, {"max_step_hours", s.config.purge_max_step_hours}}));
       return 0;
     }
     effective = mark->purged_by + std::max<Millis>(moved, 0);
@@ -1084,7 +1077,7 @@ std::int64_t Server::purge(bool accept_clock) {
       s.log(log_line(now, LogLevel::warning,
                      "clock differs from the purge's time (it went back): purging by the purge's "
                      "time; rows stamped by this clock look older",
-                     {{"purge_time_minus_clock_ms", static_cast<double>(effective - now)}}));
+                     {{"purge_time_minus_clock_ms", effective - now}}));
     }
   }
 
@@ -1112,12 +1105,12 @@ std::int64_t Server::purge(bool accept_clock) {
     s.log(log_line(now, LogLevel::info, "retention purge",
                    {{"site", site_id},
                     {"configured", site != nullptr},
-                    {"sessions", static_cast<double>(purged.sessions)},
-                    {"calls", static_cast<double>(purged.calls)},
-                    {"samples", static_cast<double>(purged.samples)},
-                    {"audit", static_cast<double>(purged.audit)},
-                    {"tombstones", static_cast<double>(purged.tombstones)},
-                    {"deliveries", static_cast<double>(purged.deliveries)}}));
+                    {"sessions", purged.sessions},
+                    {"calls", purged.calls},
+                    {"samples", purged.samples},
+                    {"audit", purged.audit},
+                    {"tombstones", purged.tombstones},
+                    {"deliveries", purged.deliveries}}));
   }
   // A restriction marker lives while calls it restricted may still be stored.
   total += s.store->purge_restrictions(effective - longest_calls_days * kDay);
@@ -1127,7 +1120,7 @@ std::int64_t Server::purge(bool accept_clock) {
   return total;
 }
 
-SubjectOutcome Server::subject(std::string_view action, const json::Value& request,
+SubjectOutcome Server::subject(std::string_view action, const Json& request,
                                const std::string& actor) {
   // The operator at the machine's console sees callers' numbers in clear, as the keys allow.
   return state_->subjects->handle(action, request, {actor, true});
@@ -1149,9 +1142,7 @@ std::int64_t Server::rotate_caller_key() {
     ++count;
   }
   s.log(log_line(s.clock(), LogLevel::info, "caller numbers re-sealed",
-                 {{"key", s.vault->current_key_id()},
-                  {"calls", static_cast<double>(count)},
-                  {"left", static_cast<double>(left)}}));
+                 {{"key", s.vault->current_key_id()}, {"calls", count}, {"left", left}}));
   return count;
 }
 

@@ -55,8 +55,7 @@ class Server {
   std::int64_t rotate_caller_key();
 
   /// A data-subject request (`callswap-server subject ...`), as the admin API would answer it.
-  SubjectOutcome subject(std::string_view action, const json::Value& request,
-                         const std::string& actor);
+  SubjectOutcome subject(std::string_view action, const Json& request, const std::string& actor);
 
   /// Where one-line JSON logs go (stderr by default). No personal data is ever logged.
   void set_log_sink(std::function<void(const std::string&)> sink);

@@ -4,29 +4,30 @@
 // id or an address (tests/privacy/log_scan.sh reads every line the test runs write): config
 // ids, counts, status codes and error texts only.
 
-#include <callswap/json.hpp>
 #include <callswap/millis.hpp>
 #include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "json_text.hpp"
+
 namespace callswap::server {
 
 enum class LogLevel { info, warning, error };
 
-using LogFields = std::initializer_list<std::pair<std::string_view, json::Value>>;
+using LogFields = std::initializer_list<std::pair<std::string_view, Json>>;
 
 inline std::string log_line(Millis ts, LogLevel level, std::string_view msg,
                             LogFields fields = {}) {
-  json::Object line;
-  line.set("ts", static_cast<double>(ts));
-  line.set("level", level == LogLevel::info      ? "info"
-                    : level == LogLevel::warning ? "warning"
-                                                 : "error");
-  line.set("msg", std::string(msg));
-  for (const auto& [key, value] : fields) line.set(std::string(key), value);
-  return json::Value(std::move(line)).dump();
+  Json line = Json::object();
+  line["ts"] = ts;
+  line["level"] = level == LogLevel::info      ? "info"
+                  : level == LogLevel::warning ? "warning"
+                                               : "error";
+  line["msg"] = msg;
+  for (const auto& [key, value] : fields) line[std::string(key)] = value;
+  return dump_json(line);
 }
 
 }  // namespace callswap::server

@@ -14,7 +14,6 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include <callswap/json.hpp>
 #include <callswap/version.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -159,7 +158,7 @@ int main(int argc, char** argv) {
   // `subject ACTION`: the request is built from the flags exactly as the admin API takes it.
   bool accept_clock = false;  // purge: the operator confirms a clock far ahead of the last purge
   std::string subject_action;
-  callswap::json::Object subject_request;
+  callswap::server::Json subject_request = callswap::server::Json::object();
   if (command == "subject") {
     if (argc < 3 || std::string(argv[2]).starts_with("-")) {
       std::cerr << "callswap-server: subject needs an action\n" << kUsage;
@@ -193,7 +192,7 @@ int main(int argc, char** argv) {
       static_dir = value;
     else if (command == "subject" && (arg == "--caller" || arg == "--session" || arg == "--call" ||
                                       arg == "--source" || arg == "--classification")) {
-      subject_request.set(arg.substr(2), value);
+      subject_request[arg.substr(2)] = value;
     } else {
       std::cerr << "callswap-server: unknown option '" << arg << "'\n" << kUsage;
       return 2;
@@ -211,7 +210,7 @@ int main(int argc, char** argv) {
   std::ostringstream text;
   text << file.rdbuf();
   // Flags override the file: apply them as config fields so they are validated alike.
-  auto document = callswap::json::parse(text.str());
+  auto document = callswap::server::parse_json(text.str());
   if (document) {
     // Before the flags: a flag's path is relative to where the command runs, the file's to the
     // file.
@@ -223,11 +222,9 @@ int main(int argc, char** argv) {
   }
   if (document && document->is_object()) {
     // --db overrides the config's store: a file path or a sqlite:// or postgresql:// URL.
-    if (database)
-      document->as_object().set(document->as_object().find("store") ? "store" : "database",
-                                *database);
-    if (listen) document->as_object().set("listen", *listen);
-    if (static_dir) document->as_object().set("static_dir", *static_dir);
+    if (database) (*document)[document->contains("store") ? "store" : "database"] = *database;
+    if (listen) (*document)["listen"] = *listen;
+    if (static_dir) (*document)["static_dir"] = *static_dir;
   }
   auto result = document ? callswap::server::load_operator_document(*document, environment)
                          : callswap::server::load_operator_config(
@@ -269,9 +266,8 @@ int main(int argc, char** argv) {
       if (command == "purge") server.purge(accept_clock);
       if (command == "subject") {
         // The answer goes to stdout as JSON (an export is what the data subject receives).
-        const auto outcome = server.subject(
-            subject_action, callswap::json::Value(std::move(subject_request)), "cli");
-        std::cout << outcome.body.dump() << "\n";
+        const auto outcome = server.subject(subject_action, subject_request, "cli");
+        std::cout << callswap::server::dump_json(outcome.body) << "\n";
         return outcome.status < 300 ? 0 : 1;
       }
       if (command == "rotate-key") {

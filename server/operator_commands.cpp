@@ -1,12 +1,12 @@
 #include "operator_commands.hpp"
 
-#include <callswap/json.hpp>
 #include <callswap/version.hpp>
 #include <cctype>
 #include <filesystem>
 #include <sstream>
 
 #include "crypto.hpp"
+#include "json_text.hpp"
 
 namespace callswap::server {
 namespace {
@@ -22,9 +22,9 @@ std::string joined(const std::vector<std::string>& items) {
 }
 
 // A secret the config reads from the environment: {"env": "NAME"}.
-json::Value env_reference(const std::string& name) {
-  json::Object reference;
-  reference.set("env", name);
+Json env_reference(const std::string& name) {
+  Json reference = Json::object();
+  reference["env"] = name;
   return reference;
 }
 
@@ -98,19 +98,19 @@ std::string fresh_keys(const std::string& key_id) {
         std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::toupper(c)) : '_';
   const std::string admin_key = random_hex(32);
 
-  json::Object caller_key;
-  caller_key.set("id", key_id);
-  caller_key.set("key", env_reference(key_variable));
-  json::Object caller_numbers;
-  caller_numbers.set("keys", json::Array{json::Value(std::move(caller_key))});
-  caller_numbers.set("current", key_id);
-  caller_numbers.set("hash_key", env_reference("CALLSWAP_CALLER_HASH_KEY"));
-  json::Object admin;
-  admin.set("id", "admin");
-  admin.set("sha256", sha256_hex(admin_key));
-  admin.set("scopes", json::Array{"reports", "subjects", "config"});
-  json::Object webhooks;
-  webhooks.set("calls_secret", env_reference("CALLSWAP_CALLS_SECRET"));
+  Json caller_key = Json::object();
+  caller_key["id"] = key_id;
+  caller_key["key"] = env_reference(key_variable);
+  Json caller_numbers = Json::object();
+  caller_numbers["keys"] = Json::array({std::move(caller_key)});
+  caller_numbers["current"] = key_id;
+  caller_numbers["hash_key"] = env_reference("CALLSWAP_CALLER_HASH_KEY");
+  Json admin = Json::object();
+  admin["id"] = "admin";
+  admin["sha256"] = sha256_hex(admin_key);
+  admin["scopes"] = Json::array({"reports", "subjects", "config"});
+  Json webhooks = Json::object();
+  webhooks["calls_secret"] = env_reference("CALLSWAP_CALLS_SECRET");
 
   std::ostringstream out;
   out << "# Fresh keys from callswap-server " << kVersion
@@ -127,11 +127,11 @@ std::string fresh_keys(const std::string& key_id) {
          "SHA-256.\n"
       << "CALLSWAP_ADMIN_KEY=" << admin_key << "\n"
       << "# 3. These fields of the operator config refer to them:\n";
-  json::Object fields;
-  fields.set("caller_numbers", json::Value(std::move(caller_numbers)));
-  fields.set("admin_keys", json::Array{json::Value(std::move(admin))});
-  fields.set("webhooks", json::Value(std::move(webhooks)));
-  out << json::Value(std::move(fields)).dump() << "\n";
+  Json fields = Json::object();
+  fields["caller_numbers"] = std::move(caller_numbers);
+  fields["admin_keys"] = Json::array({std::move(admin)});
+  fields["webhooks"] = std::move(webhooks);
+  out << dump_json(fields) << "\n";
   return out.str();
 }
 

@@ -21,22 +21,21 @@ namespace {
 
 using config_reader::index_path;
 using config_reader::join_path;
-using config_reader::quoted;
 using config_reader::Reader;
 
 // The SDK's config response: the compact form for callswap.wasm, and beside it, in JSON the
 // browser parses natively, the one setting the SDK applies before the wasm is ready.
 std::string compact_response(const SiteConfig& config) {
-  json::Object out;
-  out.set("format", static_cast<double>(kCompactVersion));
-  out.set("compact", to_compact(config));
+  Json out = Json::object();
+  out["format"] = kCompactVersion;
+  out["compact"] = to_compact(config);
   if (!config.swap.anti_flicker_selector.empty()) {
-    json::Object flicker;
-    flicker.set("selector", config.swap.anti_flicker_selector);
-    flicker.set("timeout_ms", static_cast<double>(config.swap.anti_flicker_timeout_ms));
-    out.set("anti_flicker", std::move(flicker));
+    Json flicker = Json::object();
+    flicker["selector"] = config.swap.anti_flicker_selector;
+    flicker["timeout_ms"] = config.swap.anti_flicker_timeout_ms;
+    out["anti_flicker"] = std::move(flicker);
   }
-  return json::Value(std::move(out)).dump();
+  return dump_json(out);
 }
 
 bool is_hex64(std::string_view s) {
@@ -70,7 +69,7 @@ struct OpenFile {
 // with the reason and the fix, because a key any local account can copy protects nothing.
 std::optional<std::string> read_secret_file(const std::string& path, std::string& problem) {
   if (!path.starts_with("/")) {
-    problem = quoted(path) +
+    problem = config_reader::quoted(path) +
               " is not an absolute path: give the full path (a relative one would depend on the "
               "folder the server starts in)";
     return std::nullopt;
@@ -196,8 +195,8 @@ void read_store(Reader& r, const json::Object& o, const Environment& environment
     if (path.starts_with("/")) {
       config.database = path;
     } else {
-      r.error(key,
-              quoted(*url) + " has no absolute path: write sqlite:///var/lib/callswap/callswap.db");
+      r.error(key, config_reader::quoted(*url) +
+                       " has no absolute path: write sqlite:///var/lib/callswap/callswap.db");
     }
   } else if (url && (url->starts_with("postgresql://") || url->starts_with("postgres://"))) {
     const std::size_t at = url->find('@');
@@ -208,8 +207,8 @@ void read_store(Reader& r, const json::Object& o, const Environment& environment
     }
     config.store_url = *url;
   } else if (url && std::string_view(key) == "store") {
-    r.error("store",
-            quoted(*url) + " is neither sqlite:///path nor postgresql://user@host/database");
+    r.error("store", config_reader::quoted(*url) +
+                         " is neither sqlite:///path nor postgresql://user@host/database");
   }
   if (auto password = secret(r, o, "", "store_password", environment)) {
     if (config.store_url.empty()) r.error("store_password", "is only for a postgresql:// store");
@@ -232,7 +231,8 @@ void read_pools(Reader& r, const json::Value& v, const std::string& path, SiteEn
     PoolConfig pool{pools.keys[i], {}, {}};
     if (std::find(site.config.pools.begin(), site.config.pools.end(), pool.id) ==
         site.config.pools.end()) {
-      r.error(pp, "pool " + quoted(pool.id) + " is not listed in the site config's pools");
+      r.error(pp, "pool " + config_reader::quoted(pool.id) +
+                      " is not listed in the site config's pools");
     }
     if (auto numbers = r.strings(*o, pp, "numbers", true, false)) {
       for (std::size_t k = 0; k < numbers->size(); ++k) {
@@ -265,7 +265,8 @@ void read_pools(Reader& r, const json::Value& v, const std::string& path, SiteEn
   for (const std::string& id : site.config.pools) {
     if (std::none_of(site.pools.begin(), site.pools.end(),
                      [&](const PoolConfig& p) { return p.id == id; })) {
-      r.error(path, "the site config lists pool " + quoted(id) + " but it has no numbers here");
+      r.error(path, "the site config lists pool " + config_reader::quoted(id) +
+                        " but it has no numbers here");
     }
   }
 }
@@ -350,7 +351,7 @@ void read_conversions(Reader& r, const json::Value& v, const std::string& path, 
     if (currency->size() != 3 || !std::all_of(currency->begin(), currency->end(),
                                               [](char ch) { return ch >= 'A' && ch <= 'Z'; })) {
       r.error(join_path(path, "currency"),
-              quoted(*currency) + " is not an ISO 4217 code like \"EUR\"");
+              config_reader::quoted(*currency) + " is not an ISO 4217 code like \"EUR\"");
     }
     c.currency = *currency;
   }
@@ -362,14 +363,15 @@ void read_conversions(Reader& r, const json::Value& v, const std::string& path, 
       c.zone = TimeZone::fixed(*offset * 60);
     } else if (zone->starts_with('+') || zone->starts_with('-')) {
       r.error(join_path(path, "time_zone"),
-              quoted(*zone) + " is not a UTC offset like \"+01:00\", \"-0530\" or \"UTC\"");
+              config_reader::quoted(*zone) +
+                  " is not a UTC offset like \"+01:00\", \"-0530\" or \"UTC\"");
     } else if (auto loaded = load_time_zone(
                    *zone, environment("TZDIR").value_or("/usr/share/zoneinfo"), why)) {
       c.zone = std::move(*loaded);
       c.time_zone = *zone;
     } else {
       r.error(join_path(path, "time_zone"),
-              quoted(*zone) + " " + why +
+              config_reader::quoted(*zone) + " " + why +
                   " (an IANA name like \"Europe/Berlin\", or a UTC offset like \"+01:00\")");
     }
   }
@@ -388,13 +390,15 @@ void read_conversions(Reader& r, const json::Value& v, const std::string& path, 
       ConversionValue value;
       if (auto source = r.string(*io, ip, "source", false)) {
         if (!entry.config.find_source(*source))
-          r.error(join_path(ip, "source"), quoted(*source) + " is not a source of this site");
+          r.error(join_path(ip, "source"),
+                  config_reader::quoted(*source) + " is not a source of this site");
         value.source = *source;
       }
       if (auto pool = r.string(*io, ip, "pool", false)) {
         if (std::find(entry.config.pools.begin(), entry.config.pools.end(), *pool) ==
             entry.config.pools.end()) {
-          r.error(join_path(ip, "pool"), quoted(*pool) + " is not a pool of this site");
+          r.error(join_path(ip, "pool"),
+                  config_reader::quoted(*pool) + " is not a pool of this site");
         }
         value.pool = *pool;
       }
@@ -440,7 +444,7 @@ void read_conversions(Reader& r, const json::Value& v, const std::string& path, 
       if (auto id = r.string(*go, gp, "measurement_id", true)) {
         if (!id->starts_with("G-") || id->size() > 32)
           r.error(join_path(gp, "measurement_id"),
-                  quoted(*id) + " is not a GA4 measurement id like \"G-XXXXXXX\"");
+                  config_reader::quoted(*id) + " is not a GA4 measurement id like \"G-XXXXXXX\"");
         g.measurement_id = *id;
       }
       g.api_secret = secret(r, *go, gp, "api_secret", environment).value_or("");
@@ -455,14 +459,15 @@ void read_conversions(Reader& r, const json::Value& v, const std::string& path, 
                         });
         if (!ok)
           r.error(join_path(gp, "event_name"),
-                  quoted(*name) +
+                  config_reader::quoted(*name) +
                       " is not a GA4 event name (lower-case letters, digits and '_', at most 40)");
         g.event_name = *name;
       }
       if (auto endpoint = r.string(*go, gp, "endpoint", false)) {
         if (!valid_url(*endpoint))
           r.error(join_path(gp, "endpoint"),
-                  quoted(*endpoint) + " is not a URL like \"https://www.google-analytics.com\"");
+                  config_reader::quoted(*endpoint) +
+                      " is not a URL like \"https://www.google-analytics.com\"");
         g.endpoint = *endpoint;
         while (g.endpoint.ends_with("/")) g.endpoint.pop_back();
       }
@@ -487,14 +492,16 @@ void read_conversions(Reader& r, const json::Value& v, const std::string& path, 
           r.error(join_path(ip, "id"), "must be 1 to 32 lower-case letters, digits, '-' or '_'");
         for (const WebhookDestination& other : c.webhooks) {
           if (other.id == *id)
-            r.error(join_path(ip, "id"), quoted(*id) + " is used by an earlier webhook");
+            r.error(join_path(ip, "id"),
+                    config_reader::quoted(*id) + " is used by an earlier webhook");
         }
         w.id = *id;
       }
       if (auto url = r.string(*ho, ip, "url", true)) {
         if (!valid_url(*url))
           r.error(join_path(ip, "url"),
-                  quoted(*url) + " is not a URL like \"https://crm.example/hooks/calls\"");
+                  config_reader::quoted(*url) +
+                      " is not a URL like \"https://crm.example/hooks/calls\"");
         w.url = *url;
       }
       w.secret = secret(r, *ho, ip, "secret", environment).value_or("");
@@ -505,7 +512,8 @@ void read_conversions(Reader& r, const json::Value& v, const std::string& path, 
         for (std::size_t k = 0; k < events->size(); ++k) {
           if ((*events)[k] != "call.attributed" && (*events)[k] != "call.completed") {
             r.error(index_path(join_path(ip, "events"), k),
-                    quoted((*events)[k]) + " is not an event (call.attributed, call.completed)");
+                    config_reader::quoted((*events)[k]) +
+                        " is not an event (call.attributed, call.completed)");
           }
         }
         w.events = std::move(*events);
@@ -520,14 +528,17 @@ void read_conversions(Reader& r, const json::Value& v, const std::string& path, 
 
 OperatorConfigResult load_operator_config(std::string_view json_text,
                                           const Environment& environment) {
-  auto document = json::parse(json_text);
+  auto document = parse_json(json_text);
   if (!document)
     return OperatorConfigResult{std::nullopt, {ConfigError{"", document.error().message}}};
   return load_operator_document(*document, environment);
 }
 
-OperatorConfigResult load_operator_document(const json::Value& document,
+OperatorConfigResult load_operator_document(const Json& operator_document,
                                             const Environment& environment) {
+  // The fields are read with the core's config reader, which the site configs inside this
+  // document go through too: one reader, so both name a field and its error alike.
+  const json::Value document = to_core(operator_document);
   OperatorConfigResult result;
   Reader r(result.errors);
   const json::Object* o = r.object(
@@ -545,7 +556,7 @@ OperatorConfigResult load_operator_document(const json::Value& document,
       port = std::stoi(listen->substr(colon + 1));
     }
     if (colon == 0 || port < 0 || port > 65535) {
-      r.error("listen", quoted(*listen) + " is not host:port (\"127.0.0.1:8080\")");
+      r.error("listen", config_reader::quoted(*listen) + " is not host:port (\"127.0.0.1:8080\")");
     } else {
       config.listen_host = listen->substr(0, colon);
       config.listen_port = port;
@@ -556,7 +567,8 @@ OperatorConfigResult load_operator_document(const json::Value& document,
   if (auto dir = r.string(*o, "", "static_dir", false)) config.static_dir = *dir;
   if (auto url = r.string(*o, "", "public_url", false)) {
     if (!valid_origin(*url))
-      r.error("public_url", quoted(*url) + " is not an origin like \"https://track.example.com\"");
+      r.error("public_url",
+              config_reader::quoted(*url) + " is not an origin like \"https://track.example.com\"");
     config.public_url = *url;
   }
 
@@ -588,11 +600,11 @@ OperatorConfigResult load_operator_document(const json::Value& document,
         if (!site.ok()) continue;
         SiteEntry entry;
         entry.config = std::move(*site.config);
-        entry.public_json = site_json->dump();
+        entry.public_json = dump_json(from_core(*site_json));
         entry.public_compact = compact_response(entry.config);
         if (config.find_site(entry.config.site))
           r.error(join_path(sp, "config.site"),
-                  quoted(entry.config.site) + " is used by an earlier site");
+                  config_reader::quoted(entry.config.site) + " is used by an earlier site");
         for (std::size_t k = 0; k < entry.config.sources.size(); ++k) {
           const std::string where =
               join_path(sp, "config.sources") + "[" + std::to_string(k) + "].static";
@@ -608,7 +620,8 @@ OperatorConfigResult load_operator_document(const json::Value& document,
           for (std::size_t k = 0; k < origins->size(); ++k) {
             if (!valid_origin((*origins)[k])) {
               r.error(index_path(join_path(sp, "allowed_origins"), k),
-                      quoted((*origins)[k]) + " is not an origin like \"https://shop.example\"");
+                      config_reader::quoted((*origins)[k]) +
+                          " is not an origin like \"https://shop.example\"");
             }
           }
           entry.allowed_origins = std::move(*origins);
@@ -680,7 +693,7 @@ OperatorConfigResult load_operator_document(const json::Value& document,
             if (std::none_of(kKeyScopes.begin(), kKeyScopes.end(),
                              [&](Scope known) { return scope_name(known) == scope; })) {
               r.error(index_path(join_path(kp, "scopes"), k),
-                      quoted(scope) +
+                      config_reader::quoted(scope) +
                           " is not one of \"reports\", \"subjects\", \"callers\", \"config\"");
             }
           }
@@ -727,7 +740,8 @@ OperatorConfigResult load_operator_document(const json::Value& document,
       if (co->find("current") &&
           std::none_of(keys.keys.begin(), keys.keys.end(),
                        [&](const auto& k) { return k.id == keys.current; })) {
-        r.error("caller_numbers.current", quoted(keys.current) + " is not one of the keys");
+        r.error("caller_numbers.current",
+                config_reader::quoted(keys.current) + " is not one of the keys");
       }
       keys.hash_key = key_bytes(*co, "caller_numbers", "hash_key");
       config.caller_keys = std::move(keys);
@@ -762,7 +776,7 @@ OperatorConfigResult load_operator_document(const json::Value& document,
           const char* text = (*proxies)[k].c_str();
           if (inet_pton(AF_INET, text, address) != 1 && inet_pton(AF_INET6, text, address) != 1) {
             r.error(index_path("limits.trust_proxy", k),
-                    quoted((*proxies)[k]) + " is not an IP address");
+                    config_reader::quoted((*proxies)[k]) + " is not an IP address");
           }
         }
         config.trust_proxy = std::move(*proxies);
@@ -802,7 +816,7 @@ OperatorConfigResult load_operator_document(const json::Value& document,
       if (!callers) {
         r.error(
             index_path(index_path("sites", i) + ".conversions.webhooks", k) + ".caller_number_key",
-            quoted(key_id) +
+            config_reader::quoted(key_id) +
                 " is not an admin key with the \"callers\" scope: only such a key may receive "
                 "callers' numbers");
       }

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "json_text.hpp"
 #include "pool.hpp"
 #include "time_zone.hpp"
 
@@ -172,15 +173,13 @@ using Environment = std::function<std::optional<std::string>(const std::string& 
 
 OperatorConfigResult load_operator_config(std::string_view json_text,
                                           const Environment& environment);
-OperatorConfigResult load_operator_document(const json::Value& document,
-                                            const Environment& environment);
+OperatorConfigResult load_operator_document(const Json& document, const Environment& environment);
 
 /// Makes an operator config file's references concrete before it is validated: a site config
 /// given as a path (`"config": "sites/acme.json"`) is read and put in its place, and relative
 /// paths (`database`, `static_dir`) are resolved against the config file's folder, so what
 /// the server serves does not depend on the folder it was started from.
-std::vector<ConfigError> resolve_config_references(json::Value& document,
-                                                   const std::string& config_file);
+std::vector<ConfigError> resolve_config_references(Json& document, const std::string& config_file);
 
 /// The folders a running server needs: `static_dir` exists, the database's folder exists and
 /// can be written. Checked at start and by `callswap-server check`.

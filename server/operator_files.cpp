@@ -19,12 +19,11 @@ bool is_file_path(std::string_view database) {
          database.find("://") == std::string_view::npos;  // a store URL is no file path
 }
 
-void resolve_path_field(json::Object& o, std::string_view key,
-                        const std::filesystem::path& folder) {
-  const json::Value* v = o.find(key);
-  if (!v || !v->is_string() || !is_file_path(v->as_string())) return;
-  const std::filesystem::path path(v->as_string());
-  if (path.is_relative()) o.set(std::string(key), (folder / path).lexically_normal().string());
+void resolve_path_field(Json& o, const std::string& key, const std::filesystem::path& folder) {
+  const Json* v = member(o, key);
+  if (!v || !v->is_string() || !is_file_path(v->get_ref<const std::string&>())) return;
+  const std::filesystem::path path(v->get<std::string>());
+  if (path.is_relative()) o[key] = (folder / path).lexically_normal().string();
 }
 
 std::string in_quotes(const std::string& text) {
@@ -33,35 +32,32 @@ std::string in_quotes(const std::string& text) {
 
 }  // namespace
 
-std::vector<ConfigError> resolve_config_references(json::Value& document,
-                                                   const std::string& config_file) {
+std::vector<ConfigError> resolve_config_references(Json& document, const std::string& config_file) {
   std::vector<ConfigError> errors;
   if (!document.is_object()) return errors;  // load_operator_document names that error
   const std::filesystem::path folder = std::filesystem::absolute(config_file).parent_path();
-  json::Object& o = document.as_object();
-  resolve_path_field(o, "database", folder);
-  resolve_path_field(o, "static_dir", folder);
-  if (o.find("sites") == nullptr || !o.find("sites")->is_array()) return errors;
-  const std::size_t site_index =
-      static_cast<std::size_t>(std::find(o.keys.begin(), o.keys.end(), "sites") - o.keys.begin());
-  json::Array& sites = o.values[site_index].as_array();
-  for (std::size_t i = 0; i < sites.size(); ++i) {
-    const json::Value* reference = sites[i].find("config");
+  resolve_path_field(document, "database", folder);
+  resolve_path_field(document, "static_dir", folder);
+  const auto sites = document.find("sites");
+  if (sites == document.end() || !sites->is_array()) return errors;
+  for (std::size_t i = 0; i < sites->size(); ++i) {
+    Json& site_entry = (*sites)[i];
+    const Json* reference = member(site_entry, "config");
     if (!reference || !reference->is_string()) continue;
     const std::string where = config_reader::index_path("sites", i) + ".config";
-    const std::filesystem::path file = (folder / reference->as_string()).lexically_normal();
+    const std::filesystem::path file = (folder / reference->get<std::string>()).lexically_normal();
     std::ifstream in(file);
     std::ostringstream text;
     if (!std::filesystem::is_regular_file(file) || !(text << in.rdbuf())) {
       errors.push_back({where, "cannot read the site config file " + file.string()});
       continue;
     }
-    auto site = json::parse(text.str());
+    auto site = parse_json(text.str());
     if (!site) {
       errors.push_back({where, file.string() + ": " + site.error().message});
       continue;
     }
-    sites[i].as_object().set("config", std::move(*site));
+    site_entry["config"] = std::move(*site);
   }
   return errors;
 }

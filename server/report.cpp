@@ -12,10 +12,10 @@ namespace {
 constexpr Millis kDay = 24 * 3600'000LL;
 
 std::string campaign_of(const CallRow& call) {
-  auto value = json::parse(call.campaign_json);
+  auto value = parse_json(call.campaign_json);
   if (!value) return {};
-  const json::Value* campaign = value->find("utm_campaign");
-  return campaign && campaign->is_string() ? campaign->as_string() : std::string();
+  const Json* campaign = member(*value, "utm_campaign");
+  return campaign && campaign->is_string() ? campaign->get<std::string>() : std::string();
 }
 
 struct Tally {
@@ -30,15 +30,16 @@ struct Tally {
     duration_seconds += call.duration_seconds;
     if (first_time) ++first_time_callers;
   }
-  void write(json::Object& o) const {
-    o.set("calls", static_cast<double>(calls));
-    o.set("answered", static_cast<double>(answered));
-    o.set("missed", static_cast<double>(calls - answered));
-    o.set("duration_seconds", static_cast<double>(duration_seconds));
-    o.set("average_duration_seconds", answered ? std::round(static_cast<double>(duration_seconds) /
-                                                            static_cast<double>(answered))
-                                               : 0.0);
-    o.set("first_time_callers", static_cast<double>(first_time_callers));
+  void write(Json& o) const {
+    o["calls"] = calls;
+    o["answered"] = answered;
+    o["missed"] = calls - answered;
+    o["duration_seconds"] = duration_seconds;
+    o["average_duration_seconds"] =
+        answered
+            ? std::llround(static_cast<double>(duration_seconds) / static_cast<double>(answered))
+            : 0LL;
+    o["first_time_callers"] = first_time_callers;
   }
 };
 
@@ -80,9 +81,8 @@ std::optional<Millis> parse_utc_date(std::string_view date) {
       .count();
 }
 
-json::Value call_report(
-    const std::vector<CallRow>& calls, Millis from, Millis to,
-    const std::function<std::optional<Millis>(const std::string&)>& first_call_at) {
+Json call_report(const std::vector<CallRow>& calls, Millis from, Millis to,
+                 const std::function<std::optional<Millis>(const std::string&)>& first_call_at) {
   Tally total;
   std::map<std::string, std::pair<Tally, std::map<std::string, std::int64_t>>>
       days;                                                      // date → tally, per source
@@ -106,73 +106,71 @@ json::Value call_report(
     sources[{source, campaign_of(call)}].add(call, first_time);
     ++attribution[call.attribution];
   }
-  json::Object totals;
+  Json totals = Json::object();
   total.write(totals);
-  json::Object by_attribution;
+  Json by_attribution = Json::object();
   for (const char* kind : {"session", "static", "unattributed"})
-    by_attribution.set(kind, static_cast<double>(attribution[kind]));
-  totals.set("by_attribution", std::move(by_attribution));
+    by_attribution[kind] = attribution[kind];
+  totals["by_attribution"] = std::move(by_attribution);
 
-  json::Array day_list;
+  Json day_list = Json::array();
   for (const auto& [date, entry] : days) {
-    json::Object o;
-    o.set("date", date);
+    Json o = Json::object();
+    o["date"] = date;
     entry.first.write(o);
-    json::Object by_source;
-    for (const auto& [source, count] : entry.second)
-      by_source.set(source, static_cast<double>(count));
-    o.set("by_source", std::move(by_source));
+    Json by_source = Json::object();
+    for (const auto& [source, count] : entry.second) by_source[source] = count;
+    o["by_source"] = std::move(by_source);
     day_list.push_back(std::move(o));
   }
-  json::Array source_list;
+  Json source_list = Json::array();
   for (const auto& [key, tally] : sources) {
-    json::Object o;
-    o.set("source", key.first);
-    o.set("campaign", key.second);
+    Json o = Json::object();
+    o["source"] = key.first;
+    o["campaign"] = key.second;
     tally.write(o);
     source_list.push_back(std::move(o));
   }
-  json::Object out;
-  out.set("totals", std::move(totals));
-  out.set("days", std::move(day_list));
-  out.set("sources", std::move(source_list));
+  Json out = Json::object();
+  out["totals"] = std::move(totals);
+  out["days"] = std::move(day_list);
+  out["sources"] = std::move(source_list);
   return out;
 }
 
-json::Value pool_report(std::string_view pool_id, const PoolStats& now,
-                        const std::vector<PoolSample>& samples, double target_utilisation) {
+Json pool_report(std::string_view pool_id, const PoolStats& now,
+                 const std::vector<PoolSample>& samples, double target_utilisation) {
   std::int64_t peak = 0;
-  json::Array series;
+  Json series = Json::array();
   for (const PoolSample& sample : samples) {
     peak = std::max(peak, sample.active);
-    json::Object point;
-    point.set("at", static_cast<double>(sample.at));
-    point.set("active", static_cast<double>(sample.active));
-    point.set(
-        "utilisation",
+    Json point = Json::object();
+    point["at"] = sample.at;
+    point["active"] = sample.active;
+    point["utilisation"] = json_number(
         sample.size ? static_cast<double>(sample.active) / static_cast<double>(sample.size) : 0.0);
     series.push_back(std::move(point));
   }
   const std::int64_t exhausted =
       samples.size() >= 2 ? samples.back().exhausted_total - samples.front().exhausted_total : 0;
   peak = std::max<std::int64_t>(peak, static_cast<std::int64_t>(now.active));
-  json::Object out;
-  out.set("pool", pool_id);
-  out.set("size", static_cast<double>(now.size));
-  out.set("active", static_cast<double>(now.active));
-  out.set("cooling", static_cast<double>(now.cooling));
-  out.set("free", static_cast<double>(now.free));
-  out.set("peak_active", static_cast<double>(peak));
-  out.set("exhausted_events", static_cast<double>(std::max<std::int64_t>(exhausted, 0)));
-  out.set("exhausted_since_start", static_cast<double>(now.exhausted));
-  out.set("reused_since_start", static_cast<double>(now.reused));
+  Json out = Json::object();
+  out["pool"] = pool_id;
+  out["size"] = now.size;
+  out["active"] = now.active;
+  out["cooling"] = now.cooling;
+  out["free"] = now.free;
+  out["peak_active"] = peak;
+  out["exhausted_events"] = std::max<std::int64_t>(exhausted, 0);
+  out["exhausted_since_start"] = now.exhausted;
+  out["reused_since_start"] = now.reused;
   // Enough numbers that the peak fills the pool only to the target utilisation, and never
   // fewer than one; exhaustion says the real peak was higher than any sample saw.
   const double needed = std::ceil(static_cast<double>(peak) / target_utilisation);
-  out.set("recommended_size",
-          std::max(1.0, needed + (exhausted > 0 || now.exhausted > 0 ? 1.0 : 0.0)));
-  out.set("target_utilisation", target_utilisation);
-  out.set("utilisation", std::move(series));
+  out["recommended_size"] = static_cast<std::int64_t>(
+      std::max(1.0, needed + (exhausted > 0 || now.exhausted > 0 ? 1.0 : 0.0)));
+  out["target_utilisation"] = json_number(target_utilisation);
+  out["utilisation"] = std::move(series);
   return out;
 }
 

@@ -19,9 +19,9 @@ bool all_digits(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-std::string string_member(const json::Value& v, std::string_view key) {
-  const json::Value* m = v.find(key);
-  return m && m->is_string() ? m->as_string() : std::string();
+std::string string_member(const Json& v, std::string_view key) {
+  const Json* m = member(v, key);
+  return m && m->is_string() ? m->get<std::string>() : std::string();
 }
 
 // A call's status is a short word for reports; what a provider sends beyond it is cut.
@@ -55,14 +55,14 @@ bool is_token(std::string_view text, std::size_t max, std::string_view extra) {
 
 // {"click_id": {"type", "value", "consent"}, "ga_client_id": {"value", "consent"}}; with
 // `null_removes`, null for either leaves it empty (a heartbeat's withdrawal).
-std::optional<RequestError> read_ids(const json::Value& ids, const SiteConfig& site,
-                                     VisitorIds& request, bool null_removes) {
+std::optional<RequestError> read_ids(const Json& ids, const SiteConfig& site, VisitorIds& request,
+                                     bool null_removes) {
   if (!ids.is_object()) return invalid("ids: must be an object");
-  for (const std::string& key : ids.as_object().keys) {
+  for (const auto& [key, value] : ids.items()) {
     if (key != "click_id" && key != "ga_client_id")
       return invalid("ids: unknown field \"" + key + "\"");
   }
-  const auto consent_of = [&](const json::Value& id, const std::string& path,
+  const auto consent_of = [&](const Json& id, const std::string& path,
                               const char* purpose) -> std::optional<RequestError> {
     const std::string consent = string_member(id, "consent");
     if (!is_purpose_consent(consent, site)) {
@@ -73,10 +73,10 @@ std::optional<RequestError> read_ids(const json::Value& ids, const SiteConfig& s
     return std::nullopt;
   };
   const auto given = [&](const char* key) {
-    const json::Value* id = ids.find(key);
+    const Json* id = member(ids, key);
     return id && !(null_removes && id->is_null()) ? id : nullptr;
   };
-  if (const json::Value* click = given("click_id")) {
+  if (const Json* click = given("click_id")) {
     if (!click->is_object())
       return invalid("ids.click_id: must be an object {type, value, consent}");
     const std::string type = string_member(*click, "type");
@@ -90,7 +90,7 @@ std::optional<RequestError> read_ids(const json::Value& ids, const SiteConfig& s
     request.click_id = value;
     request.click_id_consent = string_member(*click, "consent");
   }
-  if (const json::Value* ga = given("ga_client_id")) {
+  if (const Json* ga = given("ga_client_id")) {
     if (!ga->is_object()) return invalid("ids.ga_client_id: must be an object {value, consent}");
     const std::string value = string_member(*ga, "value");
     const std::size_t dot = value.find('.');
@@ -165,17 +165,17 @@ std::string calls_signature(std::string_view secret, std::string_view timestamp,
 }
 
 Parsed<CallReport> parse_call_event(std::string_view body_text) {
-  auto body = json::parse(body_text);
+  auto body = parse_json(body_text);
   if (!body) return RequestError{400, "invalid_json", body.error().message};
   CallReport call;
   call.id = string_member(*body, "call_id");
   if (call.id.empty() || call.id.size() > 128) return invalid("call_id: required string");
-  const json::Value* duration = body->find("duration_seconds");
+  const Json* duration = member(*body, "duration_seconds");
   if (duration &&
-      (!duration->is_number() || duration->as_number() < 0 || duration->as_number() > 1e7)) {
+      (!duration->is_number() || duration->get<double>() < 0 || duration->get<double>() > 1e7)) {
     return invalid("duration_seconds: must be a number of seconds");
   }
-  call.duration_seconds = duration ? static_cast<int>(duration->as_number()) : 0;
+  call.duration_seconds = duration ? static_cast<int>(duration->get<double>()) : 0;
   call.status = call_status(string_member(*body, "status"));
   call.to = string_member(*body, "to");
   call.from = string_member(*body, "from");
@@ -183,50 +183,49 @@ Parsed<CallReport> parse_call_event(std::string_view body_text) {
 }
 
 Parsed<SessionRequest> parse_session_request(std::string_view body_text, const SiteConfig& site) {
-  auto body = json::parse(body_text);
+  auto body = parse_json(body_text);
   if (!body) return RequestError{400, "invalid_json", body.error().message};
   if (!body->is_object()) return invalid("the body must be a JSON object");
-  for (const std::string& key : body->as_object().keys) {
+  for (const auto& [key, value] : body->items()) {
     if (key != "source" && key != "landing_path" && key != "consent" && key != "campaign" &&
         key != "ids") {
       return invalid("unknown field \"" + key + "\"");
     }
   }
-  const json::Value* consent = body->find("consent");
-  if (!consent || !((consent->is_bool() && consent->as_bool()) ||
-                    (consent->is_string() && consent->as_string() == "granted"))) {
+  const Json* consent = member(*body, "consent");
+  if (!consent || !((consent->is_boolean() && consent->get<bool>()) ||
+                    (consent->is_string() && *consent == "granted"))) {
     return RequestError{400, "consent_required",
                         "consent: a dynamic number needs the visitor's consent (true)"};
   }
-  const json::Value* source_id = body->find("source");
+  const Json* source_id = member(*body, "source");
   if (!source_id || !source_id->is_string()) return invalid("source: must be a string");
   SessionRequest request;
-  request.source = site.find_source(source_id->as_string());
+  request.source = site.find_source(source_id->get_ref<const std::string&>());
   if (!request.source) {
     return RequestError{400, "unknown_source", "source: no such source for this site"};
   }
-  const json::Value* landing = body->find("landing_path");
-  if (landing && (!landing->is_string() || landing->as_string().size() > 2048 ||
-                  !landing->as_string().starts_with("/"))) {
+  const Json* landing = member(*body, "landing_path");
+  if (landing && (!landing->is_string() || landing->get_ref<const std::string&>().size() > 2048 ||
+                  !landing->get_ref<const std::string&>().starts_with("/"))) {
     return invalid("landing_path: must be a path starting with '/', at most 2048 characters");
   }
   // Only the path and the campaign parameters are kept: no full URL, nothing else.
-  request.landing_path = landing ? url_path_with(landing->as_string(), kUtmKeys) : std::string("/");
-  if (const json::Value* c = body->find("campaign")) {
+  request.landing_path =
+      landing ? url_path_with(landing->get_ref<const std::string&>(), kUtmKeys) : std::string("/");
+  if (const Json* c = member(*body, "campaign")) {
     if (!c->is_object()) return invalid("campaign: must be an object");
-    for (std::size_t i = 0; i < c->as_object().size(); ++i) {
-      const std::string& key = c->as_object().keys[i];
-      const json::Value& value = c->as_object().values[i];
+    for (const auto& [key, value] : c->items()) {
       const bool allowed =
           std::find(std::begin(kUtmKeys), std::end(kUtmKeys), key) != std::end(kUtmKeys) ||
           key == "click_id" || (key == "click_id_value" && site.session.keep_click_ids);
-      if (!allowed || !value.is_string() || value.as_string().size() > 512) {
+      if (!allowed || !value.is_string() || value.get_ref<const std::string&>().size() > 512) {
         return invalid("campaign." + key + ": not a campaign detail this site keeps");
       }
-      request.campaign.set(key, value);
+      request.campaign[key] = value;
     }
   }
-  if (const json::Value* ids = body->find("ids")) {
+  if (const Json* ids = member(*body, "ids")) {
     if (auto error = read_ids(*ids, site, request, false)) return *error;
   }
   return request;
@@ -235,17 +234,17 @@ Parsed<SessionRequest> parse_session_request(std::string_view body_text, const S
 Parsed<HeartbeatIds> parse_heartbeat(std::string_view body_text, const SiteConfig& site) {
   HeartbeatIds out;
   if (body_text.empty()) return out;
-  auto body = json::parse(body_text);
+  auto body = parse_json(body_text);
   if (!body) return RequestError{400, "invalid_json", body.error().message};
   if (!body->is_object()) return invalid("the body must be a JSON object");
-  for (const std::string& key : body->as_object().keys) {
+  for (const auto& [key, value] : body->items()) {
     if (key != "ids") return invalid("unknown field \"" + key + "\"");
   }
-  const json::Value* ids = body->find("ids");
+  const Json* ids = member(*body, "ids");
   if (!ids) return out;
   if (auto error = read_ids(*ids, site, out, true)) return *error;
-  out.click_id_named = ids->find("click_id") != nullptr;
-  out.ga_named = ids->find("ga_client_id") != nullptr;
+  out.click_id_named = member(*ids, "click_id") != nullptr;
+  out.ga_named = member(*ids, "ga_client_id") != nullptr;
   return out;
 }
 

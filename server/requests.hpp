@@ -4,13 +4,14 @@
 // exactly what the server calls (http_server.cpp only routes and answers).
 
 #include <callswap/config.hpp>
-#include <callswap/json.hpp>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
+
+#include "json_text.hpp"
 
 namespace callswap::server {
 
@@ -68,7 +69,7 @@ struct VisitorIds {
 struct SessionRequest : VisitorIds {
   const Source* source = nullptr;  ///< one of the site's sources
   std::string landing_path;        ///< the path with the utm_* parameters only
-  json::Object campaign;           ///< the campaign details the site keeps
+  Json campaign = Json::object();  ///< the campaign details the site keeps
 };
 Parsed<SessionRequest> parse_session_request(std::string_view body, const SiteConfig& site);
 

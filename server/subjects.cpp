@@ -7,12 +7,12 @@
 
 namespace callswap::server {
 
-json::Value error_body(std::string_view code, std::string_view message) {
-  json::Object error;
-  error.set("code", code);
-  error.set("message", message);
-  json::Object body;
-  body.set("error", std::move(error));
+Json error_body(std::string_view code, std::string_view message) {
+  Json error = Json::object();
+  error["code"] = code;
+  error["message"] = message;
+  Json body = Json::object();
+  body["error"] = std::move(error);
   return body;
 }
 
@@ -29,13 +29,13 @@ bool is_classification(const std::string& text) {
   });
 }
 
-json::Value parsed_or_empty(const std::string& text) {
-  auto value = json::parse(text);
-  return value ? *value : json::Value(json::Object{});
+Json parsed_or_empty(const std::string& text) {
+  auto value = parse_json(text);
+  return value ? *value : Json::object();
 }
 
-json::Value optional_time(const std::optional<Millis>& at) {
-  return at ? json::Value(static_cast<double>(*at)) : json::Value(nullptr);
+Json optional_time(const std::optional<Millis>& at) {
+  return at ? Json(*at) : Json(nullptr);
 }
 
 }  // namespace
@@ -44,11 +44,11 @@ Subjects::Subjects(Store& store, const CallerVault* vault, Hooks hooks,
                    std::function<Millis()> clock)
     : store_(store), vault_(vault), hooks_(std::move(hooks)), clock_(std::move(clock)) {}
 
-SubjectOutcome Subjects::find(const json::Value& request, Found& found) const {
+SubjectOutcome Subjects::find(const Json& request, Found& found) const {
   if (!request.is_object()) return failure(400, "invalid_body", "the body must be a JSON object");
-  const json::Value* caller = request.find("caller");
-  const json::Value* session = request.find("session");
-  for (const std::string& key : request.as_object().keys) {
+  const Json* caller = member(request, "caller");
+  const Json* session = member(request, "session");
+  for (const auto& [key, value] : request.items()) {
     if (key != "caller" && key != "session")
       return failure(400, "invalid_body", "unknown field \"" + key + "\"");
   }
@@ -59,7 +59,7 @@ SubjectOutcome Subjects::find(const json::Value& request, Found& found) const {
   if (caller) {
     if (!caller->is_string())
       return failure(400, "invalid_body", "caller: must be an E.164 number");
-    auto number = parse_e164(caller->as_string());
+    auto number = parse_e164(caller->get<std::string>());
     if (!number) return failure(400, "invalid_body", "caller: " + number.error().message);
     if (!vault_) {
       return failure(
@@ -78,12 +78,12 @@ SubjectOutcome Subjects::find(const json::Value& request, Found& found) const {
       }
     }
   } else {
-    if (!session->is_string() || !is_session_id(session->as_string())) {
+    if (!session->is_string() || !is_session_id(session->get<std::string>())) {
       return failure(400, "invalid_body", "session: must be a session id (32 hex digits)");
     }
     found.by = "session";
-    if (auto row = store_.find_session(session->as_string())) found.sessions.push_back(*row);
-    found.calls = store_.calls_by_session(session->as_string());
+    if (auto row = store_.find_session(session->get<std::string>())) found.sessions.push_back(*row);
+    found.calls = store_.calls_by_session(session->get<std::string>());
   }
   if (found.sessions.empty() && found.calls.empty()) {
     return failure(404, "unknown_subject", "nothing is stored about this subject");
@@ -92,105 +92,105 @@ SubjectOutcome Subjects::find(const json::Value& request, Found& found) const {
 }
 
 // Everything held about the subject, for access and portability (Art. 15 and 20).
-json::Value Subjects::describe(const Found& found, bool full_numbers) const {
-  json::Array sessions;
+Json Subjects::describe(const Found& found, bool full_numbers) const {
+  Json sessions = Json::array();
   for (const SessionRow& s : found.sessions) {
-    json::Object o;
-    o.set("session", s.id);
-    o.set("site", s.site);
-    o.set("source", s.source);
-    o.set("campaign", parsed_or_empty(s.campaign_json));
-    o.set("landing_path", s.landing_path);
-    o.set("tracking_number", s.number);
-    o.set("created_at", static_cast<double>(s.created_at));
-    o.set("last_activity", static_cast<double>(s.last_activity));
-    o.set("released_at", optional_time(s.released_at));
-    o.set("restricted", s.restricted);
+    Json o = Json::object();
+    o["session"] = s.id;
+    o["site"] = s.site;
+    o["source"] = s.source;
+    o["campaign"] = parsed_or_empty(s.campaign_json);
+    o["landing_path"] = s.landing_path;
+    o["tracking_number"] = s.number;
+    o["created_at"] = s.created_at;
+    o["last_activity"] = s.last_activity;
+    o["released_at"] = optional_time(s.released_at);
+    o["restricted"] = s.restricted;
     sessions.push_back(std::move(o));
   }
-  json::Array calls;
+  Json calls = Json::array();
   for (const CallRow& c : found.calls) {
-    json::Object o;
-    o.set("call", c.provider_call_id);
-    o.set("site", c.site);
-    o.set("called_number", c.called_number);
+    Json o = Json::object();
+    o["call"] = c.provider_call_id;
+    o["site"] = c.site;
+    o["called_number"] = c.called_number;
     std::optional<std::string> caller;
     if (vault_ && !c.caller_ciphertext.empty())
       caller = vault_->open(SealedCaller{c.caller_key_id, c.caller_ciphertext});
-    o.set("caller", !caller ? json::Value(nullptr)
-                            : json::Value(full_numbers ? *caller : CallerVault::mask(*caller)));
-    o.set("caller_masked", caller.has_value() && !full_numbers);
-    o.set("caller_kept", !c.caller_ciphertext.empty());
-    o.set("status", c.status);
-    o.set("duration_seconds", static_cast<double>(c.duration_seconds));
-    o.set("started_at", static_cast<double>(c.started_at));
-    o.set("session", c.session_id.empty() ? json::Value(nullptr) : json::Value(c.session_id));
-    o.set("source", c.source);
-    o.set("attribution", c.attribution);
-    o.set("campaign", parsed_or_empty(c.campaign_json));
-    o.set("classification", c.classification);
-    o.set("restricted", c.restricted);
+    o["caller"] =
+        !caller ? Json(nullptr) : Json(full_numbers ? *caller : CallerVault::mask(*caller));
+    o["caller_masked"] = caller.has_value() && !full_numbers;
+    o["caller_kept"] = !c.caller_ciphertext.empty();
+    o["status"] = c.status;
+    o["duration_seconds"] = c.duration_seconds;
+    o["started_at"] = c.started_at;
+    o["session"] = c.session_id.empty() ? Json(nullptr) : Json(c.session_id);
+    o["source"] = c.source;
+    o["attribution"] = c.attribution;
+    o["campaign"] = parsed_or_empty(c.campaign_json);
+    o["classification"] = c.classification;
+    o["restricted"] = c.restricted;
     calls.push_back(std::move(o));
   }
-  json::Object out;
-  out.set("found_by", found.by);
-  out.set("generated_at", static_cast<double>(clock_()));
-  out.set("sessions", std::move(sessions));
-  out.set("calls", std::move(calls));
+  Json out = Json::object();
+  out["found_by"] = found.by;
+  out["generated_at"] = clock_();
+  out["sessions"] = std::move(sessions);
+  out["calls"] = std::move(calls);
   return out;
 }
 
 void Subjects::audit(const std::string& actor, std::string_view action, const std::string& site,
-                     json::Object detail) {
-  store_.append_audit(AuditEntry{clock_(), actor, "subject." + std::string(action), site,
-                                 json::Value(std::move(detail)).dump()});
+                     Json detail) {
+  store_.append_audit(
+      AuditEntry{clock_(), actor, "subject." + std::string(action), site, dump_json(detail)});
 }
 
-SubjectOutcome Subjects::rectify(const json::Value& request, const Requester& requester) {
+SubjectOutcome Subjects::rectify(const Json& request, const Requester& requester) {
   if (!request.is_object()) return failure(400, "invalid_body", "the body must be a JSON object");
-  for (const std::string& key : request.as_object().keys) {
+  for (const auto& [key, value] : request.items()) {
     if (key != "call" && key != "source" && key != "classification") {
       return failure(400, "invalid_body", "unknown field \"" + key + "\"");
     }
   }
-  const json::Value* call_id = request.find("call");
-  if (!call_id || !call_id->is_string() || call_id->as_string().empty() ||
-      call_id->as_string().size() > 128) {
+  const Json* call_id = member(request, "call");
+  if (!call_id || !call_id->is_string() || call_id->get<std::string>().empty() ||
+      call_id->get<std::string>().size() > 128) {
     return failure(400, "invalid_body", "call: the provider's call id is required");
   }
-  const json::Value* source = request.find("source");
-  const json::Value* classification = request.find("classification");
+  const Json* source = member(request, "source");
+  const Json* classification = member(request, "classification");
   if (!source && !classification)
     return failure(400, "invalid_body", "give source, classification or both");
-  const auto call = store_.find_call(call_id->as_string());
+  const auto call = store_.find_call(call_id->get<std::string>());
   if (!call) return failure(404, "unknown_subject", "no such call");
   std::string new_source = call->source;
   std::string new_classification = call->classification;
-  json::Array fields;
+  Json fields = Json::array();
   if (source) {
-    if (!source->is_string() || !hooks_.source_exists(call->site, source->as_string())) {
+    if (!source->is_string() || !hooks_.source_exists(call->site, source->get<std::string>())) {
       return failure(400, "invalid_body", "source: not a source of the call's site");
     }
-    new_source = source->as_string();
+    new_source = source->get<std::string>();
     fields.emplace_back("source");
   }
   if (classification) {
-    if (!classification->is_string() || !is_classification(classification->as_string())) {
+    if (!classification->is_string() || !is_classification(classification->get<std::string>())) {
       return failure(400, "invalid_body",
                      "classification: a word of a-z, 0-9, '-' and '_', at most 32 characters");
     }
-    new_classification = classification->as_string();
+    new_classification = classification->get<std::string>();
     fields.emplace_back("classification");
   }
   store_.rectify_call(call->provider_call_id, new_source, new_classification);
-  json::Object detail;
-  detail.set("fields", std::move(fields));
+  Json detail = Json::object();
+  detail["fields"] = std::move(fields);
   audit(requester.actor, "rectify", call->site, std::move(detail));
   Found found{"call", {}, {}, {*store_.find_call(call->provider_call_id)}};
   return {200, describe(found, requester.full_numbers)};
 }
 
-SubjectOutcome Subjects::handle(std::string_view action, const json::Value& request,
+SubjectOutcome Subjects::handle(std::string_view action, const Json& request,
                                 const Requester& requester) {
   if (std::find(std::begin(kActions), std::end(kActions), action) == std::end(kActions)) {
     return failure(404, "unknown_action",
@@ -201,10 +201,10 @@ SubjectOutcome Subjects::handle(std::string_view action, const json::Value& requ
   if (SubjectOutcome located = find(request, found); located.status != 200) return located;
   const std::string site =
       !found.calls.empty() ? found.calls.front().site : found.sessions.front().site;
-  json::Object detail;
-  detail.set("found_by", found.by);
-  detail.set("sessions", static_cast<double>(found.sessions.size()));
-  detail.set("calls", static_cast<double>(found.calls.size()));
+  Json detail = Json::object();
+  detail["found_by"] = found.by;
+  detail["sessions"] = found.sessions.size();
+  detail["calls"] = found.calls.size();
 
   if (action == "access") {
     audit(requester.actor, action, site, std::move(detail));
@@ -225,9 +225,9 @@ SubjectOutcome Subjects::handle(std::string_view action, const json::Value& requ
     // Audited first: the erasure's durable commit then makes the audit entry durable too.
     audit(requester.actor, action, site, std::move(detail));
     store_.erase(erasure).get();
-    json::Object out;
-    out.set("erased_sessions", static_cast<double>(found.sessions.size()));
-    out.set("erased_calls", static_cast<double>(found.calls.size()));
+    Json out = Json::object();
+    out["erased_sessions"] = found.sessions.size();
+    out["erased_calls"] = found.calls.size();
     return {200, out};
   }
   Store::Restriction restriction;
@@ -238,10 +238,10 @@ SubjectOutcome Subjects::handle(std::string_view action, const json::Value& requ
   for (const SessionRow& session : found.sessions) restriction.session_ids.push_back(session.id);
   audit(requester.actor, action, site, std::move(detail));
   store_.restrict(restriction);
-  json::Object out;
-  out.set("restricted", restriction.restricted);
-  out.set("sessions", static_cast<double>(found.sessions.size()));
-  out.set("calls", static_cast<double>(found.calls.size()));
+  Json out = Json::object();
+  out["restricted"] = restriction.restricted;
+  out["sessions"] = found.sessions.size();
+  out["calls"] = found.calls.size();
   return {200, out};
 }
 

@@ -4,12 +4,12 @@
 // rectify a call. One implementation behind both the admin API (/v1/admin/subjects/...)
 // and `callswap-server subject ...`; every action leaves an audit entry without personal data.
 
-#include <callswap/json.hpp>
 #include <functional>
 #include <string>
 #include <string_view>
 
 #include "caller_vault.hpp"
+#include "json_text.hpp"
 #include "store.hpp"
 
 namespace callswap::server {
@@ -23,7 +23,7 @@ struct SubjectError {
 
 struct SubjectOutcome {
   int status = 200;
-  json::Value body;
+  Json body;
 };
 
 class Subjects {
@@ -45,7 +45,7 @@ class Subjects {
   /// Carries out `action` ("access", "erase", "restrict", "unrestrict", "rectify") for the
   /// subject the request names ({"caller": "+49..."} or {"session": "<id>"}; rectify takes
   /// {"call": "<provider id>", "source"?, "classification"?}).
-  [[nodiscard]] SubjectOutcome handle(std::string_view action, const json::Value& request,
+  [[nodiscard]] SubjectOutcome handle(std::string_view action, const Json& request,
                                       const Requester& requester);
 
   static constexpr std::string_view kActions[] = {"access", "erase", "restrict", "unrestrict",
@@ -58,11 +58,11 @@ class Subjects {
     std::vector<SessionRow> sessions;
     std::vector<CallRow> calls;
   };
-  [[nodiscard]] SubjectOutcome find(const json::Value& request, Found& found) const;
-  [[nodiscard]] json::Value describe(const Found& found, bool full_numbers) const;
-  SubjectOutcome rectify(const json::Value& request, const Requester& requester);
+  [[nodiscard]] SubjectOutcome find(const Json& request, Found& found) const;
+  [[nodiscard]] Json describe(const Found& found, bool full_numbers) const;
+  SubjectOutcome rectify(const Json& request, const Requester& requester);
   void audit(const std::string& actor, std::string_view action, const std::string& site,
-             json::Object detail);
+             Json detail);
 
   Store& store_;
   const CallerVault* vault_;
@@ -71,6 +71,6 @@ class Subjects {
 };
 
 /// The error body every endpoint uses: {"error": {"code", "message"}}.
-json::Value error_body(std::string_view code, std::string_view message);
+Json error_body(std::string_view code, std::string_view message);
 
 }  // namespace callswap::server

@@ -1,7 +1,10 @@
 #pragma once
-/// \file A small strict JSON (RFC 8259) reader and writer for the core.
-/// The core parses site configs and consent signals itself, in the browser too, where a
-/// general-purpose JSON library would cost more wasm than the whole matcher.
+/// \file A small strict JSON (RFC 8259) reader and writer, kept for the browser.
+/// The core's site config reader (config.cpp), consent signals (consent.cpp), sessions
+/// (session.cpp) and attribution (attribution.cpp) use it because the second browser module
+/// (wasm/decide.cpp) validates an inline site config and reads consent signals with that code,
+/// and nlohmann_json would cost more wasm there than the whole matcher. The server and the CLI
+/// use nlohmann_json; the server converts at the boundary (server/json_text.hpp).
 
 #include <callswap/expected.hpp>
 #include <cstddef>

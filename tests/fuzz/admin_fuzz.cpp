@@ -76,13 +76,13 @@ World& world() {
   return w;
 }
 
-void check_error(const callswap::json::Value& body) {
-  const callswap::json::Value* error = body.find("error");
+void check_error(const server::Json& body) {
+  const server::Json* error = server::member(body, "error");
   require(error && error->is_object());
-  const callswap::json::Value* code = error->find("code");
-  const callswap::json::Value* message = error->find("message");
-  require(code && code->is_string() && !code->as_string().empty());
-  require(message && message->is_string() && !message->as_string().empty());
+  const server::Json* code = server::member(*error, "code");
+  const server::Json* message = server::member(*error, "message");
+  require(code && code->is_string() && !code->get_ref<const std::string&>().empty());
+  require(message && message->is_string() && !message->get_ref<const std::string&>().empty());
 }
 
 }  // namespace
@@ -92,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static constexpr std::string_view kActions[] = {"access",     "erase",   "restrict",
                                                   "unrestrict", "rectify", "export"};
   const std::string_view action = kActions[data[0] % std::size(kActions)];
-  auto request = callswap::json::parse(fuzz::text(data + 1, size - 1));
+  auto request = server::parse_json(fuzz::text(data + 1, size - 1));
   if (!request) return 0;  // the server answers invalid_json before the subjects see it
   World& w = world();
   w.seed();
@@ -116,15 +116,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             call->restricted == session->restricted);
   } else if (action == "rectify") {
     require(call.has_value());
-    if (const auto* source = request->find("source")) require(call->source == source->as_string());
-    if (const auto* classification = request->find("classification")) {
-      require(call->classification == classification->as_string());
+    if (const auto* source = server::member(*request, "source")) require(call->source == *source);
+    if (const auto* classification = server::member(*request, "classification")) {
+      require(call->classification == *classification);
     }
   } else {
-    const auto* calls = outcome.body.find("calls");
-    require(calls && calls->is_array() && calls->as_array().size() == 1);
-    const auto* caller = calls->as_array()[0].find("caller");
-    require(caller && caller->is_string() && caller->as_string() == kCaller);
+    const auto* calls = server::member(outcome.body, "calls");
+    require(calls && calls->is_array() && calls->size() == 1);
+    const auto* caller = server::member(calls->at(0), "caller");
+    require(caller && caller->is_string() && *caller == kCaller);
   }
   return 0;
 }

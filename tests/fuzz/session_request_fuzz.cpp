@@ -94,7 +94,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   const auto& request = std::get<callswap::server::SessionRequest>(parsed);
-  // The body is JSON, an object with the visitor's consent.
+  // The body is JSON by the core's reader too (both readers are strict alike), an object with
+  // the visitor's consent.
   const auto json = callswap::json::parse(body);
   require(json.ok() && json->is_object());
   const callswap::json::Value* consent = json->find("consent");
@@ -102,13 +103,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                       (consent->is_string() && consent->as_string() == "granted")));
   require(request.source && request.source == config.find_source(request.source->id));
   check_landing_path(request.landing_path);
-  for (std::size_t i = 0; i < request.campaign.size(); ++i) {
-    const std::string& key = request.campaign.keys[i];
-    const callswap::json::Value& value = request.campaign.values[i];
+  require(request.campaign.is_object());
+  for (const auto& [key, value] : request.campaign.items()) {
     const bool kept = std::find(kept_parameters().begin(), kept_parameters().end(), key) !=
                           kept_parameters().end() ||
                       key == "click_id" || (key == "click_id_value" && keep_click_ids);
-    require(kept && value.is_string() && value.as_string().size() <= 512);
+    require(kept && value.is_string() && value.get_ref<const std::string&>().size() <= 512);
   }
   check_id_consent(request.click_id, request.click_id_consent, config);
   check_id_consent(request.ga_client_id, request.ga_consent, config);
